@@ -1,0 +1,99 @@
+"""Cell addresses and the sheet grid: the plain data the adapters hand to the engine.
+
+An adapter (file or live Excel) reads each sheet the engine needs as a :class:`Grid`: a
+rectangle of values with the sheet position of its top-left cell. Values are what a reader
+without a calculation engine sees: numbers as ``float``, text as ``str``, ``bool``, dates as
+``datetime``/``date``, and ``None`` for an empty cell. Formulas appear as their cached value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+
+
+def col_letter(col: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    if col < 0:
+        raise ValueError(col)
+    out = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def col_index(letters: str) -> int:
+    """Excel letters -> 0-based column index."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def a1(row: int, col: int) -> str:
+    """0-based (row, col) -> "C5"."""
+    return f"{col_letter(col)}{row + 1}"
+
+
+def parse_a1(ref: str) -> tuple[int, int]:
+    """"C5" -> (4, 2), 0-based."""
+    m = _A1.match(ref.strip())
+    if not m:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    return int(m.group(2)) - 1, col_index(m.group(1))
+
+
+def quote_sheet(name: str) -> str:
+    """Sheet name as it appears in a formula or link: 'Resultaträkning'!"""
+    return "'" + name.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True, order=True)
+class CellRef:
+    sheet: str
+    row: int  # 0-based
+    col: int  # 0-based
+
+    @property
+    def a1(self) -> str:
+        return a1(self.row, self.col)
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.a1}"
+
+
+@dataclass
+class Grid:
+    """The values of one sheet; ``values[r][c]`` is the cell at (top + r, left + c)."""
+
+    name: str
+    values: list[list[Any]] = field(default_factory=list)
+    top: int = 0
+    left: int = 0
+
+    def get(self, row: int, col: int) -> Any:
+        r, c = row - self.top, col - self.left
+        if 0 <= r < len(self.values) and 0 <= c < len(self.values[r]):
+            v = self.values[r][c]
+            return None if v == "" else v
+        return None
+
+    @property
+    def n_rows(self) -> int:
+        return self.top + len(self.values)
+
+    @property
+    def n_cols(self) -> int:
+        return self.left + max((len(r) for r in self.values), default=0)
+
+    def cells(self):
+        """Yield (row, col, value) for every non-empty cell."""
+        for r, line in enumerate(self.values):
+            for c, v in enumerate(line):
+                if v is not None and v != "":
+                    yield self.top + r, self.left + c, v

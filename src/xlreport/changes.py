@@ -1,0 +1,105 @@
+"""What the engine asks an adapter to change: the one interface every door implements.
+
+The engine never touches a file or Excel. It returns a :class:`ChangeSet`:
+
+* ``writes``: single cells in the user's sheets (the deviation formulas), each with the
+  formula and the value a calculating program would cache for it. The adapter keeps the
+  cell's existing formatting.
+* ``sheets``: whole sheets the tool owns (``Rapport``, ``Kontroller``). The adapter replaces
+  the sheet's content with exactly this, creating the sheet if it is missing.
+
+Styles are named, not specified: each door maps a :data:`Style` to its own formatting
+(an ``xf`` record in styles.xml, or an xlwings ``number_format``/``font``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from .cells import a1
+
+Value = Union[float, int, str, bool, None]
+
+Style = Literal[
+    "text",  # plain text
+    "title",  # sheet title: bold, larger
+    "heading",  # section heading: bold
+    "header",  # table header cell: bold, bottom border
+    "mnkr",  # amount, one decimal: # ##0,0 with a minus sign
+    "mnkr_bold",  # amount in a total row
+    "percent",  # percentage points, one decimal (values like 2.5 meaning 2,5 %)
+    "integer",  # counts
+    "integer_bold",
+    "link",  # hyperlink text
+    "error",  # severity "fel"
+    "warning",  # severity "varning"
+    "wrap",  # long text that wraps in a wide column
+]
+
+STYLES: tuple[str, ...] = Style.__args__  # type: ignore[attr-defined]
+
+# Excel number formats for the numeric styles (the minus is U+2212, as in print).
+NUMBER_FORMATS = {
+    "mnkr": '#,##0.0;"\u2212"#,##0.0;0.0',
+    "mnkr_bold": '#,##0.0;"\u2212"#,##0.0;0.0',
+    "percent": '0.0;"\u2212"0.0;0.0',
+    "integer": '#,##0;"\u2212"#,##0;0',
+    "integer_bold": '#,##0;"\u2212"#,##0;0',
+}
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """Put ``value`` (and ``formula``, when given) into one cell of a user sheet.
+
+    ``formula`` is Excel A1 syntax without the leading "=", e.g. ``"C5-D5"``; ``value`` is then
+    the cached result. A ``str`` value is always written as text, never as a formula, whatever
+    it starts with.
+    """
+
+    sheet: str
+    row: int  # 0-based
+    col: int  # 0-based
+    value: Value
+    formula: str | None = None
+
+    @property
+    def a1(self) -> str:
+        return a1(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: Value
+    style: Style = "text"
+    link: str | None = None  # internal target, e.g. "'Resultaträkning'!E5"
+
+
+@dataclass
+class SheetContent:
+    """The full content of a sheet the tool owns; ``rows[r][c]`` is cell (r, c) from A1."""
+
+    name: str
+    rows: list[list[Cell | None]] = field(default_factory=list)
+    col_widths: dict[int, float] = field(default_factory=dict)  # 0-based column -> width in chars
+
+    def add(self, *cells: Cell | Value | None) -> None:
+        """Append a row; plain values become text/number cells with the default style."""
+        self.rows.append([c if isinstance(c, Cell) or c is None else Cell(c) for c in cells])
+
+    def blank(self) -> None:
+        self.rows.append([])
+
+
+@dataclass
+class ChangeSet:
+    writes: list[CellWrite] = field(default_factory=list)
+    sheets: list[SheetContent] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.writes or self.sheets)
+
+    def extend(self, other: "ChangeSet") -> None:
+        self.writes.extend(other.writes)
+        self.sheets.extend(other.sheets)

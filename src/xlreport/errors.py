@@ -1,0 +1,69 @@
+"""Errors a user can cause, each with a Swedish message that names the file (and sheet/cell).
+
+Anything raised as an :class:`XlreportError` is a *user* error: the CLI prints its message
+and exits with code 2, never a traceback. Anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class XlreportError(Exception):
+    """A problem with the user's input that stops processing of one file."""
+
+    rule = "fil"
+
+    def __init__(self, message: str, *, file: str | Path | None = None, sheet: str | None = None,
+                 cell: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.sheet = sheet
+        self.cell = cell
+
+    def where(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.sheet:
+            parts.append(f"blad {self.sheet}" + (f", cell {self.cell}" if self.cell else ""))
+        return ": ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class NotAWorkbook(XlreportError):
+    """The file is missing, not a zip, not an Office Open XML workbook, or damaged."""
+
+    rule = "ej-arbetsbok"
+
+
+class UnsafeWorkbook(XlreportError):
+    """The file exceeds a safety limit (zip bomb, entity expansion, absurd size)."""
+
+    rule = "osaker-fil"
+
+
+class WorkbookLocked(XlreportError):
+    """Excel (or another program) has the workbook open, or another xlreport is writing it."""
+
+    rule = "last"
+
+
+class WriteFailed(XlreportError):
+    """The result could not be written (permissions, disk full); the original is unchanged."""
+
+    rule = "skrivfel"
+
+
+class StructureError(XlreportError):
+    """The template structure the tool needs is missing (sheet, table, column, row)."""
+
+    rule = "struktur"
+
+    def __init__(self, message: str, *, findings=None, **kw):
+        super().__init__(message, **kw)
+        self.findings = list(findings or [])

@@ -1,0 +1,157 @@
+"""The template's vocabulary: every sheet name, header and row label the tool looks for.
+
+This module is the single place where the Swedish terms of the report template live. The
+reader finds structure by these names (never by fixed cell addresses), the workbook builder
+writes them, and the report generator quotes them. Matching is done on *normalised* text
+(see :func:`norm`): case, surrounding and repeated white space, and non-breaking spaces do not
+matter, so "  intäkter " finds the ``Intäkter`` row.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+TEMPLATE_VERSION = "1.0"
+
+# --- sheets -------------------------------------------------------------------------------
+SHEET_META = "Uppgifter"
+SHEET_INCOME = "Resultaträkning"
+SHEET_UNITS = "Driftredovisning"
+SHEET_EXPLANATION = "Avvikelseförklaring"
+SHEET_STAFF = "Personal"
+SHEET_SICK = "Sjukfrånvaro"
+SHEET_COMMITMENTS = "Åtaganden"
+
+# Sheets the tool owns: it rewrites them whole on every run, nothing else is ever replaced.
+SHEET_REPORT = "Rapport"
+SHEET_FINDINGS = "Kontroller"
+OWNED_SHEETS = (SHEET_REPORT, SHEET_FINDINGS)
+
+REQUIRED_SHEETS = (
+    SHEET_META,
+    SHEET_INCOME,
+    SHEET_UNITS,
+    SHEET_EXPLANATION,
+    SHEET_STAFF,
+    SHEET_SICK,
+    SHEET_COMMITMENTS,
+)
+
+# --- metadata (sheet Uppgifter: label in one column, value in the next) -------------------
+META_KOMMUN = "Kommun"
+META_NAMND = "Nämnd"
+META_ENHET = "Enhet"
+META_RAPPORT = "Rapport"
+META_AR = "År"
+META_PERIOD = "Period"
+META_MANAD = "Månad"  # last month of the period, 1-12 (3 = januari-mars)
+META_SJUKMAL = "Mål sjukfrånvaro (%)"
+META_DRIFTRAM = "Driftram (mnkr)"
+META_VERSION = "Mallversion"
+META_SJUK_PERIOD = "Sjukfrånvaro period"  # e.g. "mars 2019–feb 2020" (rolling 12 months)
+META_SJUK_PERIOD_FG = "Sjukfrånvaro fg period"
+META_UNITS_HEADER = "Enheter"  # header of the list of the nämnd's units, one per row below it
+
+# --- column headers (finance tables) ------------------------------------------------------
+COL_UTFALL_FG = "Utfall ack fg år"
+COL_UTFALL = "Utfall ack"
+COL_BUDGET = "Budget ack"
+COL_AVV = "Avvikelse ack"
+COL_BUDGET_HELAR = "Budget helår"
+COL_PROGNOS = "Prognos helår"
+COL_AVV_HELAR = "Avvikelse helår"
+COL_AVV_FG = "Avvikelse ack fg år"
+
+# First-column headers that mark where each table starts.
+HEAD_INCOME = "Konto"
+HEAD_UNITS = "Enhet"
+HEAD_EXPLANATION = "Post"
+HEAD_STAFF = "Anställningsform"
+HEAD_LEAVERS = "Avgångar"
+HEAD_SICK = "Sjukfrånvaro"
+HEAD_COMMITMENTS = "Åtagande"
+
+# --- income statement rows ----------------------------------------------------------------
+ROW_INTAKTER = "Intäkter"
+ROW_KOSTNADER = "Kostnader"
+ROW_PERSONAL = "varav personalkostnader"
+ROW_LOKAL = "varav lokalkostnader"
+ROW_KOP = "varav köp av verksamhet"
+ROW_RESULTAT = "Resultat"
+VARAV_ROWS = (ROW_PERSONAL, ROW_LOKAL, ROW_KOP)
+INCOME_ROWS = (ROW_INTAKTER, ROW_KOSTNADER, *VARAV_ROWS, ROW_RESULTAT)
+REQUIRED_INCOME_ROWS = (ROW_INTAKTER, ROW_KOSTNADER, ROW_RESULTAT)
+INCOME_COLUMNS = (COL_UTFALL_FG, COL_UTFALL, COL_BUDGET, COL_AVV, COL_BUDGET_HELAR, COL_PROGNOS, COL_AVV_HELAR)
+INCOME_REQUIRED_COLUMNS = (COL_UTFALL, COL_BUDGET, COL_AVV, COL_BUDGET_HELAR, COL_PROGNOS, COL_AVV_HELAR)
+
+# Row labels that begin with these words are accepted as the same row
+# ("Resultat inkl över-/underskott" is the reference report's label).
+ROW_PREFIXES = {ROW_RESULTAT: "resultat"}
+
+# --- unit table ---------------------------------------------------------------------------
+ROW_SUMMA = "Summa"  # "Summa" or "Summa <nämnd>"
+UNIT_COLUMNS = (COL_AVV_FG, COL_UTFALL, COL_BUDGET, COL_AVV, COL_BUDGET_HELAR, COL_PROGNOS, COL_AVV_HELAR)
+UNIT_REQUIRED_COLUMNS = INCOME_REQUIRED_COLUMNS
+
+# --- explanation of the full-year deviation -----------------------------------------------
+COL_BELOPP = "Belopp"  # mnkr, positive = favourable
+EXPLANATION_COLUMNS = (COL_BELOPP,)
+
+# --- staff --------------------------------------------------------------------------------
+COL_KVINNOR = "Kvinnor"
+COL_MAN = "Män"
+COL_TOTALT = "Totalt"
+COL_TOTALT_FG = "Totalt fg år"
+COL_FORANDRING = "Förändring"
+STAFF_COLUMNS = (COL_KVINNOR, COL_MAN, COL_TOTALT, COL_TOTALT_FG, COL_FORANDRING)
+ROW_TILLSVIDARE = "Tillsvidareanställda"
+ROW_VISSTID = "Visstidsanställda"
+ROW_TIM = "Timanställda"
+STAFF_FORMS = (ROW_TILLSVIDARE, ROW_VISSTID, ROW_TIM)
+
+COL_ANTAL = "Antal"
+LEAVERS_COLUMNS = (COL_ANTAL,)
+
+# --- sick leave ---------------------------------------------------------------------------
+COL_KVINNOR_FG = "Kvinnor fg period"
+COL_MAN_FG = "Män fg period"
+COL_TOTALT_FGP = "Totalt fg period"
+SICK_COLUMNS = (COL_KVINNOR, COL_MAN, COL_TOTALT, COL_KVINNOR_FG, COL_MAN_FG, COL_TOTALT_FGP, COL_FORANDRING)
+SICK_PERCENT_COLUMNS = SICK_COLUMNS[:-1]
+ROW_SJUK_TOTAL = "Total sjukfrånvaro"
+ROW_SJUK_KORT = "Kort sjukfrånvaro"
+ROW_SJUK_LANG = "Lång sjukfrånvaro"
+SICK_ROWS = (ROW_SJUK_TOTAL, ROW_SJUK_KORT, ROW_SJUK_LANG)
+# "Kort sjukfrånvaro (0–14 dagar)" is accepted for "Kort sjukfrånvaro".
+SICK_PREFIXES = {ROW_SJUK_TOTAL: "total sjukfrånvaro", ROW_SJUK_KORT: "kort sjukfrånvaro", ROW_SJUK_LANG: "lång sjukfrånvaro"}
+
+# --- commitments --------------------------------------------------------------------------
+COL_OMRADE = "Område"
+COL_STATUS = "Status"
+COL_BEDOMNING = "Klart under året"
+COMMITMENT_COLUMNS = (COL_OMRADE, COL_STATUS, COL_BEDOMNING)
+STATUS_EJ_PABORJAD = "Ej påbörjad"
+STATUS_PAGAR = "Pågår"
+STATUS_KLART = "Klart/avslutat"
+STATUS_FORSENAT = "Försenat"
+STATUSES = (STATUS_EJ_PABORJAD, STATUS_PAGAR, STATUS_KLART, STATUS_FORSENAT)
+YES, NO = "Ja", "Nej"
+
+# A cell holding one of these means "no value" (the reference prints "–" for none).
+NO_VALUE_MARKS = frozenset({"", "–", "-", "—", "−"})
+
+MONTHS = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)
+
+_SPACE = re.compile(r"\s+")
+
+
+def norm(text: object) -> str:
+    """Normalise a label for matching: NFC, case-folded, white space collapsed."""
+    if not isinstance(text, str):
+        return ""
+    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u2011", "-")
+    return _SPACE.sub(" ", text).strip().casefold()
