@@ -1,0 +1,135 @@
+"""The in-memory model of one report workbook: what the rules, the arithmetic and the text use.
+
+The model keeps, for every figure, the cell it came from, so that every finding can point at
+the user's own cell. It knows nothing of files or Excel: :mod:`xlreport.reader` builds it from
+plain sheet grids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import layout as L
+from .cells import CellRef
+
+
+class Row(BaseModel):
+    """One data row of a table."""
+
+    label: str  # the text in the label column, as the user wrote it
+    key: str  # canonical label (layout constant) or, for units, the unit name
+    row: int  # 0-based sheet row
+    values: dict[str, Any] = Field(default_factory=dict)  # column header -> float | str | None
+    invalid: set[str] = Field(default_factory=set)  # columns whose cell could not be read
+
+    def num(self, column: str) -> float | None:
+        v = self.values.get(column)
+        return v if isinstance(v, float) else None
+
+    def text(self, column: str) -> str | None:
+        v = self.values.get(column)
+        return v if isinstance(v, str) else None
+
+
+class Table(BaseModel):
+    """A table found on a sheet by its header text."""
+
+    name: str
+    sheet: str
+    header_row: int
+    label_col: int
+    columns: dict[str, int]  # header (layout constant) -> 0-based column
+    rows: list[Row] = Field(default_factory=list)
+    total: Row | None = None  # the "Summa" row, when the table has one
+
+    def ref(self, row: Row | int, column: str | None = None) -> CellRef:
+        """The cell of ``column`` in ``row`` (the label cell when column is None)."""
+        r = row if isinstance(row, int) else row.row
+        c = self.label_col if column is None else self.columns[column]
+        return CellRef(self.sheet, r, c)
+
+    def header_ref(self) -> CellRef:
+        return CellRef(self.sheet, self.header_row, self.label_col)
+
+    def get(self, key: str) -> Row | None:
+        for r in self.rows:
+            if r.key == key:
+                return r
+        if self.total is not None and self.total.key == key:
+            return self.total
+        return None
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+    def all_rows(self) -> list[Row]:
+        return self.rows + ([self.total] if self.total is not None else [])
+
+    def to_frame(self):
+        """The table as a pandas DataFrame (labels as index); pandas is imported only here."""
+        import pandas as pd
+
+        rows = self.all_rows()
+        return pd.DataFrame([r.values for r in rows], index=[r.label for r in rows],
+                            columns=list(self.columns))
+
+
+class Meta(BaseModel):
+    """Report metadata from the sheet ``Uppgifter``."""
+
+    kommun: str | None = None
+    namnd: str | None = None
+    enhet: str | None = None
+    rapport: str | None = None
+    ar: int | None = None
+    period: str | None = None
+    manad: int | None = None
+    sjukmal: float | None = None
+    driftram: float | None = None
+    version: str | None = None
+    sjuk_period: str | None = None
+    sjuk_period_fg: str | None = None
+    units: list[str] = Field(default_factory=list)
+    # where each value was found, for findings: field name -> cell
+    cells: dict[str, CellRef] = Field(default_factory=dict)
+    units_header: CellRef | None = None
+
+
+class Report(BaseModel):
+    """A whole report workbook."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    meta: Meta
+    income: Table
+    units: Table
+    explanation: Table
+    staff: Table
+    leavers: Table | None = None
+    sick: Table
+    commitments: Table
+    sheet_names: list[str] = Field(default_factory=list)
+
+    # --- deviations, computed from the inputs (never read from the deviation cells) --------
+    @staticmethod
+    def deviation_ack(row: Row) -> float | None:
+        return _diff(row.num(L.COL_UTFALL), row.num(L.COL_BUDGET), row, (L.COL_UTFALL, L.COL_BUDGET))
+
+    @staticmethod
+    def deviation_year(row: Row) -> float | None:
+        return _diff(row.num(L.COL_PROGNOS), row.num(L.COL_BUDGET_HELAR), row,
+                     (L.COL_PROGNOS, L.COL_BUDGET_HELAR))
+
+    def resultat(self) -> Row | None:
+        return self.income.get(L.ROW_RESULTAT)
+
+
+def _diff(a: float | None, b: float | None, row: Row, cols: tuple[str, str]) -> float | None:
+    """a − b, treating one empty side as 0; None when both are empty or one is unreadable."""
+    if any(c in row.invalid for c in cols):
+        return None
+    if a is None and b is None:
+        return None
+    return (a or 0.0) - (b or 0.0)

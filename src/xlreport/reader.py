@@ -1,0 +1,356 @@
+"""Build the :class:`~xlreport.model.Report` from sheet grids, finding structure by its names.
+
+Every table is located by the text of its first-column header (``Konto``, ``Enhet``, ...) and
+its columns by their header text, so users may insert rows and columns, move a table down or
+sideways, and reorder columns. What cannot be found is collected in one pass and raised as a
+single :class:`~xlreport.errors.StructureError`; cells that hold the wrong kind of value become
+findings (the model keeps ``None`` for them and the rules skip what depends on them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import layout as L
+from .cells import CellRef, Grid, a1
+from .errors import StructureError
+from .findings import ERROR, WARNING, Finding
+from .model import Meta, Report, Row, Table
+from .numbers import fmt_number, parse_number_text
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str  # Swedish name used in messages
+    sheet: str
+    head: str  # first-column header text
+    columns: tuple[str, ...]
+    required_columns: tuple[str, ...]
+    numeric: bool = True
+    text_columns: tuple[str, ...] = ()
+    rows: tuple[str, ...] = ()  # canonical labels, when the rows are fixed
+    required_rows: tuple[str, ...] = ()
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+    total: bool = False  # ends with a "Summa" row
+    total_required: bool = False
+
+
+INCOME = TableSpec("Resultaträkning", L.SHEET_INCOME, L.HEAD_INCOME, L.INCOME_COLUMNS,
+                   L.INCOME_REQUIRED_COLUMNS, rows=L.INCOME_ROWS, required_rows=L.REQUIRED_INCOME_ROWS,
+                   prefixes=L.ROW_PREFIXES)
+UNITS = TableSpec("Driftredovisning", L.SHEET_UNITS, L.HEAD_UNITS, L.UNIT_COLUMNS, L.UNIT_REQUIRED_COLUMNS,
+                  total=True, total_required=True)
+EXPLANATION = TableSpec("Avvikelseförklaring", L.SHEET_EXPLANATION, L.HEAD_EXPLANATION,
+                        L.EXPLANATION_COLUMNS, L.EXPLANATION_COLUMNS, total=True)
+STAFF = TableSpec("Personal", L.SHEET_STAFF, L.HEAD_STAFF, L.STAFF_COLUMNS, L.STAFF_COLUMNS[:3],
+                  rows=L.STAFF_FORMS, total=True, total_required=True)
+LEAVERS = TableSpec("Avgångar", L.SHEET_STAFF, L.HEAD_LEAVERS, L.LEAVERS_COLUMNS, L.LEAVERS_COLUMNS,
+                    total=True)
+SICK = TableSpec("Sjukfrånvaro", L.SHEET_SICK, L.HEAD_SICK, L.SICK_COLUMNS, L.SICK_COLUMNS[:3],
+                 rows=L.SICK_ROWS, required_rows=L.SICK_ROWS, prefixes=L.SICK_PREFIXES)
+COMMITMENTS = TableSpec("Åtaganden", L.SHEET_COMMITMENTS, L.HEAD_COMMITMENTS, L.COMMITMENT_COLUMNS,
+                        (L.COL_STATUS,), numeric=False)
+
+META_FIELDS = {
+    L.META_KOMMUN: ("kommun", str),
+    L.META_NAMND: ("namnd", str),
+    L.META_ENHET: ("enhet", str),
+    L.META_RAPPORT: ("rapport", str),
+    L.META_AR: ("ar", int),
+    L.META_PERIOD: ("period", str),
+    L.META_MANAD: ("manad", int),
+    L.META_SJUKMAL: ("sjukmal", float),
+    L.META_DRIFTRAM: ("driftram", float),
+    L.META_VERSION: ("version", str),
+    L.META_SJUK_PERIOD: ("sjuk_period", str),
+    L.META_SJUK_PERIOD_FG: ("sjuk_period_fg", str),
+}
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.structure: list[Finding] = []
+        self.findings: list[Finding] = []
+
+    def missing(self, ref: CellRef | None, rule: str, message: str) -> None:
+        self.structure.append(Finding.at(ref, rule, ERROR, message))
+
+
+def read_report(grids: Mapping[str, Grid], sheet_names: list[str] | None = None) -> tuple[Report, list[Finding]]:
+    """Parse the report; returns the model and the cell-level findings.
+
+    Raises :class:`StructureError` (with every structural finding) when a sheet, table, column
+    or required row is missing.
+    """
+    names = list(sheet_names) if sheet_names is not None else list(grids)
+    out = _Collector()
+    present = {L.norm(n): n for n in names if n in grids}
+    for sheet in L.REQUIRED_SHEETS:
+        if L.norm(sheet) not in present:
+            out.missing(CellRef(sheet, 0, 0), "blad-saknas",
+                        f"Bladet '{sheet}' saknas i arbetsboken. Finns: {', '.join(names) or 'inga blad'}.")
+    if out.structure:
+        raise StructureError(out.structure[0].message if len(out.structure) == 1 else
+                             f"{len(out.structure)} blad saknas i arbetsboken.", findings=out.structure)
+
+    def grid(sheet: str) -> Grid:
+        return grids[present[L.norm(sheet)]]
+
+    meta = _read_meta(grid(L.SHEET_META), out)
+    tables = {}
+    for spec in (INCOME, UNITS, EXPLANATION, STAFF, SICK, COMMITMENTS):
+        tables[spec.name] = _read_table(grid(spec.sheet), spec, out)
+    leavers = _read_table(grid(LEAVERS.sheet), LEAVERS, out, optional=True)
+    if out.structure:
+        first = out.structure[0]
+        msg = first.message if len(out.structure) == 1 else (
+            f"Mallens struktur saknas på {len(out.structure)} ställen; först: {first.message}")
+        raise StructureError(msg, findings=out.structure, sheet=first.sheet, cell=first.cell)
+    report = Report(meta=meta, income=tables[INCOME.name], units=tables[UNITS.name],
+                    explanation=tables[EXPLANATION.name], staff=tables[STAFF.name], leavers=leavers,
+                    sick=tables[SICK.name], commitments=tables[COMMITMENTS.name], sheet_names=names)
+    return report, out.findings
+
+
+# --- metadata -----------------------------------------------------------------------------
+
+def _read_meta(g: Grid, out: _Collector) -> Meta:
+    meta = Meta()
+    by_label = {L.norm(label): label for label in META_FIELDS}
+    for row, col, value in g.cells():
+        label = by_label.get(L.norm(value))
+        if label is None or label in meta.cells:
+            if L.norm(value) == L.norm(L.META_UNITS_HEADER) and meta.units_header is None:
+                meta.units_header = CellRef(g.name, row, col)
+            continue
+        attr, kind = META_FIELDS[label]
+        ref = CellRef(g.name, row, col + 1)
+        raw = g.get(row, col + 1)
+        meta.cells[attr] = ref
+        if raw is None or (isinstance(raw, str) and raw.strip() in L.NO_VALUE_MARKS):
+            continue
+        value = _meta_value(raw, kind)
+        if value is None:
+            out.findings.append(Finding.at(ref, "uppgift-typ", ERROR,
+                                           f"Uppgiften '{label}' ska vara {_KIND_SV[kind]}, men cellen innehåller "
+                                           f"'{raw}'.", actual=_jsonable(raw)))
+            continue
+        setattr(meta, attr, value)
+    if meta.units_header is not None:
+        r, c = meta.units_header.row + 1, meta.units_header.col
+        while (v := g.get(r, c)) is not None and str(v).strip():
+            meta.units.append(str(v).strip())
+            r += 1
+    if "version" not in meta.cells:
+        out.missing(CellRef(g.name, 0, 0), "uppgift-saknas",
+                    f"Uppgiften '{L.META_VERSION}' saknas på bladet {g.name}: arbetsboken är inte gjord från mallen.")
+    return meta
+
+
+_KIND_SV = {str: "en text", int: "ett heltal", float: "ett tal"}
+
+
+def _meta_value(raw: Any, kind: type) -> Any:
+    if kind is str:
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw))
+        return str(raw).strip() if not isinstance(raw, bool) else None
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        if kind is int:
+            return int(raw) if float(raw).is_integer() else None
+        return float(raw)
+    if isinstance(raw, str):
+        v = parse_number_text(raw)
+        if v is not None and (kind is float or v.is_integer()):
+            return kind(v)
+    return None
+
+
+# --- tables -------------------------------------------------------------------------------
+
+def _find_header(g: Grid, spec: TableSpec) -> tuple[int, int] | None:
+    want = L.norm(spec.head)
+    candidates = [(r, c) for r, c, v in g.cells() if L.norm(v) == want]
+    required = {L.norm(h) for h in spec.required_columns}
+    for r, c in candidates:  # prefer the header row that carries the columns
+        if any(L.norm(g.get(r, cc)) in required for cc in range(c + 1, g.n_cols)):
+            return r, c
+    return candidates[0] if candidates else None
+
+
+def _read_table(g: Grid, spec: TableSpec, out: _Collector, optional: bool = False) -> Table | None:
+    found = _find_header(g, spec)
+    if found is None:
+        if not optional:
+            out.missing(CellRef(g.name, 0, 0), "tabell-saknas",
+                        f"Tabellen {spec.name} hittas inte på bladet {g.name}: ingen cell med rubriken "
+                        f"'{spec.head}'.")
+        return None
+    hr, hc = found
+    columns: dict[str, int] = {}
+    wanted = {L.norm(h): h for h in spec.columns}
+    for c in range(hc + 1, g.n_cols):
+        header = wanted.get(L.norm(g.get(hr, c)))
+        if header is None:
+            continue
+        if header in columns:
+            out.missing(CellRef(g.name, hr, c), "kolumn-dubblett",
+                        f"Kolumnen '{header}' finns två gånger i tabellen {spec.name} "
+                        f"({a1(hr, columns[header])} och {a1(hr, c)}).")
+            continue
+        columns[header] = c
+    for h in spec.required_columns:
+        if h not in columns:
+            out.missing(CellRef(g.name, hr, hc), "kolumn-saknas",
+                        f"Kolumnen '{h}' saknas i tabellen {spec.name} (rubrikraden är rad {hr + 1}). "
+                        f"Kontrollera att rubriken är stavad exakt '{h}'.")
+    table = Table(name=spec.name, sheet=g.name, header_row=hr, label_col=hc, columns=columns)
+    _read_rows(g, spec, table, out)
+    return table
+
+
+def _label_key(spec: TableSpec, label: str) -> str | None:
+    n = L.norm(label)
+    for key in spec.rows:
+        if n == L.norm(key):
+            return key
+    for key, prefix in spec.prefixes.items():
+        if n.startswith(prefix):
+            return key
+    return None
+
+
+def _row_is_blank(g: Grid, r: int, cols: list[int]) -> bool:
+    return all(_is_blank(g.get(r, c)) for c in cols)
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
+    lc = table.label_col
+    cols = [lc, *table.columns.values()]
+    end = g.n_rows
+    total_row = None
+    if spec.total:
+        for r in range(table.header_row + 1, g.n_rows):
+            v = g.get(r, lc)
+            if isinstance(v, str) and L.norm(v).startswith("summa"):
+                total_row, end = r, r
+                break
+            if isinstance(v, str) and L.norm(v) == L.norm(spec.head) and r > table.header_row:
+                break  # the next table of the same kind
+    if spec.total_required and total_row is None:
+        out.missing(table.header_ref(), "summa-saknas",
+                    f"Raden 'Summa' saknas under tabellen {spec.name} (rubriken står i {a1(table.header_row, lc)}).")
+    seen: dict[str, Row] = {}
+    stop_at_blank = total_row is None
+    started = False
+    for r in range(table.header_row + 1, end):
+        if _row_is_blank(g, r, cols):
+            if stop_at_blank and started:
+                break
+            continue
+        started = True
+        raw_label = g.get(r, lc)
+        label = "" if raw_label is None else str(raw_label).strip()
+        if spec.rows:
+            key = _label_key(spec, label)
+            if key is None:
+                # A table with fixed rows ends at the first row it does not know
+                # (e.g. a note below the table) unless that row carries numbers.
+                if stop_at_blank and not any(isinstance(g.get(r, c), float) for c in table.columns.values()):
+                    break
+                out.findings.append(Finding.at(CellRef(g.name, r, lc), "okand-rad", WARNING,
+                                               f"Raden '{label}' i tabellen {spec.name} är inte en rad i mallen och "
+                                               f"räknas inte med."))
+                continue
+        else:
+            key = label
+        if not label:
+            out.findings.append(Finding.at(CellRef(g.name, r, lc), "etikett-saknas", ERROR,
+                                           f"Raden {r + 1} i tabellen {spec.name} har värden men inget namn i "
+                                           f"kolumn {a1(r, lc)[:-len(str(r + 1))]}."))
+            continue
+        row = _make_row(g, spec, table, r, label, key, out)
+        dup = seen.get(L.norm(key))
+        if dup is not None:
+            out.findings.append(Finding.at(CellRef(g.name, r, lc), "dubblett-rad", ERROR,
+                                           f"'{label}' finns två gånger i tabellen {spec.name} (rad {dup.row + 1} "
+                                           f"och rad {r + 1}); bara den första räknas."))
+            continue
+        seen[L.norm(key)] = row
+        table.rows.append(row)
+    if total_row is not None:
+        label = str(g.get(total_row, lc)).strip()
+        table.total = _make_row(g, spec, table, total_row, label, L.ROW_SUMMA, out)
+    for key in spec.required_rows:
+        if L.norm(key) not in seen:
+            out.missing(table.header_ref(), "rad-saknas",
+                        f"Raden '{key}' saknas i tabellen {spec.name} på bladet {g.name}.")
+
+
+def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: str, out: _Collector) -> Row:
+    row = Row(label=label, key=key, row=r)
+    for header, c in table.columns.items():
+        raw = g.get(r, c)
+        if not spec.numeric:
+            row.values[header] = None if _is_blank(raw) else str(raw).strip() if not isinstance(raw, float) \
+                else fmt_number(raw, 0)
+            continue
+        value, finding = read_number(raw, CellRef(g.name, r, c), f"{label} / {header}")
+        row.values[header] = value
+        if finding is not None:
+            row.invalid.add(header)
+            out.findings.append(finding)
+    return row
+
+
+_EXCEL_ERRORS = ("#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                 "#GETTING_DATA")
+
+
+def read_number(raw: Any, ref: CellRef, what: str) -> tuple[float | None, Finding | None]:
+    """A numeric input cell: its value, or None and a finding that says what is wrong."""
+    if raw is None:
+        return None, None
+    if isinstance(raw, bool):
+        return None, Finding.at(ref, "inte-tal", ERROR,
+                                f"{what}: cellen innehåller sanningsvärdet {'SANT' if raw else 'FALSKT'}, "
+                                f"inte ett tal.", actual=raw)
+    if isinstance(raw, (int, float)):
+        return float(raw), None
+    if isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)):
+        return None, Finding.at(ref, "inte-tal", ERROR,
+                                f"{what}: cellen innehåller ett datum eller en tid ({raw}), inte ett tal. "
+                                f"Ändra cellens format till tal och skriv in beloppet igen.", actual=str(raw))
+    text = str(raw)
+    if text.strip() in L.NO_VALUE_MARKS:
+        return None, None
+    if text.strip().upper() in _EXCEL_ERRORS:
+        return None, Finding.at(ref, "felvarde", ERROR,
+                                f"{what}: cellen visar felvärdet {text.strip()}; rätta formeln eller värdet.",
+                                actual=text.strip())
+    guess = parse_number_text(text)
+    if guess is not None:
+        return None, Finding.at(ref, "tal-som-text", ERROR,
+                                f"{what}: cellen innehåller texten '{text}', inte ett tal. Menade du "
+                                f"{fmt_number(guess, _decimals(text))}? Skriv in det som ett tal.",
+                                expected=guess, actual=text)
+    return None, Finding.at(ref, "inte-tal", ERROR,
+                            f"{what}: cellen innehåller texten '{text}' där ett tal ska stå.", actual=text)
+
+
+def _decimals(text: str) -> int:
+    digits = text.replace(".", ",").rsplit(",", 1)
+    return len([ch for ch in digits[1] if ch.isdigit()]) if len(digits) == 2 else 0
+
+
+def _jsonable(v: Any) -> Any:
+    return v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
