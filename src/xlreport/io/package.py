@@ -1,0 +1,453 @@
+"""The workbook as an OPC zip package: safe opening, hardened XML, and a lossless rewrite.
+
+A workbook is never saved through a spreadsheet library. :func:`write_package` builds a new
+zip in which every entry that does not change is copied as raw bytes (local header,
+compressed data and data descriptor verbatim, the central directory record reused with its
+offset patched), and only replaced or added entries are compressed fresh.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import struct
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from ..errors import NotAWorkbook, UnsafeWorkbook
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+# --- limits -------------------------------------------------------------------------------
+MAX_TOTAL_SIZE = 1 << 30  # 1 GiB uncompressed
+MAX_RATIO = 200.0  # compression ratio per entry ...
+RATIO_MIN_SIZE = 1 << 20  # ... checked for entries over 1 MB uncompressed
+MAX_ENTRIES = 10_000
+MAX_ZIP_SIZE = (1 << 32) - 1  # no zip64
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_total_size: int = MAX_TOTAL_SIZE
+    max_ratio: float = MAX_RATIO
+    ratio_min_size: int = RATIO_MIN_SIZE
+    max_entries: int = MAX_ENTRIES
+
+
+DEFAULT_LIMITS = Limits()
+
+# --- names --------------------------------------------------------------------------------
+CONTENT_TYPES = "[Content_Types].xml"
+ROOT_RELS = "_rels/.rels"
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+REL_OFFICE_DOCUMENT = "/officeDocument"  # suffix: transitional and strict types both end so
+REL_WORKSHEET = "/worksheet"
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+MSG_NOT_WORKBOOK = "Filen är inte en Excel-arbetsbok (.xlsx/.xlsm)"
+
+# --- hardened XML -------------------------------------------------------------------------
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse_xml(data: bytes, *, part: str = "", file: str | Path | None = None) -> etree._ElementTree:
+    """Parse one package part with a hardened parser; a DOCTYPE is refused outright."""
+    if b"<!DOCTYPE" in data[:65536].upper() or b"<!ENTITY" in data[:65536].upper():
+        raise UnsafeWorkbook(f"Delen {part} innehåller en DOCTYPE-deklaration, vilket inte är tillåtet",
+                             file=file)
+    try:
+        tree = etree.ElementTree(etree.fromstring(data, _parser()))
+    except etree.XMLSyntaxError as exc:
+        raise NotAWorkbook(f"Delen {part} i arbetsboken är skadad (ogiltig XML: {exc})", file=file) from exc
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise UnsafeWorkbook(f"Delen {part} innehåller en DOCTYPE-deklaration, vilket inte är tillåtet",
+                             file=file)
+    return tree
+
+
+_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
+
+
+def serialize_xml(tree: etree._ElementTree, original: bytes | None = None) -> bytes:
+    """Serialise ``tree``, keeping the original XML declaration (and what followed it) verbatim."""
+    encoding = tree.docinfo.encoding or "UTF-8"
+    body = etree.tostring(tree, encoding=encoding, xml_declaration=False)
+    m = _DECL.match(original or b"")
+    if m:
+        return m.group(0) + body
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + body
+
+
+def q(tag: str, ns: str = NS_MAIN) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+# --- part names ---------------------------------------------------------------------------
+
+
+def rels_part(part: str) -> str:
+    """xl/workbook.xml -> xl/_rels/workbook.xml.rels"""
+    d, name = posixpath.split(part)
+    return posixpath.join(d, "_rels", name + ".rels")
+
+
+def resolve_target(source_part: str, target: str) -> str:
+    """Resolve a relationship target (relative to the source part, or absolute) to a zip name."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    base = posixpath.dirname(source_part)
+    return posixpath.normpath(posixpath.join(base, target))
+
+
+def relative_target(source_part: str, part: str) -> str:
+    return posixpath.relpath(part, posixpath.dirname(source_part) or ".")
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    name: str
+    part: str | None  # zip name of the worksheet part (None if the relationship is broken)
+    sheet_id: int
+    rid: str
+    state: str = "visible"  # visible | hidden | veryHidden
+    kind: str = "worksheet"  # relationship type suffix: worksheet, chartsheet, dialogsheet ...
+
+
+# --- the package --------------------------------------------------------------------------
+
+
+@dataclass
+class Package:
+    """An opened, checked workbook package (read-only)."""
+
+    path: Path
+    zf: zipfile.ZipFile
+    workbook_part: str = ""
+    _sheets: list[SheetInfo] | None = field(default=None, repr=False)
+
+    @property
+    def names(self) -> list[str]:
+        return self.zf.namelist()
+
+    def has(self, name: str) -> bool:
+        try:
+            self.zf.getinfo(name)
+        except KeyError:
+            return False
+        return True
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self.zf.read(name)
+        except KeyError:
+            raise NotAWorkbook(f"Delen {name} saknas i arbetsboken", file=self.path) from None
+        except (zipfile.BadZipFile, zlib.error, OSError) as exc:
+            raise NotAWorkbook(f"Delen {name} i arbetsboken är skadad ({exc})", file=self.path) from exc
+
+    def xml(self, name: str) -> etree._ElementTree:
+        return parse_xml(self.read(name), part=name, file=self.path)
+
+    def relationships(self, part: str) -> list[dict[str, str]]:
+        """The relationships of ``part`` as dicts with Id, Type, Target (resolved unless external)."""
+        rp = rels_part(part) if part else ROOT_RELS
+        if not self.has(rp):
+            return []
+        out = []
+        for rel in self.xml(rp).getroot():
+            if local(rel) != "Relationship":
+                continue
+            d = dict(rel.attrib)
+            if d.get("TargetMode") != "External" and "Target" in d:
+                d["part"] = resolve_target(part, d["Target"])
+            out.append(d)
+        return out
+
+    def sheets(self) -> list[SheetInfo]:
+        """All sheets in workbook order with their parts and visibility."""
+        if self._sheets is None:
+            rels = {r["Id"]: r for r in self.relationships(self.workbook_part)}
+            out = []
+            for el in self.xml(self.workbook_part).getroot().iter(q("sheet")):
+                rid = el.get(q("id", NS_R), "")
+                rel = rels.get(rid, {})
+                kind = rel.get("Type", "").rsplit("/", 1)[-1] or "worksheet"
+                out.append(SheetInfo(name=el.get("name", ""), part=rel.get("part"),
+                                     sheet_id=int(el.get("sheetId", "0")), rid=rid,
+                                     state=el.get("state", "visible"), kind=kind))
+            self._sheets = out
+        return self._sheets
+
+    def sheet(self, name: str) -> SheetInfo | None:
+        for s in self.sheets():
+            if s.name == name:
+                return s
+        return None
+
+    def close(self) -> None:
+        self.zf.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise NotAWorkbook("Filen finns inte", file=path)
+    if path.is_dir():
+        raise NotAWorkbook("Sökvägen är en mapp, inte en arbetsbok", file=path)
+    if not path.is_file():
+        raise NotAWorkbook("Sökvägen är inte en vanlig fil", file=path)
+    if path.stat().st_size > MAX_ZIP_SIZE:
+        raise UnsafeWorkbook("Filen är större än 4 GiB och kan inte hanteras", file=path)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if not head:
+        return False
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end
+            try:
+                head.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
+    return b"\x00" not in head
+
+
+def _check_magic(path: Path) -> None:
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head.startswith(ZIP_MAGIC):
+        return
+    if head.startswith(OLE2_MAGIC):
+        raise NotAWorkbook(
+            "Filen är krypterad eller gammal .xls: ta bort lösenordsskyddet eller spara den "
+            "som .xlsx i Excel och försök igen", file=path)
+    if not head:
+        raise NotAWorkbook("Filen är tom, inte en Excel-arbetsbok (.xlsx/.xlsm)", file=path)
+    if _looks_like_text(head):
+        raise NotAWorkbook("Filen är en textfil (t.ex. CSV), inte en Excel-arbetsbok (.xlsx/.xlsm): "
+                           "öppna den i Excel och spara som .xlsx", file=path)
+    raise NotAWorkbook(MSG_NOT_WORKBOOK, file=path)
+
+
+def _check_limits(zf: zipfile.ZipFile, path: Path, limits: Limits) -> None:
+    infos = zf.infolist()
+    if len(infos) > limits.max_entries:
+        raise UnsafeWorkbook(f"Arbetsboken har för många delar ({len(infos)}, högst "
+                             f"{limits.max_entries} tillåts)", file=path)
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > limits.ratio_min_size and \
+                info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise UnsafeWorkbook(f"Delen {info.filename} packas upp orimligt mycket "
+                                 f"({info.file_size // max(info.compress_size, 1)} gånger); "
+                                 "filen kan vara en zip-bomb", file=path)
+    if total > limits.max_total_size:
+        raise UnsafeWorkbook(f"Arbetsboken är för stor uppackad ({total // (1 << 20)} MiB, högst "
+                             f"{limits.max_total_size // (1 << 20)} MiB tillåts)", file=path)
+
+
+def _find_workbook_part(pkg: Package) -> str:
+    names = set(pkg.names)
+    if "xl/workbook.bin" in names:
+        raise NotAWorkbook("Filen är en binär arbetsbok (.xlsb), som inte stöds: spara den som .xlsx",
+                           file=pkg.path)
+    if CONTENT_TYPES not in names:
+        raise NotAWorkbook(MSG_NOT_WORKBOOK + f": {CONTENT_TYPES} saknas", file=pkg.path)
+    for rel in pkg.relationships(""):
+        if rel.get("Type", "").endswith(REL_OFFICE_DOCUMENT) and "part" in rel:
+            part = rel["part"]
+            if part not in names:
+                break
+            root = pkg.xml(part).getroot()
+            if local(root) != "workbook":
+                raise NotAWorkbook(MSG_NOT_WORKBOOK + " (det är ett annat Office-dokument)", file=pkg.path)
+            return part
+    raise NotAWorkbook(MSG_NOT_WORKBOOK + ": arbetsboksdelen saknas", file=pkg.path)
+
+
+def open_package(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Package:
+    """Open and check a workbook package; raise NotAWorkbook/UnsafeWorkbook with Swedish messages."""
+    path = Path(path)
+    _check_path(path)
+    _check_magic(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise NotAWorkbook(MSG_NOT_WORKBOOK + " (zip-arkivet är skadat)", file=path) from exc
+    pkg = Package(path=path, zf=zf)
+    try:
+        _check_limits(zf, path, limits)
+        pkg.workbook_part = _find_workbook_part(pkg)
+    except BaseException:
+        zf.close()
+        raise
+    return pkg
+
+
+# --- raw zip copy -------------------------------------------------------------------------
+
+_EOCD = struct.Struct("<4s4H2LH")
+_CDIR = struct.Struct("<4s6H3L5H2L")  # central directory file header, 46 bytes
+_LOCAL = struct.Struct("<4s5H3L2H")  # local file header, 30 bytes
+
+
+@dataclass
+class _RawEntry:
+    name: str
+    central: bytes  # the whole central directory record (header + name + extra + comment)
+    offset: int
+    compress_size: int
+    flags: int
+
+
+def _read_central_directory(f) -> list[_RawEntry]:
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    tail_len = min(size, 65536 + _EOCD.size)
+    f.seek(size - tail_len)
+    tail = f.read(tail_len)
+    pos = tail.rfind(b"PK\x05\x06")
+    if pos < 0:
+        raise zipfile.BadZipFile("no end of central directory")
+    _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(tail, pos)
+    if 0xFFFFFFFF in (cd_size, cd_offset) or count == 0xFFFF:
+        raise zipfile.BadZipFile("zip64 is not supported")
+    f.seek(cd_offset)
+    cd = f.read(cd_size)
+    entries, p = [], 0
+    for _ in range(count):
+        rec = _CDIR.unpack_from(cd, p)
+        if rec[0] != b"PK\x01\x02":
+            raise zipfile.BadZipFile("bad central directory record")
+        flags, csize, n_len, x_len, c_len, offset = rec[3], rec[8], rec[10], rec[11], rec[12], rec[16]
+        if 0xFFFFFFFF in (csize, offset, rec[9]):
+            raise zipfile.BadZipFile("zip64 is not supported")
+        end = p + _CDIR.size + n_len + x_len + c_len
+        raw_name = cd[p + _CDIR.size:p + _CDIR.size + n_len]
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
+        entries.append(_RawEntry(name, cd[p:end], offset, csize, flags))
+        p = end
+    return entries
+
+
+def _raw_local_span(f, entry: _RawEntry) -> bytes:
+    """Local header + compressed data + data descriptor of one entry, as stored."""
+    f.seek(entry.offset)
+    head = f.read(_LOCAL.size)
+    sig, *_rest, n_len, x_len = _LOCAL.unpack(head)
+    if sig != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {entry.name}")
+    length = _LOCAL.size + n_len + x_len + entry.compress_size
+    f.seek(entry.offset)
+    data = f.read(length)
+    if entry.flags & 0x08:  # data descriptor follows: optional signature, crc, sizes
+        desc = f.read(16)
+        data += desc[:16] if desc[:4] == b"PK\x07\x08" else desc[:12]
+    return data
+
+
+def _dos_time(t: float) -> tuple[int, int]:
+    lt = time.localtime(t)
+    year = max(lt.tm_year, 1980)
+    dtime = (lt.tm_hour << 11) | (lt.tm_min << 5) | (lt.tm_sec // 2)
+    ddate = ((year - 1980) << 9) | (lt.tm_mon << 5) | lt.tm_mday
+    return dtime, ddate
+
+
+def _deflated_entry(name: str, data: bytes, offset: int, when: tuple[int, int]) -> tuple[bytes, bytes]:
+    """(local header + data, central directory record) for a freshly deflated entry."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = comp.compress(data) + comp.flush()
+    crc = zlib.crc32(data) & 0xFFFFFFFF
+    raw_name = name.encode("utf-8")
+    flags = 0x800 if not name.isascii() else 0
+    dtime, ddate = when
+    local_h = _LOCAL.pack(b"PK\x03\x04", 20, flags, 8, dtime, ddate, crc, len(body), len(data),
+                          len(raw_name), 0)
+    central = _CDIR.pack(b"PK\x01\x02", 20, 20, flags, 8, dtime, ddate, crc, len(body), len(data),
+                         len(raw_name), 0, 0, 0, 0, 0, offset)
+    return local_h + raw_name + body, central + raw_name
+
+
+def _patch_offset(central: bytes, offset: int) -> bytes:
+    return central[:42] + struct.pack("<L", offset) + central[46:]
+
+
+def _ordered_names(entries: list[_RawEntry], add: dict[str, bytes], remove: set[str]) -> list[str]:
+    names = [e.name for e in entries if e.name not in remove]
+    names += [n for n in add if n not in names]
+    if CONTENT_TYPES in names:
+        names.remove(CONTENT_TYPES)
+        names.insert(0, CONTENT_TYPES)
+    return names
+
+
+def write_package(src_path: str | Path, dest_path: str | Path, replace: dict[str, bytes] | None = None,
+                  add: dict[str, bytes] | None = None, remove: set[str] | None = None) -> None:
+    """Write a copy of the package at ``src_path`` to ``dest_path`` with parts changed.
+
+    Entries not in ``replace``/``add``/``remove`` are copied byte for byte (no recompression).
+    ``[Content_Types].xml`` is written first; otherwise the source order is kept and added parts
+    come last. The destination file is flushed and fsynced before returning.
+    """
+    replace, add, remove = dict(replace or {}), dict(add or {}), set(remove or ())
+    when = _dos_time(time.time())
+    with open(src_path, "rb") as src, open(dest_path, "wb") as out:
+        entries = _read_central_directory(src)
+        by_name = {e.name: e for e in entries}
+        missing = set(replace) - set(by_name)
+        if missing:
+            raise KeyError(f"cannot replace missing parts: {sorted(missing)}")
+        centrals = []
+        for name in _ordered_names(entries, add, remove):
+            offset = out.tell()
+            new_data = replace.get(name, add.get(name))
+            if new_data is None:
+                out.write(_raw_local_span(src, by_name[name]))
+                centrals.append(_patch_offset(by_name[name].central, offset))
+            else:
+                local_bytes, central = _deflated_entry(name, new_data, offset, when)
+                out.write(local_bytes)
+                centrals.append(central)
+        cd_offset = out.tell()
+        out.writelines(centrals)
+        cd_size = out.tell() - cd_offset
+        if out.tell() > MAX_ZIP_SIZE or len(centrals) >= 0xFFFF:
+            raise UnsafeWorkbook("Resultatet skulle bli större än 4 GiB", file=dest_path)
+        out.write(_EOCD.pack(b"PK\x05\x06", 0, 0, len(centrals), len(centrals), cd_size, cd_offset, 0))
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def content_type_override(part: str) -> str:
+    """The PartName used in [Content_Types].xml for a zip entry name."""
+    return "/" + str(PurePosixPath(part))

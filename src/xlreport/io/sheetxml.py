@@ -1,0 +1,336 @@
+"""Worksheet XML: set single cells in a user's sheet, and build a whole sheet the tool owns.
+
+:func:`apply_cell_writes` edits ``<sheetData>`` in place and leaves everything else in the
+worksheet (extLst with sparklines and x14 conditional formats, mc:AlternateContent, data
+validations, namespaces, the XML declaration) exactly as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+from openpyxl.formula.translate import Translator
+
+from ..cells import a1, col_letter, parse_a1
+from ..changes import Cell, CellWrite, SheetContent, Value
+from .package import NS_MAIN, NS_R, local, parse_xml, q, serialize_xml
+
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPE_LIKE = re.compile(r"_x[0-9A-Fa-f]{4}_")
+_CELL_ORDER = ("f", "v", "is", "extLst")
+
+
+# --- text and numbers ---------------------------------------------------------------------
+
+
+def ooxml_text(text: str) -> str:
+    """Escape text for an OOXML string: literal ``_xHHHH_`` and XML-illegal characters."""
+    text = _ESCAPE_LIKE.sub(lambda m: "_x005F" + m.group(0), text)
+    return _ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
+def number_text(value: float) -> str:
+    """A number as stored in ``<v>``: ints plainly, floats with round-trip repr."""
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _needs_preserve(text: str) -> bool:
+    return text != text.strip() or "\n" in text or "\t" in text or "  " in text
+
+
+def _text_element(parent: etree._Element, text: str) -> etree._Element:
+    t = etree.SubElement(parent, q("t"))
+    t.text = ooxml_text(text)
+    if _needs_preserve(text):
+        t.set(XML_SPACE, "preserve")
+    return t
+
+
+# --- cell content -------------------------------------------------------------------------
+
+
+def _clear_cell(c: etree._Element) -> None:
+    for child in list(c):
+        if local(child) in ("f", "v", "is"):
+            c.remove(child)
+    for attr in ("t", "cm", "vm"):
+        c.attrib.pop(attr, None)
+
+
+def _insert_child(c: etree._Element, child: etree._Element) -> None:
+    """Insert a child of ``<c>`` in schema order (f, v, is, extLst)."""
+    rank = _CELL_ORDER.index(local(child))
+    for i, existing in enumerate(c):
+        if local(existing) in _CELL_ORDER and _CELL_ORDER.index(local(existing)) > rank:
+            c.insert(i, child)
+            return
+    c.append(child)
+
+
+def _set_value(c: etree._Element, value: Value, *, cached: bool) -> None:
+    """Put ``value`` in ``c``: as a cached formula result when ``cached``, else as a constant."""
+    if value is None:
+        return
+    v = etree.Element(q("v"))
+    if isinstance(value, bool):
+        c.set("t", "b")
+        v.text = "1" if value else "0"
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            c.set("t", "e")
+            v.text = "#NUM!"
+        else:
+            v.text = number_text(value)
+    elif isinstance(value, str):
+        if cached:
+            c.set("t", "str")
+            v.text = ooxml_text(value)
+        else:
+            c.set("t", "inlineStr")
+            is_ = etree.Element(q("is"))
+            _text_element(is_, value)
+            _insert_child(c, is_)
+            return
+    else:
+        raise TypeError(f"unsupported cell value {value!r}")
+    _insert_child(c, v)
+
+
+def _write_cell(c: etree._Element, write: CellWrite) -> None:
+    _clear_cell(c)
+    if write.formula is not None:
+        f = etree.Element(q("f"))
+        f.text = write.formula.removeprefix("=")
+        _insert_child(c, f)
+        _set_value(c, write.value, cached=True)
+    else:
+        _set_value(c, write.value, cached=False)
+
+
+# --- locating rows and cells --------------------------------------------------------------
+
+
+def _normalise_refs(sheet_data: etree._Element) -> None:
+    """Give every row and cell an explicit ``r`` (the schema allows omitting them)."""
+    row_no = 0
+    for row in sheet_data.iterchildren(q("row")):
+        row_no = int(row.get("r")) if row.get("r") else row_no + 1
+        row.set("r", str(row_no))
+        col = -1
+        for c in row.iterchildren(q("c")):
+            col = parse_a1(c.get("r"))[1] if c.get("r") else col + 1
+            if not c.get("r"):
+                c.set("r", f"{col_letter(col)}{row_no}")
+
+
+def _find_or_insert(parent: etree._Element, tag: str, key: int, key_of, make) -> etree._Element:
+    """Find the child with ``key_of(child) == key``; insert ``make()`` in order if missing."""
+    last_index = None
+    for i, child in enumerate(parent):
+        if child.tag != tag:
+            continue
+        k = key_of(child)
+        if k == key:
+            return child
+        if k > key:
+            new = make()
+            parent.insert(i, new)
+            return new
+        last_index = i
+    new = make()
+    parent.insert(0 if last_index is None else last_index + 1, new)
+    return new
+
+
+def _row_el(sheet_data: etree._Element, row: int) -> etree._Element:
+    def make():
+        el = etree.Element(q("row"))
+        el.set("r", str(row + 1))
+        return el
+    return _find_or_insert(sheet_data, q("row"), row + 1, lambda el: int(el.get("r")), make)
+
+
+def _cell_el(row_el: etree._Element, row: int, col: int) -> etree._Element:
+    def make():
+        el = etree.Element(q("c"))
+        el.set("r", a1(row, col))
+        return el
+    c = _find_or_insert(row_el, q("c"), col, lambda el: parse_a1(el.get("r"))[1], make)
+    _widen_spans(row_el, col)
+    return c
+
+
+def _widen_spans(row_el: etree._Element, col: int) -> None:
+    spans = row_el.get("spans")
+    if not spans or " " in spans or ":" not in spans:
+        return
+    lo, hi = (int(x) for x in spans.split(":"))
+    row_el.set("spans", f"{min(lo, col + 1)}:{max(hi, col + 1)}")
+
+
+def _expand_dimension(root: etree._Element, cells: Iterable[tuple[int, int]]) -> None:
+    dim = root.find(q("dimension"))
+    cells = list(cells)
+    if dim is None or not cells:
+        return
+    ref = dim.get("ref", "A1")
+    parts = ref.split(":")
+    try:
+        (r1, c1), (r2, c2) = parse_a1(parts[0]), parse_a1(parts[-1])
+    except ValueError:
+        return
+    if ref == "A1" and len(parts) == 1:  # "A1" is also what an empty sheet says
+        r1 = r2 = c1 = c2 = None
+    rows = [r for r, _ in cells] + ([r1, r2] if r1 is not None else [])
+    cols = [c for _, c in cells] + ([c1, c2] if c1 is not None else [])
+    new = f"{a1(min(rows), min(cols))}:{a1(max(rows), max(cols))}"
+    if new != ref:
+        dim.set("ref", new)
+
+
+# --- shared formulas ----------------------------------------------------------------------
+
+
+def _shared_groups(sheet_data: etree._Element) -> dict[str, list[etree._Element]]:
+    """si -> the ``<c>`` elements of that shared formula, in document (row-major) order."""
+    groups: dict[str, list[etree._Element]] = {}
+    for f in sheet_data.iter(q("f")):
+        if f.get("t") == "shared" and f.get("si") is not None:
+            groups.setdefault(f.get("si"), []).append(f.getparent())
+    return groups
+
+
+def _bounding_ref(cells: list[etree._Element]) -> str:
+    pos = [parse_a1(c.get("r")) for c in cells]
+    top, left = min(r for r, _ in pos), min(c for _, c in pos)
+    bottom, right = max(r for r, _ in pos), max(c for _, c in pos)
+    first, last = a1(top, left), a1(bottom, right)
+    return first if first == last else f"{first}:{last}"
+
+
+def _relocate_shared_masters(sheet_data: etree._Element, targets: set[str]) -> None:
+    """Move a shared formula's master away from a cell about to be overwritten.
+
+    The first dependent that is not itself overwritten becomes the master, with the formula
+    translated to its position and ``ref`` narrowed to the remaining cells.
+    """
+    for cells in _shared_groups(sheet_data).values():
+        master = next((c for c in cells if c.find(q("f")).get("ref") is not None), None)
+        if master is None or master.get("r") not in targets:
+            continue
+        remaining = [c for c in cells if c is not master and c.get("r") not in targets]
+        if not remaining:
+            continue
+        old_f = master.find(q("f"))
+        new_master = remaining[0]
+        new_f = new_master.find(q("f"))
+        formula = Translator("=" + (old_f.text or ""), origin=master.get("r")).translate_formula(
+            new_master.get("r"))
+        new_f.text = formula[1:]
+        for attr, val in old_f.attrib.items():
+            if attr not in ("ref",):
+                new_f.set(attr, val)
+        new_f.set("ref", _bounding_ref(remaining))
+
+
+# --- public -------------------------------------------------------------------------------
+
+
+def apply_cell_writes(sheet_xml: bytes, writes: list[CellWrite]) -> bytes:
+    """Set the cells of ``writes`` in a worksheet part; keep every cell's style and all else."""
+    if not writes:
+        return sheet_xml
+    tree = parse_xml(sheet_xml, part="worksheet")
+    root = tree.getroot()
+    sheet_data = root.find(q("sheetData"))
+    if sheet_data is None:
+        raise ValueError("worksheet has no sheetData")
+    _normalise_refs(sheet_data)
+    _relocate_shared_masters(sheet_data, {w.a1 for w in writes})
+    for w in writes:
+        _write_cell(_cell_el(_row_el(sheet_data, w.row), w.row, w.col), w)
+    _drop_empty_cells(sheet_data, {w.a1 for w in writes if w.value is None and w.formula is None})
+    _expand_dimension(root, [(w.row, w.col) for w in writes])
+    return serialize_xml(tree, sheet_xml)
+
+
+def _drop_empty_cells(sheet_data: etree._Element, refs: set[str]) -> None:
+    """Remove cleared cells that carry nothing else (no style); the row stays."""
+    if not refs:
+        return
+    for row in sheet_data.iterchildren(q("row")):
+        for c in list(row.iterchildren(q("c"))):
+            if c.get("r") in refs and not c.get("s") and len(c) == 0:
+                row.remove(c)
+
+
+def build_owned_sheet(content: SheetContent, style_ids: dict[str, int]) -> bytes:
+    """A complete worksheet part for a sheet the tool owns."""
+    nsmap = {None: NS_MAIN, "r": NS_R}
+    root = etree.Element(q("worksheet"), nsmap=nsmap)
+    n_cols = max((len(r) for r in content.rows), default=0)
+    dim = etree.SubElement(root, q("dimension"))
+    dim.set("ref", f"A1:{a1(max(len(content.rows), 1) - 1, max(n_cols, 1) - 1)}" if content.rows else "A1")
+    views = etree.SubElement(etree.SubElement(root, q("sheetViews")), q("sheetView"))
+    views.set("workbookViewId", "0")
+    etree.SubElement(root, q("sheetFormatPr")).set("defaultRowHeight", "15")
+    _add_cols(root, content.col_widths)
+    sheet_data = etree.SubElement(root, q("sheetData"))
+    links = []
+    for r, line in enumerate(content.rows):
+        cells = [(c, cell) for c, cell in enumerate(line) if cell is not None]
+        if not cells:
+            continue
+        row_el = etree.SubElement(sheet_data, q("row"))
+        row_el.set("r", str(r + 1))
+        for c, cell in cells:
+            _owned_cell(row_el, r, c, cell, style_ids)
+            if cell.link:
+                links.append((a1(r, c), cell))
+    if links:
+        hl = etree.SubElement(root, q("hyperlinks"))
+        for ref, cell in links:
+            h = etree.SubElement(hl, q("hyperlink"))
+            h.set("ref", ref)
+            h.set("location", cell.link.lstrip("#"))
+            h.set("display", ooxml_text(_display(cell.value)))
+    margins = etree.SubElement(root, q("pageMargins"))
+    for k, v in (("left", "0.7"), ("right", "0.7"), ("top", "0.75"), ("bottom", "0.75"),
+                 ("header", "0.3"), ("footer", "0.3")):
+        margins.set(k, v)
+    return serialize_xml(etree.ElementTree(root))
+
+
+def _display(value: Value) -> str:
+    return "" if value is None else (number_text(value) if isinstance(value, (int, float)) and
+                                     not isinstance(value, bool) else str(value))
+
+
+def _add_cols(root: etree._Element, widths: dict[int, float]) -> None:
+    if not widths:
+        return
+    cols = etree.SubElement(root, q("cols"))
+    for col in sorted(widths):
+        el = etree.SubElement(cols, q("col"))
+        el.set("min", str(col + 1))
+        el.set("max", str(col + 1))
+        el.set("width", number_text(float(widths[col])))
+        el.set("customWidth", "1")
+
+
+def _owned_cell(row_el: etree._Element, r: int, c: int, cell: Cell, style_ids: dict[str, int]) -> None:
+    el = etree.SubElement(row_el, q("c"))
+    el.set("r", a1(r, c))
+    style = style_ids.get(cell.style, 0)
+    if style:
+        el.set("s", str(style))
+    _set_value(el, cell.value, cached=False)
+

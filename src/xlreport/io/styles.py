@@ -1,0 +1,165 @@
+"""Named styles in styles.xml: one ``xf`` per :data:`changes.STYLES` name, found or appended.
+
+:func:`ensure_styles` is idempotent: every record it needs (number format, font, border, xf)
+is looked up by content before anything is appended, so running it on its own output changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from lxml import etree
+
+from ..changes import NUMBER_FORMATS, STYLES
+from .package import local, parse_xml, q, serialize_xml
+
+# Schema order of a <font>'s children, and of <styleSheet>'s.
+_FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign", "sz",
+               "color", "name", "family", "charset", "scheme")
+_SHEET_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
+                "tableStyles", "colors", "extLst")
+
+RED = "FFC00000"
+ORANGE = "FFC65911"
+LINK_BLUE = "FF0563C1"
+TITLE_SIZE = 14
+HEADING_SIZE = 12
+
+
+@dataclass(frozen=True)
+class _Spec:
+    bold: bool = False
+    size: float | None = None  # None: the default font's size
+    color: str | None = None  # ARGB
+    underline: bool = False
+    number_format: str | None = None
+    bottom_border: bool = False
+    wrap: bool = False
+
+
+SPECS: dict[str, _Spec] = {
+    "text": _Spec(),
+    "title": _Spec(bold=True, size=TITLE_SIZE),
+    "heading": _Spec(bold=True, size=HEADING_SIZE),
+    "header": _Spec(bold=True, bottom_border=True, wrap=True),
+    "mnkr": _Spec(number_format=NUMBER_FORMATS["mnkr"]),
+    "mnkr_bold": _Spec(bold=True, number_format=NUMBER_FORMATS["mnkr_bold"]),
+    "percent": _Spec(number_format=NUMBER_FORMATS["percent"]),
+    "integer": _Spec(number_format=NUMBER_FORMATS["integer"]),
+    "integer_bold": _Spec(bold=True, number_format=NUMBER_FORMATS["integer_bold"]),
+    "link": _Spec(underline=True, color=LINK_BLUE),
+    "error": _Spec(bold=True, color=RED),
+    "warning": _Spec(bold=True, color=ORANGE),
+    "wrap": _Spec(wrap=True),
+}
+assert set(SPECS) == set(STYLES), "every named style needs a spec"
+
+
+def _key(el: etree._Element) -> tuple:
+    """A comparable form of an element: tag, sorted attributes, text, children."""
+    return (el.tag, tuple(sorted(el.attrib.items())), (el.text or "").strip(),
+            tuple(_key(c) for c in el if isinstance(c.tag, str)))
+
+
+def _section(root: etree._Element, name: str) -> etree._Element:
+    """The ``<name>`` child of styleSheet, created in schema order if missing."""
+    el = root.find(q(name))
+    if el is not None:
+        return el
+    el = etree.Element(q(name))
+    rank = _SHEET_ORDER.index(name)
+    for i, child in enumerate(root):
+        if local(child) in _SHEET_ORDER and _SHEET_ORDER.index(local(child)) > rank:
+            root.insert(i, el)
+            return el
+    root.append(el)
+    return el
+
+
+class _Styles:
+    def __init__(self, root: etree._Element):
+        self.root = root
+        self.changed = False
+
+    def _find_or_append(self, section_name: str, el: etree._Element) -> int:
+        section = _section(self.root, section_name)
+        items = [c for c in section if isinstance(c.tag, str)]
+        key = _key(el)
+        for i, item in enumerate(items):
+            if _key(item) == key:
+                return i
+        section.append(el)
+        section.set("count", str(len(items) + 1))
+        self.changed = True
+        return len(items)
+
+    def num_fmt(self, code: str) -> int:
+        section = _section(self.root, "numFmts")
+        ids = []
+        for nf in section.iterchildren(q("numFmt")):
+            if nf.get("formatCode") == code:
+                return int(nf.get("numFmtId"))
+            ids.append(int(nf.get("numFmtId", "0")))
+        new_id = max([163, *ids]) + 1
+        el = etree.SubElement(section, q("numFmt"))
+        el.set("numFmtId", str(new_id))
+        el.set("formatCode", code)
+        section.set("count", str(len(ids) + 1))
+        self.changed = True
+        return new_id
+
+    def font(self, spec: _Spec) -> int:
+        fonts = _section(self.root, "fonts")
+        base = next(fonts.iterchildren(q("font")), None)
+        if not (spec.bold or spec.size or spec.color or spec.underline):
+            return 0 if base is not None else self._find_or_append("fonts", etree.Element(q("font")))
+        font = copy.deepcopy(base) if base is not None else etree.Element(q("font"))
+        parts = {local(c): c for c in font if isinstance(c.tag, str)}
+        if spec.bold:
+            parts["b"] = etree.Element(q("b"))
+        if spec.underline:
+            parts["u"] = etree.Element(q("u"))
+        if spec.size:
+            parts["sz"] = etree.Element(q("sz"), val=f"{spec.size:g}")
+        if spec.color:
+            parts["color"] = etree.Element(q("color"), rgb=spec.color)
+        for child in list(font):
+            font.remove(child)
+        for name in _FONT_ORDER:
+            if name in parts:
+                font.append(parts[name])
+        return self._find_or_append("fonts", font)
+
+    def border(self, spec: _Spec) -> int:
+        if not spec.bottom_border:
+            return 0
+        border = etree.Element(q("border"))
+        for side in ("left", "right", "top", "bottom", "diagonal"):
+            el = etree.SubElement(border, q(side))
+            if side == "bottom":
+                el.set("style", "thin")
+                etree.SubElement(el, q("color"), indexed="64")
+        return self._find_or_append("borders", border)
+
+    def xf(self, spec: _Spec) -> int:
+        num_fmt = self.num_fmt(spec.number_format) if spec.number_format else 0
+        font, border = self.font(spec), self.border(spec)
+        xf = etree.Element(q("xf"), numFmtId=str(num_fmt), fontId=str(font), fillId="0",
+                           borderId=str(border), xfId="0")
+        for attr, on in (("applyNumberFormat", num_fmt), ("applyFont", font), ("applyBorder", border),
+                         ("applyAlignment", spec.wrap)):
+            if on:
+                xf.set(attr, "1")
+        if spec.wrap:
+            etree.SubElement(xf, q("alignment"), vertical="top", wrapText="1")
+        return self._find_or_append("cellXfs", xf)
+
+
+def ensure_styles(styles_xml: bytes) -> tuple[bytes | None, dict[str, int]]:
+    """Make sure styles.xml has an xf per named style; return (new XML or None, name -> xf id)."""
+    tree = parse_xml(styles_xml, part="xl/styles.xml")
+    styles = _Styles(tree.getroot())
+    ids = {name: styles.xf(SPECS[name]) for name in STYLES}
+    return (serialize_xml(tree, styles_xml) if styles.changed else None), ids

@@ -1,0 +1,275 @@
+"""The OPC package layer: safe opening, hardened XML, part resolution and the raw-copy writer."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import fixture_workbooks, raw_compressed
+from xlreport.errors import NotAWorkbook, UnsafeWorkbook
+from xlreport.io.package import CONTENT_TYPES, Limits, open_package, parse_xml, resolve_target, write_package
+
+CT = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+      b'package/2006/content-types"/>')
+ROOT_RELS = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+             b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+             b'officeDocument/2006/relationships/officeDocument" Target="%s"/></Relationships>')
+WORKBOOK = (b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+            b'main"><sheets/></workbook>')
+
+
+def make_zip(path: Path, entries: dict[str, bytes], *, stream: bool = False) -> Path:
+    """A zip with the given entries; ``stream`` writes through a non-seekable file (data descriptors)."""
+    if stream:
+        class Unseekable(io.RawIOBase):
+            def __init__(self, f):
+                self.f = f
+
+            def writable(self):
+                return True
+
+            def write(self, b):
+                return self.f.write(b)
+
+        with open(path, "wb") as raw, zipfile.ZipFile(Unseekable(raw), "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in entries.items():
+                zf.writestr(name, data)
+        return path
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return path
+
+
+def minimal_workbook(path: Path, **extra: bytes) -> Path:
+    entries = {CONTENT_TYPES: CT, "_rels/.rels": ROOT_RELS % b"xl/workbook.xml", "xl/workbook.xml": WORKBOOK}
+    entries.update({k.replace("__", "/"): v for k, v in extra.items()})
+    return make_zip(path, entries)
+
+
+# --- opening: what is refused, and how ----------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(NotAWorkbook, match="Filen finns inte"):
+        open_package(tmp_path / "nope.xlsx")
+
+
+def test_directory(tmp_path):
+    with pytest.raises(NotAWorkbook, match="Sökvägen är en mapp"):
+        open_package(tmp_path)
+
+
+def test_legacy_xls_or_encrypted(tmp_path):
+    p = tmp_path / "old.xlsx"
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with pytest.raises(NotAWorkbook, match="krypterad eller gammal .xls"):
+        open_package(p)
+
+
+def test_csv_renamed(tmp_path):
+    p = tmp_path / "data.xlsx"
+    p.write_text("Konto;Utfall\nIntäkter;12,5\n", encoding="utf-8")
+    with pytest.raises(NotAWorkbook, match="textfil"):
+        open_package(p)
+
+
+def test_random_binary(tmp_path):
+    p = tmp_path / "x.xlsx"
+    p.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(NotAWorkbook, match=r"inte en Excel-arbetsbok \(.xlsx/.xlsm\)"):
+        open_package(p)
+
+
+def test_damaged_zip(tmp_path):
+    p = tmp_path / "broken.xlsx"
+    p.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    with pytest.raises(NotAWorkbook, match="skadat"):
+        open_package(p)
+
+
+def test_xlsb(tmp_path):
+    p = make_zip(tmp_path / "b.xlsx", {CONTENT_TYPES: CT, "xl/workbook.bin": b"\0"})
+    with pytest.raises(NotAWorkbook, match="xlsb"):
+        open_package(p)
+
+
+def test_zip_without_content_types(tmp_path):
+    p = make_zip(tmp_path / "z.xlsx", {"hello.txt": b"hi"})
+    with pytest.raises(NotAWorkbook, match=r"\[Content_Types\].xml saknas"):
+        open_package(p)
+
+
+def test_other_office_document(tmp_path):
+    doc = b'<?xml version="1.0"?><document xmlns="urn:x"/>'
+    p = make_zip(tmp_path / "w.xlsx", {CONTENT_TYPES: CT, "_rels/.rels": ROOT_RELS % b"word/document.xml",
+                                       "word/document.xml": doc})
+    with pytest.raises(NotAWorkbook, match="annat Office-dokument"):
+        open_package(p)
+
+
+def test_missing_workbook_part(tmp_path):
+    p = make_zip(tmp_path / "m.xlsx", {CONTENT_TYPES: CT, "_rels/.rels": ROOT_RELS % b"xl/workbook.xml"})
+    with pytest.raises(NotAWorkbook, match="arbetsboksdelen saknas"):
+        open_package(p)
+
+
+def test_minimal_workbook_opens(tmp_path):
+    with open_package(minimal_workbook(tmp_path / "ok.xlsx")) as pkg:
+        assert pkg.workbook_part == "xl/workbook.xml"
+        assert pkg.sheets() == []
+
+
+# --- limits -------------------------------------------------------------------------------
+
+
+def test_too_many_entries(tmp_path):
+    p = minimal_workbook(tmp_path / "many.xlsx", **{f"x__{i}.xml": b"<a/>" for i in range(10)})
+    open_package(p).close()
+    with pytest.raises(UnsafeWorkbook, match="för många delar"):
+        open_package(p, Limits(max_entries=12))
+
+
+def test_total_size_limit(tmp_path):
+    p = minimal_workbook(tmp_path / "big.xlsx", x__big=b"a" * 50_000)
+    with pytest.raises(UnsafeWorkbook, match="för stor uppackad"):
+        open_package(p, Limits(max_total_size=40_000))
+
+
+def test_zip_bomb_ratio(tmp_path):
+    p = minimal_workbook(tmp_path / "bomb.xlsx", x__zeros=b"\0" * (3 << 20))  # ~1000:1
+    with pytest.raises(UnsafeWorkbook, match="zip-bomb"):
+        open_package(p)
+    open_package(p, Limits(max_ratio=10_000)).close()
+
+
+# --- hardened XML -------------------------------------------------------------------------
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol2;</workbook>"""
+XXE = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>"""
+
+
+@pytest.mark.parametrize("data", [BILLION_LAUGHS, XXE])
+def test_doctype_refused(data):
+    with pytest.raises(UnsafeWorkbook, match="DOCTYPE"):
+        parse_xml(data, part="xl/workbook.xml")
+
+
+def test_doctype_in_workbook_part_refused(tmp_path):
+    p = make_zip(tmp_path / "x.xlsx", {CONTENT_TYPES: CT, "_rels/.rels": ROOT_RELS % b"xl/workbook.xml",
+                                       "xl/workbook.xml": BILLION_LAUGHS})
+    with pytest.raises(UnsafeWorkbook):
+        open_package(p)
+
+
+def test_bad_xml_is_not_a_workbook():
+    with pytest.raises(NotAWorkbook, match="ogiltig XML"):
+        parse_xml(b"<a><b></a>", part="xl/styles.xml")
+
+
+# --- resolving parts ----------------------------------------------------------------------
+
+
+def test_resolve_target_relative_and_absolute():
+    assert resolve_target("xl/workbook.xml", "worksheets/sheet1.xml") == "xl/worksheets/sheet1.xml"
+    assert resolve_target("xl/workbook.xml", "/xl/worksheets/sheet1.xml") == "xl/worksheets/sheet1.xml"
+    assert resolve_target("xl/workbook.xml", "../customXml/item1.xml") == "customXml/item1.xml"
+    assert resolve_target("", "xl/workbook.xml") == "xl/workbook.xml"
+
+
+def test_sheets_and_visibility(fixtures_dir):
+    with open_package(fixtures_dir / "finance.xlsx") as pkg:
+        sheets = {s.name: s for s in pkg.sheets()}
+        assert [s.name for s in pkg.sheets()] == ["Summary", "Transactions", "Assumptions", "Lookups", "Scratch"]
+        assert sheets["Summary"].state == "visible"
+        assert sheets["Lookups"].state == "hidden"
+        assert sheets["Scratch"].state == "veryHidden"
+        assert all(pkg.has(s.part) for s in sheets.values())
+
+
+def test_libreoffice_pivot_sheets_resolve(fixtures_dir):
+    with open_package(fixtures_dir / "finance_lo_pivot.xlsx") as pkg:
+        assert pkg.sheet("Pivot").part == "xl/worksheets/sheet6.xml"
+        assert pkg.sheet("Lookups").state == "hidden"
+
+
+def test_absolute_targets(tmp_path):
+    rels = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+            b'2006/relationships/worksheet" Target="/xl/worksheets/sheet1.xml"/></Relationships>')
+    wb = WORKBOOK.replace(b"<sheets/>", b'<sheets><sheet xmlns:r="http://schemas.openxmlformats.org/'
+                          b'officeDocument/2006/relationships" name="A" sheetId="1" r:id="rId1"/></sheets>')
+    p = make_zip(tmp_path / "abs.xlsx", {CONTENT_TYPES: CT, "_rels/.rels": ROOT_RELS % b"/xl/workbook.xml",
+                                         "xl/workbook.xml": wb, "xl/_rels/workbook.xml.rels": rels,
+                                         "xl/worksheets/sheet1.xml": b"<worksheet/>"})
+    with open_package(p) as pkg:
+        assert pkg.workbook_part == "xl/workbook.xml"
+        assert pkg.sheet("A").part == "xl/worksheets/sheet1.xml"
+
+
+@pytest.mark.parametrize("path", fixture_workbooks(), ids=lambda p: p.name)
+def test_every_fixture_opens(path):
+    with open_package(path) as pkg:
+        assert pkg.sheets()
+        assert all(s.part is None or pkg.has(s.part) for s in pkg.sheets())
+
+
+# --- the raw-copy writer ------------------------------------------------------------------
+
+
+def test_write_package_copies_raw_and_replaces(tmp_path, fixtures_dir):
+    src = fixtures_dir / "finance_lo_pivot.xlsx"  # LibreOffice writes [Content_Types].xml last
+    dest = tmp_path / "out.xlsx"
+    write_package(src, dest, replace={"xl/styles.xml": b"<styleSheet/>"}, add={"x/new.xml": b"<new/>"},
+                  remove={"docProps/custom.xml"})
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dest) as b:
+        assert b.testzip() is None
+        names = b.namelist()
+        assert names[0] == CONTENT_TYPES
+        assert names[-1] == "x/new.xml"
+        assert "docProps/custom.xml" not in names
+        expected_order = [n for n in a.namelist() if n not in ("docProps/custom.xml", CONTENT_TYPES)]
+        assert names[1:-1] == expected_order
+        assert b.read("xl/styles.xml") == b"<styleSheet/>"
+        for name in expected_order:
+            if name == "xl/styles.xml":
+                continue
+            assert b.read(name) == a.read(name)
+            assert raw_compressed(dest, name) == raw_compressed(src, name)
+            ia, ib = a.getinfo(name), b.getinfo(name)
+            assert (ia.date_time, ia.CRC, ia.compress_type, ia.external_attr) == \
+                   (ib.date_time, ib.CRC, ib.compress_type, ib.external_attr)
+
+
+def test_write_package_keeps_data_descriptors(tmp_path):
+    src = make_zip(tmp_path / "s.xlsx", {CONTENT_TYPES: CT, "a.xml": b"<a>" + b"x" * 5000 + b"</a>",
+                                         "b.xml": b"<b/>"}, stream=True)
+    with zipfile.ZipFile(src) as zf:
+        assert all(i.flag_bits & 0x08 for i in zf.infolist())
+    dest = tmp_path / "d.xlsx"
+    write_package(src, dest, replace={"b.xml": b"<b>new</b>"})
+    with zipfile.ZipFile(dest) as zf:
+        assert zf.testzip() is None
+        assert zf.read("a.xml") == b"<a>" + b"x" * 5000 + b"</a>"
+        assert zf.read("b.xml") == b"<b>new</b>"
+        assert zf.getinfo("a.xml").flag_bits & 0x08
+
+
+def test_write_package_rejects_replacing_missing_part(tmp_path, fixtures_dir):
+    with pytest.raises(KeyError):
+        write_package(fixtures_dir / "finance.xlsx", tmp_path / "o.xlsx", replace={"nope.xml": b""})
+
+
+def test_write_package_unicode_names(tmp_path):
+    src = make_zip(tmp_path / "u.xlsx", {CONTENT_TYPES: CT, "xl/media/bild_å.png": b"\x89PNG"})
+    dest = tmp_path / "o.xlsx"
+    write_package(src, dest, add={"xl/ny_ö.xml": b"<x/>"})
+    with zipfile.ZipFile(dest) as zf:
+        assert zf.read("xl/media/bild_å.png") == b"\x89PNG"
+        assert zf.read("xl/ny_ö.xml") == b"<x/>"

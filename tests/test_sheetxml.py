@@ -1,0 +1,216 @@
+"""Cell writes into a user's worksheet XML, and the XML of a sheet the tool owns."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from lxml import etree
+
+from xlreport.changes import Cell, CellWrite, SheetContent
+from xlreport.io.sheetxml import apply_cell_writes, build_owned_sheet
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<worksheet xmlns="http://schemas.'
+        b'openxmlformats.org/spreadsheetml/2006/main">')
+SHEET = HEAD + (b'<dimension ref="A1:C3"/><sheetData>'
+                b'<row r="1" spans="1:3"><c r="A1" s="4" t="s"><v>0</v></c><c r="C1" s="2"><v>7</v></c></row>'
+                b'<row r="3"><c r="B3"><f>A1+1</f><v>8</v></c></row>'
+                b'</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+                b'footer="0.3"/></worksheet>')
+
+
+def cell(xml: bytes, ref: str) -> etree._Element | None:
+    found = etree.fromstring(xml).xpath(f"//m:c[@r='{ref}']", namespaces=NS)
+    return found[0] if found else None
+
+
+def refs_in_order(xml: bytes) -> list[str]:
+    return [c.get("r") for c in etree.fromstring(xml).iterfind(".//m:c", NS)]
+
+
+def w(ref_row, ref_col, value, formula=None):
+    return CellWrite("S", ref_row, ref_col, value, formula)
+
+
+def test_number_keeps_style_and_declaration():
+    out = apply_cell_writes(SHEET, [w(0, 0, 12.5)])
+    assert out.startswith(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<worksheet')
+    c = cell(out, "A1")
+    assert c.get("s") == "4" and c.get("t") is None
+    assert c.findtext("m:v", namespaces=NS) == "12.5"
+
+
+def test_integer_and_float_round_trip():
+    out = apply_cell_writes(SHEET, [w(0, 0, 3), w(0, 2, 0.1 + 0.2)])
+    assert cell(out, "A1").findtext("m:v", namespaces=NS) == "3"
+    assert float(cell(out, "C1").findtext("m:v", namespaces=NS)) == 0.1 + 0.2
+
+
+@pytest.mark.parametrize("text", ["=SUM(A1:A3)", "+46 8 123", "-5", "@user", "vanlig text"])
+def test_strings_are_always_inline_text(text):
+    c = cell(apply_cell_writes(SHEET, [w(0, 2, text)]), "C1")
+    assert c.get("t") == "inlineStr" and c.get("s") == "2"
+    assert c.find("m:f", NS) is None and c.find("m:v", NS) is None
+    assert c.findtext("m:is/m:t", namespaces=NS) == text
+
+
+def test_whitespace_preserved_and_control_chars_escaped():
+    c = cell(apply_cell_writes(SHEET, [w(0, 0, "  två rader\nhär "), w(0, 2, "a\x01b")]), "A1")
+    t = c.find("m:is/m:t", NS)
+    assert t.text == "  två rader\nhär "
+    assert t.get("{http://www.w3.org/XML/1998/namespace}space") == "preserve"
+
+
+def test_control_chars_escaped():
+    out = apply_cell_writes(SHEET, [w(0, 2, "a\x01b_x0041_")])
+    assert cell(out, "C1").findtext("m:is/m:t", namespaces=NS) == "a_x0001_b_x005F_x0041_"
+
+
+def test_bool_and_none():
+    out = apply_cell_writes(SHEET, [w(0, 0, True), w(0, 2, None), w(2, 1, None)])
+    a1 = cell(out, "A1")
+    assert a1.get("t") == "b" and a1.findtext("m:v", namespaces=NS) == "1"
+    c1 = cell(out, "C1")  # styled: the cell stays, empty
+    assert c1 is not None and c1.get("s") == "2" and len(c1) == 0 and c1.get("t") is None
+    assert cell(out, "B3") is None  # unstyled formula cell cleared: removed
+
+
+def test_formula_with_cached_value():
+    out = apply_cell_writes(SHEET, [w(4, 3, -1234.5, "C5-D5")])
+    c = cell(out, "D5")
+    assert c.findtext("m:f", namespaces=NS) == "C5-D5"
+    assert c.findtext("m:v", namespaces=NS) == "-1234.5"
+    assert [ch.tag.split("}")[1] for ch in c] == ["f", "v"]
+
+
+def test_formula_text_result_and_leading_equals():
+    c = cell(apply_cell_writes(SHEET, [w(0, 0, "ok", "=IF(1,\"ok\",\"x\")")]), "A1")
+    assert c.get("t") == "str" and c.findtext("m:f", namespaces=NS) == 'IF(1,"ok","x")'
+    assert c.findtext("m:v", namespaces=NS) == "ok"
+
+
+def test_rows_and_cells_created_in_order():
+    out = apply_cell_writes(SHEET, [w(1, 5, 1), w(0, 1, 2), w(5, 0, 3), w(2, 0, 4)])
+    assert refs_in_order(out) == ["A1", "B1", "C1", "F2", "A3", "B3", "A6"]
+    rows = [r.get("r") for r in etree.fromstring(out).iterfind(".//m:row", NS)]
+    assert rows == ["1", "2", "3", "6"]
+    assert etree.fromstring(out).find(".//m:row", NS).get("spans") == "1:3"
+
+
+def test_cell_before_first_row_and_spans_widened():
+    out = apply_cell_writes(SHEET.replace(b'<row r="1"', b'<row r="2"').replace(b'"A1"', b'"A2"')
+                            .replace(b'"C1"', b'"C2"'), [w(0, 0, 1), w(1, 4, 5)])
+    assert refs_in_order(out)[:4] == ["A1", "A2", "C2", "E2"]
+    assert etree.fromstring(out).xpath("//m:row[@r='2']/@spans", namespaces=NS) == ["1:5"]
+
+
+def test_dimension_expanded():
+    out = apply_cell_writes(SHEET, [w(9, 7, 1)])
+    assert etree.fromstring(out).find("m:dimension", NS).get("ref") == "A1:H10"
+    out = apply_cell_writes(SHEET, [w(1, 1, 1)])
+    assert etree.fromstring(out).find("m:dimension", NS).get("ref") == "A1:C3"
+
+
+def test_rows_without_r_attributes():
+    xml = HEAD + b'<sheetData><row><c><v>1</v></c><c><v>2</v></c></row><row><c><v>3</v></c></row></sheetData></worksheet>'
+    out = apply_cell_writes(xml, [w(1, 1, 9)])
+    assert refs_in_order(out) == ["A1", "B1", "A2", "B2"]
+
+
+def test_rich_value_metadata_dropped_on_overwrite():
+    xml = HEAD + b'<sheetData><row r="1"><c r="A1" s="3" vm="1" cm="1"><f t="array" ref="A1">X()</f><v>1</v></c></row></sheetData></worksheet>'
+    c = cell(apply_cell_writes(xml, [w(0, 0, 2)]), "A1")
+    assert c.get("vm") is None and c.get("cm") is None and c.get("s") == "3"
+
+
+def test_everything_outside_sheet_data_survives(fixtures_dir):
+    with zipfile.ZipFile(fixtures_dir / "finance.xlsx") as zf:
+        xml = zf.read("xl/worksheets/sheet1.xml")
+    assert b"x14:sparklineGroups" in xml
+    out = apply_cell_writes(xml, [w(3, 1, 1.0)])
+    before, after = etree.fromstring(xml), etree.fromstring(out)
+    assert after.nsmap == before.nsmap
+    assert len(before) == len(after)
+    for a, b in zip(before, after):
+        if b.tag.endswith("sheetData"):
+            continue
+        assert etree.tostring(a) == etree.tostring(b)
+    assert out.split(b"?>", 1)[0] == xml.split(b"?>", 1)[0]
+
+
+# --- shared formulas ----------------------------------------------------------------------
+
+SHARED = HEAD + (b'<sheetData>'
+                 b'<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f t="shared" ref="B1:B3" si="0">A1*2</f><v>2</v></c></row>'
+                 b'<row r="2"><c r="A2"><v>2</v></c><c r="B2"><f t="shared" si="0"/><v>4</v></c></row>'
+                 b'<row r="3"><c r="A3"><v>3</v></c><c r="B3"><f t="shared" si="0"/><v>6</v></c></row>'
+                 b'</sheetData></worksheet>')
+
+
+def f_of(xml, ref):
+    f = cell(xml, ref).find("m:f", NS)
+    return None if f is None else (f.text, dict(f.attrib))
+
+
+def test_master_moves_to_first_remaining_dependent():
+    out = apply_cell_writes(SHARED, [w(0, 1, 99)])
+    assert f_of(out, "B1") is None
+    assert f_of(out, "B2") == ("A2*2", {"t": "shared", "ref": "B2:B3", "si": "0"})
+    assert f_of(out, "B3") == (None, {"t": "shared", "si": "0"})
+
+
+def test_master_and_first_dependent_overwritten():
+    out = apply_cell_writes(SHARED, [w(0, 1, 99), w(1, 1, "x")])
+    assert f_of(out, "B3") == ("A3*2", {"t": "shared", "ref": "B3", "si": "0"})
+
+
+def test_whole_group_overwritten():
+    out = apply_cell_writes(SHARED, [w(r, 1, r) for r in range(3)])
+    assert all(f_of(out, f"B{r}") is None for r in (1, 2, 3))
+
+
+def test_dependent_overwritten_master_untouched():
+    out = apply_cell_writes(SHARED, [w(1, 1, 5, "A2*3")])
+    assert f_of(out, "B1") == ("A1*2", {"t": "shared", "ref": "B1:B3", "si": "0"})
+    assert f_of(out, "B2") == ("A2*3", {})
+    assert f_of(out, "B3") == (None, {"t": "shared", "si": "0"})
+
+
+def test_master_translation_keeps_absolute_refs():
+    xml = SHARED.replace(b">A1*2<", b">$A$1+A1*Sheet2!C1<")
+    out = apply_cell_writes(xml, [w(0, 1, 0)])
+    assert f_of(out, "B2")[0] == "$A$1+A2*Sheet2!C2"
+
+
+# --- owned sheets -------------------------------------------------------------------------
+
+
+def test_build_owned_sheet():
+    content = SheetContent("Rapport", col_widths={0: 40, 2: 12.5})
+    content.add(Cell("Delårsrapport", "title"))
+    content.blank()
+    content.add("Intäkter", Cell(12.5, "mnkr"), Cell(True), None, Cell("=inte formel"))
+    content.add(Cell("Se Resultaträkning", "link", "'Resultaträkning'!E5"))
+    ids = {"title": 5, "mnkr": 7, "link": 9, "text": 0}
+    xml = build_owned_sheet(content, ids)
+    assert xml.startswith(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>')
+    root = etree.fromstring(xml)
+    assert [c.get("min") + ":" + c.get("width") for c in root.iterfind("m:cols/m:col", NS)] == ["1:40", "3:12.5"]
+    assert [r.get("r") for r in root.iterfind(".//m:row", NS)] == ["1", "3", "4"]
+    assert refs_in_order(xml) == ["A1", "A3", "B3", "C3", "E3", "A4"]
+    assert cell(xml, "A1").get("s") == "5"
+    assert cell(xml, "A3").get("s") is None
+    assert cell(xml, "B3").get("s") == "7" and cell(xml, "B3").findtext("m:v", namespaces=NS) == "12.5"
+    assert cell(xml, "C3").get("t") == "b"
+    assert cell(xml, "E3").get("t") == "inlineStr"
+    link = root.find("m:hyperlinks/m:hyperlink", NS)
+    assert dict(link.attrib) == {"ref": "A4", "location": "'Resultaträkning'!E5", "display": "Se Resultaträkning"}
+    assert root.find("m:dimension", NS).get("ref") == "A1:E4"
+    order = [ch.tag.split("}")[1] for ch in root]
+    assert order == ["dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "hyperlinks", "pageMargins"]
+
+
+def test_build_empty_owned_sheet():
+    root = etree.fromstring(build_owned_sheet(SheetContent("Kontroller"), {}))
+    assert root.find("m:sheetData", NS) is not None and len(root.find("m:sheetData", NS)) == 0
