@@ -80,7 +80,7 @@ INCOME_INPUT_COLUMNS = tuple(c for c in L.INCOME_COLUMNS if c not in COMPUTED_CO
 UNIT_INPUT_COLUMNS = tuple(c for c in L.UNIT_COLUMNS if c not in COMPUTED_COLUMNS)
 
 # Row labels that are not part of the vocabulary the tool matches on (free text to it).
-LEAVER_ROWS = ("Pensionsavgångar", "Externa avgångar")
+LEAVER_ROWS = L.LEAVER_ROWS
 SICK_LABELS = {
     L.ROW_SJUK_TOTAL: L.ROW_SJUK_TOTAL,
     L.ROW_SJUK_KORT: f"{L.ROW_SJUK_KORT} (0–14 dagar)",

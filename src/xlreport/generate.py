@@ -102,10 +102,16 @@ def _staff_sentences(report: Report) -> list[str]:
     lv = report.leavers
     if lv is not None and lv.total is not None and lv.total.num(L.COL_ANTAL) is not None:
         total_lv = lv.total.num(L.COL_ANTAL)
-        parts = [f"{fmt_int(r.num(L.COL_ANTAL))} {r.label.lower()}" for r in lv.rows if r.num(L.COL_ANTAL)]
+        parts = [_counted(r.num(L.COL_ANTAL), r.label) for r in lv.rows if r.num(L.COL_ANTAL)]
         s = f"Under perioden var det {fmt_int(total_lv)} {'avgång' if total_lv == 1 else 'avgångar'}"
         out.append(s + (f", varav {_join(parts)}." if parts else "."))
     return out
+
+
+def _counted(n: float, label: str) -> str:
+    """"1 pensionsavgång", "2 pensionsavgångar": the label's singular form for one."""
+    singular = {L.norm(k): v for k, v in L.SINGULAR.items()}.get(L.norm(label))
+    return f"{fmt_int(n)} {singular if n == 1 and singular else label.lower()}"
 
 
 def _sick_sentences(report: Report) -> list[str]:
@@ -207,6 +213,9 @@ def _table(sheet: SheetContent, heading: str, table: Table, columns: list[tuple[
         cells = [Cell(row.label, "heading" if bold else "text")]
         for col, _ in columns:
             v = values(row, col) if values else row.num(col)
+            if v is None and style == "percent":
+                cells.append(Cell("–", "text"))  # the reference prints "–" for no value
+                continue
             cells.append(Cell(v, (style + "_bold") if bold and style in ("mnkr", "integer") else style))
         sheet.add(*cells)
     sheet.blank()
@@ -214,7 +223,7 @@ def _table(sheet: SheetContent, heading: str, table: Table, columns: list[tuple[
 
 def _head(table: Table) -> str:
     return {L.SHEET_INCOME: L.HEAD_INCOME, L.SHEET_UNITS: L.HEAD_UNITS, L.SHEET_STAFF: L.HEAD_STAFF,
-            L.SHEET_SICK: ""}.get(table.sheet, table.name)
+            L.SHEET_SICK: L.HEAD_SICK}.get(table.sheet, table.name)
 
 
 def _with_deviations(report: Report):

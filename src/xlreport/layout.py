@@ -111,6 +111,11 @@ ROW_TIM = "Timanställda"
 STAFF_FORMS = (ROW_TILLSVIDARE, ROW_VISSTID, ROW_TIM)
 
 COL_ANTAL = "Antal"
+ROW_PENSION = "Pensionsavgångar"
+ROW_EXTERN = "Externa avgångar"
+LEAVER_ROWS = (ROW_PENSION, ROW_EXTERN)
+# singular forms for the report text ("1 pensionsavgång")
+SINGULAR = {ROW_PENSION: "pensionsavgång", ROW_EXTERN: "extern avgång"}
 LEAVERS_COLUMNS = (COL_ANTAL,)
 
 # --- sick leave ---------------------------------------------------------------------------

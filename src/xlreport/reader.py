@@ -36,11 +36,12 @@ class TableSpec:
     prefixes: Mapping[str, str] = field(default_factory=dict)
     total: bool = False  # ends with a "Summa" row
     total_required: bool = False
+    last_row: str | None = None  # a fixed row that ends the table (Resultat)
 
 
 INCOME = TableSpec("Resultaträkning", L.SHEET_INCOME, L.HEAD_INCOME, L.INCOME_COLUMNS,
                    L.INCOME_REQUIRED_COLUMNS, rows=L.INCOME_ROWS, required_rows=L.REQUIRED_INCOME_ROWS,
-                   prefixes=L.ROW_PREFIXES)
+                   prefixes=L.ROW_PREFIXES, last_row=L.ROW_RESULTAT)
 UNITS = TableSpec("Driftredovisning", L.SHEET_UNITS, L.HEAD_UNITS, L.UNIT_COLUMNS, L.UNIT_REQUIRED_COLUMNS,
                   total=True, total_required=True)
 EXPLANATION = TableSpec("Avvikelseförklaring", L.SHEET_EXPLANATION, L.HEAD_EXPLANATION,
@@ -238,19 +239,24 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
     cols = [lc, *table.columns.values()]
     end = g.n_rows
     total_row = None
-    if spec.total:
-        for r in range(table.header_row + 1, g.n_rows):
-            v = g.get(r, lc)
-            if isinstance(v, str) and L.norm(v).startswith("summa"):
-                total_row, end = r, r
-                break
-            if isinstance(v, str) and L.norm(v) == L.norm(spec.head) and r > table.header_row:
-                break  # the next table of the same kind
+    found_end = False
+    for r in range(table.header_row + 1, g.n_rows):
+        v = g.get(r, lc)
+        if not isinstance(v, str):
+            continue
+        if spec.total and L.norm(v).startswith("summa"):
+            total_row, end, found_end = r, r, True
+            break
+        if spec.last_row and _label_key(spec, v) == spec.last_row:
+            end, found_end = r + 1, True
+            break
+        if L.norm(v) == L.norm(spec.head):
+            break  # the next table of the same kind
     if spec.total_required and total_row is None:
         out.missing(table.header_ref(), "summa-saknas",
                     f"Raden 'Summa' saknas under tabellen {spec.name} (rubriken står i {a1(table.header_row, lc)}).")
     seen: dict[str, Row] = {}
-    stop_at_blank = total_row is None
+    stop_at_blank = not found_end
     started = False
     for r in range(table.header_row + 1, end):
         if _row_is_blank(g, r, cols):

@@ -1,0 +1,141 @@
+"""Every rule, each with a workbook that breaks it: the finding names the right rule and cell."""
+
+from __future__ import annotations
+
+import pytest
+
+from variants import EXAMPLE, rename_sheet, variant
+from xlreport.files import process
+from xlreport.rules import RULES
+
+NBSP = "\u00a0"
+
+# (case id, cells typed into the example, rule, severity, "Sheet!Cell" of the finding)
+CASES = [
+    ("text-decimal-comma", {"Resultaträkning!C5": "113,7"}, "tal-som-text", "error", "Resultaträkning!C5"),
+    ("text-thousands-nbsp", {"Driftredovisning!F6": f"−80{NBSP}500,0"}, "tal-som-text", "error",
+     "Driftredovisning!F6"),
+    ("text-word", {"Driftredovisning!C7": "ca tretton"}, "inte-tal", "error", "Driftredovisning!C7"),
+    ("error-value", {"Resultaträkning!G6": "#REF!"}, "felvarde", "error", "Resultaträkning!G6"),
+    ("boolean", {"Resultaträkning!C6": True}, "inte-tal", "error", "Resultaträkning!C6"),
+    ("cost-positive", {"Resultaträkning!C6": 96.6}, "tecken", "error", "Resultaträkning!C6"),
+    ("revenue-negative", {"Resultaträkning!F5": -441.0}, "tecken", "error", "Resultaträkning!F5"),
+    ("result-typed-wrong", {"Resultaträkning!C10": 20.0}, "resultat-summa", "error", "Resultaträkning!C10"),
+    ("varav-exceeds", {"Resultaträkning!C7": -100.0}, "varav", "error", "Resultaträkning!C7"),
+    ("unit-sum-wrong", {"Driftredovisning!C13": -90.0}, "summa-enheter", "error", "Driftredovisning!C13"),
+    ("units-do-not-tie", {"Driftredovisning!G6": -77.2, "Driftredovisning!G13": -420.7}, "avstamning",
+     "error", "Driftredovisning!H13"),
+    ("explanation-off", {"Avvikelseförklaring!B5": 5.0, "Avvikelseförklaring!B9": 8.8}, "forklaring", "error",
+     "Avvikelseförklaring!B9"),
+    ("explanation-total-stale", {"Avvikelseförklaring!B5": 5.0}, "forklaring", "error",
+     "Avvikelseförklaring!B9"),
+    ("deviation-typed", {"Resultaträkning!E5": 9.9}, "avvikelse-handskriven", "warning", "Resultaträkning!E5"),
+    ("unit-renamed", {"Driftredovisning!A6": "KLK Ledningen"}, "enhet-okand", "error", "Driftredovisning!A6"),
+    ("unit-row-deleted", {f"Driftredovisning!{c}11": None for c in "ABCDEFGH"}, "enhet-saknas", "error",
+     "Driftredovisning!A4"),
+    ("unit-duplicated", {"Driftredovisning!A7": "KLK Ledning"}, "dubblett-rad", "error", "Driftredovisning!A7"),
+    ("unit-name-missing", {"Driftredovisning!A8": None}, "etikett-saknas", "error", "Driftredovisning!A8"),
+    ("unknown-income-row", {"Resultaträkning!A9": "Övriga kostnader"}, "okand-rad", "warning",
+     "Resultaträkning!A9"),
+    ("old-template", {"Uppgifter!B13": "0.9"}, "mallversion", "error", "Uppgifter!B13"),
+    ("meta-missing", {"Uppgifter!B5": None}, "uppgift-saknas", "warning", "Uppgifter!B5"),
+    ("meta-wrong-type", {"Uppgifter!B8": "tjugotjugo"}, "uppgift-typ", "error", "Uppgifter!B8"),
+    ("month-out-of-range", {"Uppgifter!B10": 13}, "uppgift-saknas", "error", "Uppgifter!B10"),
+    ("staff-gender", {"Personal!D5": 99}, "personal-kon", "error", "Personal!D5"),
+    ("staff-sum", {"Personal!B8": 75}, "personal-summa", "error", "Personal!B8"),
+    ("staff-change", {"Personal!F6": 2}, "personal-forandring", "error", "Personal!F6"),
+    ("staff-fraction", {"Personal!B6": 4.5}, "personal-heltal", "error", "Personal!B6"),
+    ("leavers-sum", {"Personal!B14": 4}, "personal-summa", "error", "Personal!B14"),
+    ("sick-parts", {"Sjukfrånvaro!B6": 1.5}, "sjuk-kort-lang", "error", "Sjukfrånvaro!B5"),
+    ("sick-change", {"Sjukfrånvaro!H5": 0.3}, "sjuk-forandring", "error", "Sjukfrånvaro!H5"),
+    ("sick-percent-range", {"Sjukfrånvaro!C7": 120.0}, "sjuk-procent", "error", "Sjukfrånvaro!C7"),
+    ("sick-above-target", {"Uppgifter!B11": 2.0}, "sjuk-mal", "warning", "Sjukfrånvaro!D5"),
+    ("sick-total-not-between", {"Sjukfrånvaro!D7": 2.9}, "sjuk-totalt-mellan", "warning", "Sjukfrånvaro!D7"),
+    ("commitment-status", {"Åtaganden!C5": "Klar"}, "ataganden-status", "error", "Åtaganden!C5"),
+    ("commitment-judgement", {"Åtaganden!D6": "Kanske"}, "ataganden-status", "error", "Åtaganden!D6"),
+    ("commitment-no-status", {"Åtaganden!C7": None}, "ataganden-status", "warning", "Åtaganden!C7"),
+]
+
+STRUCTURE_CASES = [
+    ("column-renamed", {"Resultaträkning!D4": "Budget"}, "kolumn-saknas", "Resultaträkning!A4"),
+    ("summa-missing", {"Driftredovisning!A13": "Totalt"}, "summa-saknas", "Driftredovisning!A4"),
+    ("row-missing", {"Resultaträkning!A5": "Intäkterna"}, "rad-saknas", "Resultaträkning!A4"),
+    ("table-missing", {"Sjukfrånvaro!A4": "Frånvaro"}, "tabell-saknas", "Sjukfrånvaro!A1"),
+    ("column-twice", {"Driftredovisning!I4": "Budget ack"}, "kolumn-dubblett", "Driftredovisning!I4"),
+    ("version-missing", {"Uppgifter!A13": "Version"}, "uppgift-saknas", "Uppgifter!A1"),
+]
+
+
+def _findings(path):
+    result = process(path, (), write=False)
+    return result, {(f.rule, f.severity, f"{f.sheet}!{f.cell}") for f in result.findings}
+
+
+def test_example_is_clean():
+    result = process(EXAMPLE, (), write=False)
+    assert result.status == 0
+    assert result.findings == []
+
+
+@pytest.mark.parametrize("case, cells, rule, severity, where", CASES, ids=[c[0] for c in CASES])
+def test_rule_reports_cell(tmp_path, case, cells, rule, severity, where):
+    path = variant(tmp_path / "v.xlsx", cells)
+    result, found = _findings(path)
+    assert (rule, severity, where) in found, sorted(found)
+    assert result.status == (1 if severity == "error" else 0 if not any(f.is_error for f in result.findings)
+                             else 1)
+
+
+def test_every_rule_has_a_breaking_case():
+    covered = {c[2] for c in CASES}
+    assert {r.id for r in RULES} <= covered
+
+
+def test_text_number_says_what_was_meant(tmp_path):
+    path = variant(tmp_path / "v.xlsx", {"Resultaträkning!C5": "1 234,5", "Resultaträkning!D5": "(3,2)",
+                                         "Resultaträkning!F5": "3,2 mnkr", "Resultaträkning!G5": "12.9"})
+    result = process(path, (), write=False)
+    meant = {f.cell: f.expected for f in result.findings if f.rule == "tal-som-text"}
+    assert meant == {"C5": 1234.5, "D5": -3.2, "F5": 3.2, "G5": 12.9}
+    msg = next(f.message for f in result.findings if f.cell == "C5")
+    assert "Menade du 1 234,5?" in msg and "Intäkter / Utfall ack" in msg
+
+
+@pytest.mark.parametrize("mark", ["–", "-", "—", "\u2212", "", None])
+def test_no_value_marks_are_not_errors(tmp_path, mark):
+    # Lång sjukfrånvaro for men is "–" in the reference: no value, not an error.
+    path = variant(tmp_path / "v.xlsx", {"Sjukfrånvaro!C7": mark})
+    result = process(path, (), write=False)
+    assert result.status == 0 and result.findings == []
+
+
+@pytest.mark.parametrize("case, cells, rule, where", STRUCTURE_CASES, ids=[c[0] for c in STRUCTURE_CASES])
+def test_structure_problem_is_unprocessable(tmp_path, case, cells, rule, where):
+    path = variant(tmp_path / "v.xlsx", cells)
+    result, found = _findings(path)
+    assert result.status == 2
+    assert (rule, "error", where) in found, sorted(found)
+
+
+def test_missing_sheet_is_unprocessable(tmp_path):
+    path = rename_sheet(tmp_path / "v.xlsx", "Personal", "Personalen")
+    result, found = _findings(path)
+    assert result.status == 2
+    assert ("blad-saknas", "error", "Personal!A1") in found
+    assert "Personalen" in result.findings[0].message  # the message lists the sheets that are there
+
+
+def test_all_findings_in_one_pass(tmp_path):
+    chosen = ["error-value", "cost-positive", "unit-sum-wrong", "explanation-off", "deviation-typed",
+              "unit-renamed", "staff-gender", "sick-change", "commitment-status", "old-template"]
+    cases = [c for c in CASES if c[0] in chosen]
+    path = variant(tmp_path / "v.xlsx", {c: v for case in cases for c, v in case[1].items()})
+    result, found = _findings(path)
+    assert {(case[2], case[3], case[4]) for case in cases} <= found
+
+
+def test_labels_match_regardless_of_case_and_spaces(tmp_path):
+    path = variant(tmp_path / "v.xlsx", {"Resultaträkning!A6": "  KOSTNADER ", "Resultaträkning!C4": "utfall  ack",
+                                         "Driftredovisning!A6": "KLK  ledning"})
+    result = process(path, (), write=False)
+    assert result.status == 0, result.findings

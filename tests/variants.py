@@ -1,0 +1,49 @@
+"""Make broken variants of the example workbook, the way a user would break it.
+
+Variants are written with the project's own lossless writer (typing a value into a cell), or
+by renaming a sheet in the package: never through openpyxl, which would empty every formula's
+cached value and so break the workbook in ways no user does.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from xlreport.cells import parse_a1
+from xlreport.changes import CellWrite, ChangeSet
+from xlreport.io.xlsx import apply_changes
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "workbooks" / "exempel_kommunstyrelsen_2020_d1.xlsx"
+TEMPLATE = REPO / "workbooks" / "mall.xlsx"
+
+
+def variant(dest: Path, cells: dict[str, Any] | None = None, src: Path = EXAMPLE) -> Path:
+    """A copy of ``src`` with ``cells`` typed in: {"Sheet!A1": value}; None empties the cell."""
+    shutil.copyfile(src, dest)
+    if cells:
+        writes = []
+        for ref, value in cells.items():
+            sheet, addr = ref.rsplit("!", 1)
+            row, col = parse_a1(addr)
+            writes.append(CellWrite(sheet, row, col, value))
+        apply_changes(dest, ChangeSet(writes=writes), out=dest)
+    return dest
+
+
+def rename_sheet(dest: Path, old: str, new: str, src: Path = EXAMPLE) -> Path:
+    """A copy of ``src`` whose sheet ``old`` is called ``new`` (workbook.xml edited in place)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/workbook.xml":
+                text = data.decode("utf-8")
+                text, n = re.subn(f'name="{re.escape(old)}"', f'name="{new}"', text)
+                assert n == 1, f"sheet {old} not found"
+                data = text.encode("utf-8")
+            zout.writestr(info, data)
+    return dest
