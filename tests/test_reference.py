@@ -122,7 +122,8 @@ def test_libreoffice_recalculates_the_same_numbers(refreshed, tmp_path):
     if shutil.which("soffice") is None:
         pytest.fail("LibreOffice is not installed: run scripts/setup.sh")
     csvs = convert_sheets_to_csv(refreshed, tmp_path, recalc=True)
-    rows = {r[0]: r for r in csv.reader(open(csvs["Driftredovisning"], encoding="utf-8")) if r}
+    with open(csvs["Driftredovisning"], encoding="utf-8") as f:
+        rows = {r[0]: r for r in csv.reader(f) if r}
     col = {h: i for i, h in enumerate(rows["Enhet"])}
     for label, printed in UNITS.items():
         got = tuple(r1(rows[label][col[c]]) for c in ("Avvikelse ack fg år", "Avvikelse ack", "Budget helår",

@@ -130,7 +130,7 @@ def test_all_findings_in_one_pass(tmp_path):
               "unit-renamed", "staff-gender", "sick-change", "commitment-status", "old-template"]
     cases = [c for c in CASES if c[0] in chosen]
     path = variant(tmp_path / "v.xlsx", {c: v for case in cases for c, v in case[1].items()})
-    result, found = _findings(path)
+    _, found = _findings(path)
     assert {(case[2], case[3], case[4]) for case in cases} <= found
 
 

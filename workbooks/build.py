@@ -25,6 +25,7 @@ import argparse
 import datetime as _dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -465,7 +466,8 @@ def _owned_sheets(wb: xlsxwriter.Workbook, f: _Formats) -> None:
         ws.set_column(0, 0, 30)
 
 
-def _build(path: Path | str, data: dict[str, Any] | None) -> Path:
+def _build(path: Path | str, data: dict[str, Any] | None,
+           extra: Callable[[xlsxwriter.Workbook], None] | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if data:
@@ -483,6 +485,8 @@ def _build(path: Path | str, data: dict[str, Any] | None) -> Path:
     _sick_sheet(wb, f, data)
     _commitments_sheet(wb, f, data)
     _owned_sheets(wb, f)
+    if extra is not None:
+        extra(wb)  # e.g. a large ledger sheet for the benchmarks
     wb.get_worksheet_by_name(L.SHEET_META).activate()
     wb.close()
     return path
@@ -493,9 +497,13 @@ def build_template(path: Path | str) -> Path:
     return _build(path, None)
 
 
-def build_example(path: Path | str, data_file: Path | str = DATA_FILE) -> Path:
-    """Write the worked example (Kommunstyrelsen, delårsrapport 1 2020) to *path*."""
-    return _build(path, load_example(data_file))
+def build_example(path: Path | str, data_file: Path | str = DATA_FILE,
+                  extra: Callable[[xlsxwriter.Workbook], None] | None = None) -> Path:
+    """Write the worked example (Kommunstyrelsen, delårsrapport 1 2020) to *path*.
+
+    ``extra(workbook)`` may add sheets of its own (the benchmarks add a ledger).
+    """
+    return _build(path, load_example(data_file), extra)
 
 
 def header_cells() -> dict[tuple[str, str], str]:

@@ -19,7 +19,7 @@ from typing import Literal, Union
 
 from .cells import a1
 
-Value = Union[float, int, str, bool, None]
+Value = Union[float, int, str, bool, None]  # noqa: UP007 - a runtime alias, Python 3.10
 
 Style = Literal[
     "text",  # plain text
@@ -100,6 +100,6 @@ class ChangeSet:
     def __bool__(self) -> bool:
         return bool(self.writes or self.sheets)
 
-    def extend(self, other: "ChangeSet") -> None:
+    def extend(self, other: ChangeSet) -> None:
         self.writes.extend(other.writes)
         self.sheets.extend(other.sheets)

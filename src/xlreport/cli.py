@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Avbrutet.", file=sys.stderr)
         return 130
-    except Exception:  # a bug, not a user error: short message, details in a log file
+    except Exception:  # noqa: BLE001 - a bug, not a user error: short message, details in a log file
         log = Path(tempfile.gettempdir()) / "xlreport-fel.log"
         try:
             log.write_text(traceback.format_exc(), encoding="utf-8")

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable
 
 from lxml import etree
-from openpyxl.formula.translate import Translator
 
 from ..cells import a1, col_letter, parse_a1
 from ..changes import Cell, CellWrite, SheetContent, Value
@@ -232,6 +231,9 @@ def _relocate_shared_masters(sheet_data: etree._Element, targets: set[str]) -> N
         old_f = master.find(q("f"))
         new_master = remaining[0]
         new_f = new_master.find(q("f"))
+        # openpyxl is imported only here: it pulls in numpy and would triple the start-up time
+        from openpyxl.formula.translate import Translator
+
         formula = Translator("=" + (old_f.text or ""), origin=master.get("r")).translate_formula(
             new_master.get("r"))
         new_f.text = formula[1:]
