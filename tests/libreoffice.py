@@ -32,8 +32,6 @@ def convert(files: list[Path], to: str = "csv", timeout: float = 120) -> dict[Pa
     For csv only the first sheet is exported. Inputs may share a stem: each is linked into a
     private folder under a unique name first.
     """
-    if SOFFICE is None:
-        raise RuntimeError("LibreOffice (soffice) is not installed; run scripts/setup.sh")
     work = Path(tempfile.mkdtemp(prefix="xlreport-lo-"))
     inputs = {}
     for i, f in enumerate(files):
@@ -41,22 +39,53 @@ def convert(files: list[Path], to: str = "csv", timeout: float = 120) -> dict[Pa
         shutil.copyfile(f, link)
         inputs[f] = link
     outdir = work / "out"
-    profile = f"file://{work}/profile-{uuid.uuid4().hex}"
-    cmd = [SOFFICE, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation={profile}",
-           f"--infilter={XLSX_FILTER}", "--convert-to", to, "--outdir", str(outdir),
-           *[str(p) for p in inputs.values()]]
-    with _thread_lock, open(LOCK_FILE, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    _soffice(["--convert-to", to, "--outdir", str(outdir), *[str(p) for p in inputs.values()]],
+             work / f"profile-{uuid.uuid4().hex}", timeout)
     ext = to.split(":", 1)[0]
     result = {}
     for f, link in inputs.items():
         out = outdir / f"{link.stem}.{ext}"
         result[f] = out if out.exists() and out.stat().st_size > 0 else None
     return result
+
+
+def _soffice(args: list[str], profile: Path, timeout: float) -> None:
+    """Run soffice headless with a private profile, one instance at a time."""
+    if SOFFICE is None:
+        raise RuntimeError("LibreOffice (soffice) is not installed; run scripts/setup.sh")
+    cmd = [SOFFICE, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation=file://{profile}",
+           f"--infilter={XLSX_FILTER}", *args]
+    with _thread_lock, open(LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# A profile with OOXMLRecalcMode = 0 ("always recalculate"): LibreOffice normally trusts the
+# cached values of an .xlsx; this makes it compute every formula itself.
+_RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+# CSV filter: comma, double quote, UTF-8, ...; the last token -1 writes every sheet to its own file
+_CSV_ALL_SHEETS = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+
+def convert_sheets_to_csv(path: Path, outdir: Path, *, recalc: bool = True, timeout: float = 180) -> dict[str, Path]:
+    """Export each sheet of ``path`` (recalculated by LibreOffice) to ``outdir``: {sheet: csv}."""
+    profile = Path(tempfile.mkdtemp(prefix="xlreport-lo-profile-")) / uuid.uuid4().hex
+    if recalc:
+        (profile / "user").mkdir(parents=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_PROFILE, encoding="utf-8")
+    outdir.mkdir(parents=True, exist_ok=True)
+    _soffice(["--convert-to", _CSV_ALL_SHEETS, "--outdir", str(outdir), str(path)], profile, timeout)
+    prefix = f"{path.stem}-"
+    return {p.stem[len(prefix):]: p for p in outdir.glob(f"{path.stem}-*.csv")}
 
 
 def opens(path: Path, timeout: float = 120) -> bool:

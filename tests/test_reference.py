@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import python_calamine as pc
 
-from lo_recalc import convert_sheets_to_csv
+from libreoffice import convert_sheets_to_csv
 from variants import EXAMPLE
 from xlreport.files import process
 from xlreport.numbers import round_half_up
