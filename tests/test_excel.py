@@ -1,0 +1,365 @@
+"""The Excel door on xlwings' remote engine: the real xlwings object model, without Excel.
+
+Each test builds the payload Excel's client would send from our real workbook files, calls the
+same entry point a ribbon button calls, and checks the actions xlwings would send back to Excel.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import xlreport.excel as door
+from excel_payload import EXAMPLE, example_payload, mark_name, payload, read_sheets, remote_book, times_units
+from xlreport import engine
+from xlreport.cells import CellRef, parse_a1
+from xlreport.changes import Cell
+from xlreport.files import load
+from xlreport.findings import ERROR, WARNING, Finding
+
+assert os.environ["XLWINGS_LICENSE_KEY"]  # set by excel_payload before xlwings is imported
+
+BUTTONS = ["kontrollera", "berakna_avvikelser", "kontrollera_personal", "skapa_rapport", "uppdatera_allt"]
+USER_SHEETS = engine.SHEETS
+HYPERLINK = re.compile(r'^=HYPERLINK\("#(?P<target>(?:[^"]|"")*)",(?P<label>.*)\)$')
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def actions(book) -> list[dict]:
+    return book.json()["actions"]
+
+
+def sheet_index(book, name: str) -> int:
+    return [s.name for s in book.sheets].index(name)
+
+
+def on_sheet(book, name: str, func: str | None = None) -> list[dict]:
+    i = sheet_index(book, name)
+    return [a for a in actions(book) if a["sheet_position"] == i and (func is None or a["func"] == func)]
+
+
+def written_cells(book, name: str) -> dict[tuple[int, int], object]:
+    """Every cell written with setFormula on sheet ``name``: (row, col) -> formula or value."""
+    out = {}
+    for a in on_sheet(book, name, "setFormula"):
+        for r, row in enumerate(a["values"]):
+            for c, v in enumerate(row):
+                out[(a["start_row"] + r, a["start_column"] + c)] = v
+    return out
+
+
+def coloured_cells(book, name: str) -> dict[tuple[int, int], str | None]:
+    """Every cell given a fill (or None: no fill) with set_colors on sheet ``name``."""
+    out = {}
+    for a in on_sheet(book, name, "setRangeColors"):
+        for r, row in enumerate(a["args"][0]):
+            for c, v in enumerate(row):
+                if v != "keep":
+                    out[(a["start_row"] + r, a["start_column"] + c)] = v
+    return out
+
+
+def shown(value):
+    """What a written owned-sheet cell shows: the label of a HYPERLINK, else the value."""
+    m = HYPERLINK.match(value) if isinstance(value, str) else None
+    if not m:
+        return value.removeprefix("'") if isinstance(value, str) else value
+    label = m.group("label")
+    return label[1:-1].replace('""', '"') if label.startswith('"') else float(label)
+
+
+def expected_block(rows: list[list[Cell | None]]) -> list[list]:
+    width = max(len(r) for r in rows)
+    return [[("" if c is None or c.value is None else c.value) for c in r] + [""] * (width - len(r)) for r in rows]
+
+
+def alert_text(book) -> str:
+    alerts = [a for a in actions(book) if a["func"] == "alert"]
+    assert len(alerts) == 1
+    return alerts[0]["args"][0]
+
+
+def with_error(sheets: dict) -> dict:
+    """The example with one unit's Utfall ack changed, so Summa no longer adds up (an error)."""
+    units = sheets["Driftredovisning"]
+    row = next(r for r in units if r and r[0] == "KLK Ledning")
+    row[2] -= 10
+    return sheets
+
+
+@pytest.fixture(scope="module")
+def file_outcome():
+    """What the file door computes for the example workbook."""
+    return load(EXAMPLE)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def test_import_is_light():
+    code = "import sys, xlreport.excel; print('xlwings' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_reads_the_same_grids_as_the_file_door(file_outcome):
+    book = remote_book(example_payload())
+    names, grids = door.read_grids(book)
+    assert names == [s.name for s in book.sheets]
+    assert set(grids) == set(USER_SHEETS)
+    outcome = engine.run(grids, names)
+    assert outcome.findings == file_outcome.findings
+    assert outcome.changes.writes == file_outcome.changes.writes
+    assert actions(book) == []  # reading sends nothing to Excel
+
+
+def test_read_grid_keeps_the_used_range_offset():
+    book = remote_book(payload({"Blad": [[None, None], [None, None], [None, 5.0, "x"]]}))
+    grid = door.read_grid(book.sheets[0], "Blad")
+    assert (grid.top, grid.left) == (2, 1)
+    assert grid.values == [[5.0, "x"]]
+    single = remote_book(payload({"Blad": [[None], [None, 7.0]]}))
+    assert door.read_grid(single.sheets[0], "Blad").values == [[7.0]]  # one cell is still 2-D
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def test_uppdatera_allt_writes_the_engines_formulas(file_outcome):
+    book = remote_book(example_payload())
+    result = door.uppdatera_allt(book=book)
+    assert not result.failed and result.errors == 0
+    written = {}
+    for name in USER_SHEETS:
+        written.update({(name, *cell): v for cell, v in written_cells(book, name).items()})
+    expected = {(w.sheet, w.row, w.col): "=" + w.formula for w in file_outcome.changes.writes}
+    assert written == expected
+    assert result.cells_written == len(expected) == 28
+
+
+def test_owned_sheets_are_written_whole_in_one_block(file_outcome):
+    book = remote_book(example_payload())
+    door.uppdatera_allt(book=book)
+    for content in file_outcome.changes.sheets:
+        writes = on_sheet(book, content.name, "setFormula")
+        assert len(writes) == 1
+        block = writes[0]
+        assert (block["start_row"], block["start_column"]) == (0, 0)
+        assert [[shown(v) for v in row] for row in block["values"]] == expected_block(content.rows)
+        clear = on_sheet(book, content.name, "sheetClear")
+        assert len(clear) == 1 and actions(book).index(clear[0]) < actions(book).index(block)
+
+
+def test_links_become_hyperlink_formulas():
+    assert door.cell_formula(Cell("E5", "link", link="'Resultaträkning'!E5")) == \
+        '=HYPERLINK("#\'Resultaträkning\'!E5","E5")'
+    assert door.cell_formula(Cell(-2.5, "mnkr", link="'Blad \"x\"'!C3")) == '=HYPERLINK("#\'Blad ""x""\'!C3",-2.5)'
+
+
+def test_text_that_excel_would_parse_keeps_a_quote_prefix():
+    assert door.constant("2020") == "'2020"
+    assert door.constant("=SUM(A1)") == "'=SUM(A1)"
+    assert door.constant("-3,5") == "'-3,5"
+    assert door.constant("Sant") == "'Sant"
+    assert door.constant("KLK HR") == "KLK HR"
+    assert door.constant("januari–mars 2020") == "januari–mars 2020"
+    assert door.constant(2.5) == 2.5
+
+
+def test_styles_are_applied_per_rectangle(file_outcome):
+    book = remote_book(example_payload())
+    door.skapa_rapport(book=book)
+    report = next(s for s in file_outcome.changes.sheets if s.name == "Rapport")
+    formatted = {}
+    for a in on_sheet(book, "Rapport", "setNumberFormat"):
+        for r in range(a["start_row"], a["start_row"] + a["row_count"]):
+            for c in range(a["start_column"], a["start_column"] + a["column_count"]):
+                formatted[(r, c)] = a["args"][0]
+    expected = {(r, c): door.STYLE_ATTRIBUTES[cell.style]["number_format"]
+                for r, row in enumerate(report.rows) for c, cell in enumerate(row)
+                if cell is not None and "number_format" in door.STYLE_ATTRIBUTES[cell.style]}
+    assert formatted == expected
+
+
+def test_rectangles_cover_exactly():
+    cells = {(0, 0), (1, 0), (0, 1), (1, 1), (3, 1), (5, 4), (6, 4)}
+    rects = door.rectangles(cells)
+    covered = [(r, c) for t, lft, b, rgt in rects for r in range(t, b + 1) for c in range(lft, rgt + 1)]
+    assert sorted(covered) == sorted(cells)
+    assert rects == [(0, 0, 1, 1), (3, 1, 3, 1), (5, 4, 6, 4)]
+
+
+def test_kontrollera_writes_kontroller_only(file_outcome):
+    book = remote_book(example_payload())
+    result = door.kontrollera(book=book)
+    assert result.sheets_written == ["Kontroller"]
+    for name in (*USER_SHEETS, "Rapport"):
+        assert on_sheet(book, name, "setFormula") == []
+    assert "Inga fel och inga varningar." in alert_text(book)
+
+
+def test_a_missing_owned_sheet_is_added():
+    sheets = read_sheets()
+    del sheets["Kontroller"], sheets["Rapport"]
+    book = remote_book(payload(sheets))
+    door.uppdatera_allt(book=book)
+    added = [a["args"][1] for a in actions(book) if a["func"] == "addSheet"]
+    assert added == ["Rapport", "Kontroller"]
+    assert [s.name for s in book.sheets][-2:] == ["Rapport", "Kontroller"]
+
+
+# --- errors: findings shown, nothing filled -------------------------------------------------
+
+def test_a_workbook_with_errors_gets_highlights_and_kontroller_but_no_writes():
+    book = remote_book(payload(with_error(read_sheets())))
+    result = door.uppdatera_allt(book=book)
+    assert result.errors == 1 and not result.failed
+    finding = next(f for f in result.findings if f.is_error)
+    for name in USER_SHEETS:
+        assert written_cells(book, name) == {}
+    assert on_sheet(book, "Rapport") == []
+    assert coloured_cells(book, finding.sheet) == {parse_a1(finding.cell): door.FILL[ERROR].lower()}
+    kontroller = written_cells(book, "Kontroller")
+    links = [shown(v) for v in kontroller.values() if isinstance(v, str) and v.startswith("=HYPERLINK")]
+    assert links == [finding.cell]
+    marks = [a for a in actions(book) if a["func"] == "namesAdd"]
+    assert [m["args"] for m in marks] == [["_xlreport_markerade", f"='{finding.sheet}'!$C$13"]]
+    assert actions(book)[-3]["func"] == "activateSheet"
+    assert actions(book)[-3]["args"] == [sheet_index(book, "Kontroller")]
+    assert "Inget fylldes i" in alert_text(book)
+
+
+def test_previous_marks_are_cleared_and_nothing_else():
+    previous = "='Resultaträkning'!$B$2,'Resultaträkning'!$C$5:$C$6"
+    book = remote_book(example_payload(names=[mark_name(1, "Resultaträkning", previous)]))
+    door.kontrollera(book=book)
+    assert coloured_cells(book, "Resultaträkning") == {(1, 1): None, (4, 2): None, (5, 2): None}
+    assert [a["func"] for a in actions(book) if "ame" in a["func"]] == ["nameDelete"]
+    for name in USER_SHEETS:
+        if name != "Resultaträkning":
+            assert coloured_cells(book, name) == {}
+
+
+def test_marks_move_from_old_to_new_cells_in_one_call_per_sheet():
+    previous = "='Driftredovisning'!$B$5"
+    book = remote_book(payload(with_error(read_sheets()), names=[mark_name(2, "Driftredovisning", previous)]))
+    door.kontrollera(book=book)
+    assert coloured_cells(book, "Driftredovisning") == {(4, 1): None, (12, 2): door.FILL[ERROR].lower()}
+    assert len(on_sheet(book, "Driftredovisning", "setRangeColors")) == 1
+    assert [a["args"][-1] for a in actions(book) if a["func"] == "setNameRefersTo"] == ["='Driftredovisning'!$C$13"]
+
+
+def test_mark_references_round_trip():
+    cells = {(4, 2), (5, 2), (6, 2), (1, 1)}
+    ref = door.reference("Resultaträkning", cells)
+    assert ref == "='Resultaträkning'!$B$2,'Resultaträkning'!$C$5:$C$7"
+    assert door.cells_of(ref) == cells
+    assert door.cells_of("=#REF!,'Blad'!$A$1") == {(0, 0)}
+
+
+def test_a_missing_sheet_is_reported_on_kontroller_without_a_traceback():
+    sheets = read_sheets()
+    del sheets["Personal"]
+    book = remote_book(payload(sheets))
+    result = door.uppdatera_allt(book=book)
+    assert not result.failed and result.errors >= 1
+    assert any("Personal" in f.message for f in result.findings)
+    assert written_cells(book, "Kontroller")
+    assert all(written_cells(book, n) == {} for n in USER_SHEETS if n != "Personal")
+    text = alert_text(book)
+    assert "följer inte mallen" in text and "Traceback" not in text
+
+
+def test_an_unexpected_error_names_the_log_file(monkeypatch, tmp_path):
+    log = tmp_path / "fel.log"
+    monkeypatch.setattr(door, "LOG_FILE", log)
+
+    def broken(*args, **kw):
+        raise RuntimeError("programfel")
+
+    monkeypatch.setattr(engine, "run", broken)
+    book = remote_book(example_payload())
+    result = door.uppdatera_allt(book=book)
+    assert result.failed
+    assert str(log) in alert_text(book) and "Traceback" not in alert_text(book)
+    assert "RuntimeError: programfel" in log.read_text(encoding="utf-8")
+    assert next(a for a in actions(book) if a["func"] == "alert")["args"][3] == "critical"
+
+
+def test_kontrollera_personal_shows_only_staff_findings():
+    sheets = with_error(read_sheets())
+    staff = sheets["Personal"]
+    row = next(r for r in staff if r and r[0] == "Tillsvidareanställda")
+    row[1] += 1  # Kvinnor + Män no longer equals Totalt
+    book = remote_book(payload(sheets))
+    result = door.kontrollera_personal(book=book)
+    assert result.findings and all(f.sheet in ("Personal", "Sjukfrånvaro") for f in result.findings)
+    assert coloured_cells(book, "Driftredovisning") == {}
+    assert coloured_cells(book, "Personal")
+
+
+# --- the number of calls to Excel ---------------------------------------------------------
+
+@pytest.mark.parametrize("button", [*BUTTONS, "nasta_fynd"])
+@pytest.mark.parametrize("variant", ["ok", "error"])
+def test_calls_do_not_grow_with_units(button, variant):
+    counts = []
+    for factor in (1, 10):
+        sheets = read_sheets() if factor == 1 else times_units(read_sheets(), factor)
+        if variant == "error":
+            _break_summa(sheets, "KLK Ledning" if factor == 1 else "KLK Ledning del 1")
+        book = remote_book(payload(sheets))
+        result = door.ENTRY_POINTS[button](book=book)
+        assert not result.failed
+        counts.append(len(actions(book)))
+    assert counts[0] == counts[1], counts
+
+
+def _break_summa(sheets: dict, unit: str) -> dict:
+    units = sheets["Driftredovisning"]
+    row = next(r for r in units if r and r[0] == unit)
+    row[2] -= 10
+    return sheets
+
+
+def test_the_ten_times_variant_has_ten_times_the_units_and_no_findings():
+    sheets = times_units(read_sheets(), 10)
+    book = remote_book(payload(sheets))
+    result = door.berakna_avvikelser(book=book)
+    assert result.findings == []
+    assert result.cells_written == 10 + 2 * (8 * 10 + 1)  # income statement + units and Summa
+
+
+# --- next finding ------------------------------------------------------------------------
+
+def test_nasta_fynd_selects_the_next_finding_and_wraps():
+    findings = [Finding("r", WARNING, "b", "Driftredovisning", "C5"), Finding("r", ERROR, "a", "Resultaträkning", "E5")]
+    order = ["Uppgifter", "Resultaträkning", "Driftredovisning"]
+    assert door.next_finding(findings, order, None)[1] == CellRef("Resultaträkning", 4, 4)
+    assert door.next_finding(findings, order, CellRef("Resultaträkning", 4, 4))[1] == CellRef("Driftredovisning", 4, 2)
+    assert door.next_finding(findings, order, CellRef("Driftredovisning", 9, 0))[1] == CellRef("Resultaträkning", 4, 4)
+    assert door.next_finding([], order, None) is None
+
+
+def test_nasta_fynd_in_excel():
+    book = remote_book(payload(with_error(read_sheets()), active=0, selection="A1"))
+    result = door.nasta_fynd(book=book)
+    assert not result.failed
+    select = [a for a in actions(book) if a["func"] == "rangeSelect"]
+    assert len(select) == 1
+    assert (select[0]["sheet_position"], select[0]["start_row"], select[0]["start_column"]) == (2, 12, 2)
+    assert "C13" in result.message
+
+
+def test_nasta_fynd_without_findings_says_so():
+    book = remote_book(example_payload())
+    door.nasta_fynd(book=book)
+    assert "Inga fynd" in alert_text(book)
+
+
+def test_every_ribbon_function_exists():
+    for name in BUTTONS + ["nasta_fynd"]:
+        assert callable(getattr(door, name))
