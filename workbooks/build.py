@@ -80,6 +80,44 @@ COMPUTED_COLUMNS = (L.COL_AVV, L.COL_AVV_HELAR)
 INCOME_INPUT_COLUMNS = tuple(c for c in L.INCOME_COLUMNS if c not in COMPUTED_COLUMNS)
 UNIT_INPUT_COLUMNS = tuple(c for c in L.UNIT_COLUMNS if c not in COMPUTED_COLUMNS)
 
+
+class _Variant:
+    """What differs between template versions: the version text, column order and header names.
+
+    ``CURRENT`` is the template xlreport uses (layout.TEMPLATE_VERSION); ``LEGACY`` is the older
+    template 0.9, built only as a test fixture for ``xlreport upgrade``.
+    """
+
+    def __init__(self, version: str, income: tuple[str, ...], units: tuple[str, ...],
+                 headers: dict[str, str] | None = None) -> None:
+        self.version = version
+        self.income_columns = income
+        self.unit_columns = units
+        self.headers = headers or {}
+
+    def header(self, column: str) -> str:
+        return self.headers.get(column, column)
+
+    def shown(self, columns: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self.header(c) for c in columns)
+
+
+def _swap(columns: tuple[str, ...], a: str, b: str) -> tuple[str, ...]:
+    out = list(columns)
+    i, j = out.index(a), out.index(b)
+    out[i], out[j] = out[j], out[i]
+    return tuple(out)
+
+
+CURRENT = _Variant(L.TEMPLATE_VERSION, L.INCOME_COLUMNS, L.UNIT_COLUMNS)
+# Template 0.9: "Budget helår" was called "Årsbudget", and Budget ack came before Utfall ack.
+LEGACY_VERSION = "0.9"
+LEGACY_HEADERS = {L.COL_BUDGET_HELAR: "Årsbudget"}
+LEGACY = _Variant(LEGACY_VERSION, _swap(L.INCOME_COLUMNS, L.COL_UTFALL, L.COL_BUDGET),
+                  _swap(L.UNIT_COLUMNS, L.COL_UTFALL, L.COL_BUDGET), LEGACY_HEADERS)
+LEGACY_NAME = "exempel_mallversion_0_9.xlsx"
+LEGACY_EXTRA_SHEET = "Egna noteringar"
+
 # Row labels that are not part of the vocabulary the tool matches on (free text to it).
 LEAVER_ROWS = L.LEAVER_ROWS
 SICK_LABELS = {
@@ -170,7 +208,8 @@ def load_example(path: Path | str = DATA_FILE) -> dict[str, Any]:
     return data
 
 
-def _new_workbook(path: Path | str, *, title: str, subject: str) -> tuple[xlsxwriter.Workbook, _Formats]:
+def _new_workbook(path: Path | str, *, title: str, subject: str,
+                  v: _Variant = CURRENT) -> tuple[xlsxwriter.Workbook, _Formats]:
     wb = xlsxwriter.Workbook(
         str(path),
         {
@@ -186,11 +225,11 @@ def _new_workbook(path: Path | str, *, title: str, subject: str) -> tuple[xlsxwr
             "subject": subject,
             "author": "xlreport",
             "company": "",
-            "comments": f"{L.META_VERSION} {L.TEMPLATE_VERSION}",
+            "comments": f"{L.META_VERSION} {v.version}",
             "created": CREATED,
         }
     )
-    wb.set_custom_property(L.META_VERSION, L.TEMPLATE_VERSION)
+    wb.set_custom_property(L.META_VERSION, v.version)
     wb.set_calc_mode("auto")
     return wb, _Formats(wb)
 
@@ -223,7 +262,7 @@ def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
 
 
 # --- sheets -------------------------------------------------------------------------------
-def _meta_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None) -> None:
+def _meta_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None, v: _Variant = CURRENT) -> None:
     ws = _sheet(
         wb,
         f,
@@ -244,7 +283,7 @@ def _meta_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | Non
     for key in META_ORDER:
         ws.write_string(row, 0, _const(key), f.label)
         if key == "META_VERSION":
-            ws.write_string(row, 1, L.TEMPLATE_VERSION, f.text_fixed)
+            ws.write_string(row, 1, v.version, f.text_fixed)
         else:
             _write_value(ws, row, 1, meta.get(key), number_formats.get(key, f.label_input))
         row += 1
@@ -256,7 +295,7 @@ def _meta_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | Non
         _write_value(ws, row, 0, name, f.label_input)
 
 
-def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None) -> None:
+def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None, v: _Variant = CURRENT) -> None:
     ws = _sheet(
         wb,
         f,
@@ -266,8 +305,8 @@ def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | N
         "eller fylls i av xlreport (avvikelsekolumnerna).",
     )
     ws.set_column(0, 0, 28)
-    ws.set_column(1, len(L.INCOME_COLUMNS), 13)
-    _header(ws, f, HEADER_ROW, L.HEAD_INCOME, L.INCOME_COLUMNS)
+    ws.set_column(1, len(v.income_columns), 13)
+    _header(ws, f, HEADER_ROW, L.HEAD_INCOME, v.shown(v.income_columns))
     ws.freeze_panes(HEADER_ROW + 1, 1)
 
     rows = {_const(k): v for k, v in data["income"]["rows"].items()} if data else {}
@@ -276,7 +315,7 @@ def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | N
         is_result = label == L.ROW_RESULTAT
         ws.write_string(row, 0, label, f.label_bold if is_result else f.label)
         values = dict(zip(INCOME_INPUT_COLUMNS, rows.get(label, [None] * len(INCOME_INPUT_COLUMNS))))
-        for col, column in enumerate(L.INCOME_COLUMNS, start=1):
+        for col, column in enumerate(v.income_columns, start=1):
             if column in COMPUTED_COLUMNS:
                 ws.write_blank(row, col, None, f.computed_mnkr_bold if is_result else f.computed_mnkr)
             elif is_result:
@@ -292,7 +331,7 @@ def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | N
                 _write_value(ws, row, col, values[column], f.num["mnkr"])
 
 
-def _units_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None) -> None:
+def _units_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None, v: _Variant = CURRENT) -> None:
     ws = _sheet(
         wb,
         f,
@@ -302,8 +341,8 @@ def _units_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | No
         "Avvikelsekolumnerna fylls i av xlreport.",
     )
     ws.set_column(0, 0, 42)
-    ws.set_column(1, len(L.UNIT_COLUMNS), 13)
-    _header(ws, f, HEADER_ROW, L.HEAD_UNITS, L.UNIT_COLUMNS)
+    ws.set_column(1, len(v.unit_columns), 13)
+    _header(ws, f, HEADER_ROW, L.HEAD_UNITS, v.shown(v.unit_columns))
     ws.freeze_panes(HEADER_ROW + 1, 1)
 
     if data:
@@ -316,14 +355,14 @@ def _units_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | No
     for name, values in units:
         _write_value(ws, row, 0, name, f.label_input)
         by_col = dict(zip(UNIT_INPUT_COLUMNS, values))
-        for col, column in enumerate(L.UNIT_COLUMNS, start=1):
+        for col, column in enumerate(v.unit_columns, start=1):
             if column in COMPUTED_COLUMNS:
                 ws.write_blank(row, col, None, f.computed_mnkr)
             else:
                 _write_value(ws, row, col, by_col[column], f.num["mnkr"])
         row += 1
     ws.write_string(row, 0, summa, f.label_bold)
-    for col, column in enumerate(L.UNIT_COLUMNS, start=1):
+    for col, column in enumerate(v.unit_columns, start=1):
         if column in COMPUTED_COLUMNS:
             ws.write_blank(row, col, None, f.computed_mnkr_bold)
             continue
@@ -467,7 +506,7 @@ def _owned_sheets(wb: xlsxwriter.Workbook, f: _Formats) -> None:
 
 
 def _build(path: Path | str, data: dict[str, Any] | None,
-           extra: Callable[[xlsxwriter.Workbook], None] | None = None) -> Path:
+           extra: Callable[[xlsxwriter.Workbook], None] | None = None, v: _Variant = CURRENT) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if data:
@@ -475,11 +514,11 @@ def _build(path: Path | str, data: dict[str, Any] | None,
         title = f"{m['META_RAPPORT']} {m['META_AR']} – {m['META_NAMND']}, {m['META_KOMMUN']}"
         subject = "Exempel"
     else:
-        title, subject = "Delårsrapport – mall", f"{L.META_VERSION} {L.TEMPLATE_VERSION}"
-    wb, f = _new_workbook(path, title=title, subject=subject)
-    _meta_sheet(wb, f, data)
-    _income_sheet(wb, f, data)
-    _units_sheet(wb, f, data)
+        title, subject = "Delårsrapport – mall", f"{L.META_VERSION} {v.version}"
+    wb, f = _new_workbook(path, title=title, subject=subject, v=v)
+    _meta_sheet(wb, f, data, v)
+    _income_sheet(wb, f, data, v)
+    _units_sheet(wb, f, data, v)
     _explanation_sheet(wb, f, data)
     _staff_sheet(wb, f, data)
     _sick_sheet(wb, f, data)
@@ -504,6 +543,38 @@ def build_example(path: Path | str, data_file: Path | str = DATA_FILE,
     ``extra(workbook)`` may add sheets of its own (the benchmarks add a ledger).
     """
     return _build(path, load_example(data_file), extra)
+
+
+def build_legacy_example(path: Path | str, data_file: Path | str = DATA_FILE) -> Path:
+    """The worked example as a user kept it in the older template 0.9 (fixture for ``upgrade``).
+
+    Template 0.9 calls "Budget helår" "Årsbudget" and puts Budget ack before Utfall ack. The user
+    added notes (comments) to two input cells and a sheet of their own that refers to
+    Resultaträkning and has a note of its own.
+    """
+
+    def user_additions(wb: xlsxwriter.Workbook) -> None:
+        income = wb.get_worksheet_by_name(L.SHEET_INCOME)
+        units = wb.get_worksheet_by_name(L.SHEET_UNITS)
+        prognos = 1 + LEGACY.income_columns.index(L.COL_PROGNOS)
+        kostnader = FIRST_DATA_ROW + L.INCOME_ROWS.index(L.ROW_KOSTNADER)
+        income.write_comment(kostnader, prognos, "Inkl. bredbandsutbyggnaden (+1,0 mnkr).",
+                             {"author": "Ekonomienheten"})
+        budget = 1 + LEGACY.unit_columns.index(L.COL_BUDGET_HELAR)
+        units.write_comment(FIRST_DATA_ROW + 1, budget, "Ny budget efter beslut i februari.", {"author": "KLK"})
+        ws = wb.add_worksheet(LEGACY_EXTRA_SHEET)
+        bold = wb.add_format({"bold": True, "font_color": "#C00000"})
+        money = wb.add_format({"num_format": "#,##0.00 \"mnkr\"", "bg_color": "#E2EFDA"})
+        ws.write_string(0, 0, "Egna noteringar", bold)
+        ws.write_string(2, 0, "Prognos kostnader enligt Resultaträkning")
+        cell = xl_rowcol_to_cell(kostnader, prognos)
+        ws.write_formula(2, 1, f"='{L.SHEET_INCOME}'!{cell}", money, -433.2)
+        ws.write_string(3, 0, "Reserv för oförutsett")
+        ws.write_number(3, 1, 1.5, money)
+        ws.write_comment(3, 1, "Beslutad av förvaltningsledningen.", {"author": "Ekonomienheten"})
+        ws.set_column(0, 0, 42)
+
+    return _build(path, load_example(data_file), user_additions, LEGACY)
 
 
 def header_cells() -> dict[tuple[str, str], str]:

@@ -25,6 +25,11 @@ Kontrollera och fyll i delårsrapportens arbetsbok.
   fill      fyll i avvikelsekolumnerna (Avvikelse ack, Avvikelse helår)
   generate  skriv bladen Rapport och Kontroller
   rules     lista kontrollerna
+  new       skapa mallar stämplade för enheterna
+  upgrade   flytta en arbetsbok till den nuvarande mallversionen
+  consolidate  sammanställ enheternas arbetsböcker i nämndens
+
+refresh och validate tar flera filer, mappar och mönster; --jobs N kör dem parallellt.
 
 Inget skrivs i en arbetsbok som har fel: rätta felen och kör igen.
 Slutkod: 0 inga fel, 1 fel hittades, 2 filen kunde inte läsas."""
@@ -38,9 +43,12 @@ def _parser() -> argparse.ArgumentParser:
 
     def writer(name: str, help: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
-        sp.add_argument("path", metavar="ARBETSBOK", help="arbetsboken (.xlsx/.xlsm)")
-        sp.add_argument("-o", "--output", metavar="UT", help="skriv resultatet hit i stället för i arbetsboken")
+        sp.add_argument("paths", nargs="+", metavar="ARBETSBOK",
+                        help="arbetsböcker (.xlsx/.xlsm), mappar eller mönster som 'enheter/*.xlsx'")
+        sp.add_argument("-o", "--output", metavar="UT",
+                        help="skriv resultatet hit i stället för i arbetsboken (bara med en fil)")
         sp.add_argument("--format", choices=("text", "json"), default="text", help="utdata: text eller json")
+        _jobs_option(sp)
         return sp
 
     writer("refresh", "kontrollera, fyll i avvikelser och skriv rapportbladen")
@@ -48,10 +56,155 @@ def _parser() -> argparse.ArgumentParser:
     writer("generate", "kontrollera och skriv bladen Rapport och Kontroller")
     v = sub.add_parser("validate", help="kontrollera, skriver ingenting",
                        description="Kör alla kontroller och skriv ut fynden; arbetsboken ändras inte.")
-    v.add_argument("paths", nargs="+", metavar="ARBETSBOK")
+    v.add_argument("paths", nargs="+", metavar="ARBETSBOK", help="arbetsböcker, mappar eller mönster")
     v.add_argument("--format", choices=("text", "json"), default="text")
+    _jobs_option(v)
+    _departments_parsers(sub)  # --- new, upgrade, consolidate (xlreport.departments) ---
     sub.add_parser("rules", help="lista kontrollerna")
+    _addin_parser(sub)  # --- Excel add-in (xlreport.addin), see _addin_parser below ---
     return p
+
+
+# --- Excel add-in: `xlreport addin build|install|remove` (delegates to xlreport.addin) ------
+
+def _addin_parser(sub) -> None:
+    a = sub.add_parser("addin", help="bygg, installera eller ta bort Excel-tillägget",
+                       description="Excel-tillägget xlreport.xlam (fliken Delårsrapport).")
+    cmds = a.add_subparsers(dest="addin_command", metavar="ÅTGÄRD", required=True)
+    b = cmds.add_parser("build", help="bygg xlreport.xlam från källfilerna i macros/")
+    b.add_argument("-o", "--output", default="xlreport.xlam", metavar="UT", help="filen att skriva")
+    b.add_argument("--macros", metavar="MAPP", help="mappen med källfilerna (standard: ./macros)")
+    i = cmds.add_parser("install", help="installera tillägget så att Excel laddar det vid start")
+    i.add_argument("addin", nargs="?", metavar="XLAM", help="ett byggt tillägg (standard: bygg ett nytt)")
+    i.add_argument("--dest", metavar="MAPP", help="lägg tillägget och konfigurationen i denna mapp")
+    i.add_argument("--interpreter", metavar="PYTHON", help="Python-tolken Excel ska använda")
+    r = cmds.add_parser("remove", help="ta bort det installerade tillägget och dess konfiguration")
+    r.add_argument("--dest", metavar="MAPP", help="mappen som angavs vid install")
+
+
+def _addin(args) -> int:
+    from . import addin
+
+    try:
+        if args.addin_command == "build":
+            print(f"Skrev {addin.build(args.output, macros=args.macros)}")
+        elif args.addin_command == "install":
+            paths = addin.install(args.addin, dest=args.dest, interpreter=args.interpreter)
+            print(f"Installerade\n{paths.describe()}\nStarta om Excel så visas fliken Delårsrapport.")
+        else:
+            removed = addin.remove(dest=args.dest)
+            print("\n".join(f"Tog bort {p}" for p in removed) or "Inget att ta bort.")
+    except (addin.AddinError, OSError) as exc:
+        print(f"xlreport addin: {exc}", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
+    return EXIT_OK
+
+# --- end of Excel add-in block ----------------------------------------------------------------
+
+
+# --- batch and departments: --jobs, `new`, `upgrade`, `consolidate` (xlreport.batch/.departments) --
+
+def _jobs_option(sp) -> None:
+    sp.add_argument("-j", "--jobs", type=int, metavar="N",
+                    help="antal parallella processer (standard: antalet kärnor)")
+
+
+def _departments_parsers(sub) -> None:
+    n = sub.add_parser("new", help="skapa en mall stämplad för en enhet (eller en per enhet i en lista)",
+                       description="Skriv en kopia av mallen med kommun, nämnd, enhet, period och mallversion "
+                                   "ifyllda. Mallen själv ändras inte.")
+    n.add_argument("--unit", action="append", metavar="ENHET", help="enhetens namn (kan upprepas)")
+    n.add_argument("--units", metavar="LISTA", help="lista med enheter: .txt (en per rad), .csv (kolumnen "
+                   "Enhet) eller .xlsx (listan Enheter, eller --sheet)")
+    n.add_argument("--sheet", metavar="BLAD", help="bladet i en .xlsx-lista")
+    n.add_argument("--period", required=True, metavar="PERIOD", help="t.ex. 2020-03 eller 'januari–mars 2020'")
+    n.add_argument("--template", metavar="MALL", help="mallen (standard: workbooks/mall.xlsx)")
+    n.add_argument("--kommun", metavar="KOMMUN")
+    n.add_argument("--namnd", "--nämnd", dest="namnd", metavar="NÄMND")
+    n.add_argument("--rapport", metavar="RAPPORT", help="t.ex. 'Delårsrapport 1'")
+    n.add_argument("-o", "--output", required=True, metavar="UT", help="filen (en enhet) eller mappen (flera)")
+    n.add_argument("--force", action="store_true", help="skriv över befintliga filer")
+    u = sub.add_parser("upgrade", help="flytta en arbetsbok från en äldre mallversion till den nuvarande",
+                       description="Flytta uppgifterna (värden, kommentarer, egna blad) till den nuvarande mallen.")
+    u.add_argument("path", metavar="ARBETSBOK")
+    u.add_argument("-o", "--output", metavar="UT", help="skriv hit (standard: ersätt arbetsboken)")
+    u.add_argument("--template", metavar="MALL", help="den nuvarande mallen (standard: workbooks/mall.xlsx)")
+    c = sub.add_parser("consolidate", help="sammanställ enheternas arbetsböcker i nämndens",
+                       description="Läs enheternas arbetsböcker och skriv Driftredovisning, Resultaträkning och "
+                                   "bladet Källor i nämndens arbetsbok; kör sedan refresh på den.")
+    c.add_argument("paths", nargs="+", metavar="FIL_ELLER_MAPP")
+    c.add_argument("-o", "--output", required=True, metavar="NÄMND.xlsx")
+    c.add_argument("--into", metavar="BEFINTLIG.xlsx", help="utgå från denna arbetsbok i stället för mallen")
+    c.add_argument("--template", metavar="MALL")
+    c.add_argument("--units", metavar="LISTA", help="nämndens enheter (annars listan Enheter i arbetsboken)")
+    c.add_argument("--include-errors", action="store_true", help="ta med enheter vars filer har fel")
+    c.add_argument("-j", "--jobs", type=int, metavar="N", help="läs enheterna i N parallella processer (standard: 1)")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _new(args) -> int:
+    from .departments import new, new_many, read_unit_list
+
+    units = list(args.unit or [])
+    if args.units:
+        units += read_unit_list(args.units, args.sheet)
+    common = {"kommun": args.kommun, "namnd": args.namnd, "rapport": args.rapport, "force": args.force}
+    if len(units) == 1 and not args.units and not Path(args.output).is_dir():
+        made = [new(units[0], args.period, args.template, args.output, **common)]
+    else:
+        if not units:  # the nämnd's list on the template's Uppgifter
+            from .departments.common import default_template
+
+            units = read_unit_list(args.template or default_template())
+        made = new_many(units, args.period, args.template, args.output, **common)
+    for m in made:
+        print(f"{m.path}: {m.unit} (mallversion {m.version})")
+    print(f"Skrev {len(made)} {'fil' if len(made) == 1 else 'filer'}.")
+    return EXIT_OK
+
+
+def _upgrade(args) -> int:
+    from .departments.upgrading import upgrade
+
+    r = upgrade(args.path, args.output, template=args.template)
+    for line in r.lines():
+        print(line)
+    return EXIT_OK
+
+
+def _consolidate(args) -> int:
+    from .departments.consolidation import consolidate
+    from .departments.stamp import read_unit_list
+
+    units = read_unit_list(args.units) if args.units else None
+    r = consolidate(args.paths, args.output, into=args.into, template=args.template, units=units,
+                    include_errors=args.include_errors, jobs=args.jobs)
+    notes = [(file, f) for file, f in r.notes]
+    for s in r.sources:
+        notes += [(str(s.path), f) for f in s.findings if f.is_error]
+    central = r.central
+    if central is not None:
+        notes += [(central.file, f) for f in central.findings]
+    if args.format == "json":
+        doc = {"output": str(r.out) if r.out else None, "status": r.status,
+               "files": [{"file": str(s.path), "unit": s.unit, "status": s.status, "errors": s.errors,
+                          "warnings": s.warnings, "included": s.included, "sha256": s.sha256} for s in r.sources],
+               "findings": [f.to_dict(file) for file, f in notes]}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+        return r.status
+    for file, f in notes:
+        where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
+        sev = "fel" if f.is_error else "varning"
+        print(f"{file + ': ' if file else ''}{where + ': ' if where else ''}{sev}: {f.message} [{f.rule}]")
+    if r.out is None:
+        print("Inget skrevs: rätta filerna ovan och kör igen.")
+    else:
+        used = sum(1 for s in r.sources if s.included)
+        print(f"Sammanställde {used} av {len(r.sources)} filer ({len(r.units)} enheter i listan) till {r.out}.")
+    return r.status
+
+# --- end of batch and departments block ------------------------------------------------------
 
 
 _ACTIONS = {"refresh": ("fill", "generate"), "fill": ("fill",), "generate": ("generate",)}
@@ -71,9 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rules":
             return _rules()
+        if args.command == "addin":  # Excel add-in block
+            return _addin(args)
+        if args.command in ("new", "upgrade", "consolidate"):
+            return _departments(args)
         if args.command == "validate":
-            return _run(args.paths, (), write=False, fmt=args.format)
-        return _run([args.path], _ACTIONS[args.command], write=True, fmt=args.format, out=args.output)
+            return _run(args.paths, (), write=False, fmt=args.format, jobs=args.jobs)
+        return _run(args.paths, _ACTIONS[args.command], write=True, fmt=args.format, out=args.output,
+                    jobs=args.jobs)
     except KeyboardInterrupt:
         print("Avbrutet.", file=sys.stderr)
         return 130
@@ -89,14 +247,40 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNPROCESSABLE
 
 
-def _run(paths: list[str], actions, *, write: bool, fmt: str, out: str | None = None) -> int:
-    from .files import process
+def _departments(args) -> int:
+    from .errors import XlreportError
 
-    results = [process(p, actions, out=out, write=write) for p in paths]
+    try:
+        return {"new": _new, "upgrade": _upgrade, "consolidate": _consolidate}[args.command](args)
+    except XlreportError as exc:
+        print(f"xlreport {args.command}: {exc}", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
+
+
+def _run(paths: list[str], actions, *, write: bool, fmt: str, out: str | None = None,
+         jobs: int | None = None) -> int:
+    import time
+
+    from .batch import Progress, expand, run_batch, summary_table
+
+    files = expand(paths)
+    if out is not None and len(files) != 1:
+        print(f"xlreport: -o/--output kan bara användas med en arbetsbok ({len(files)} angavs).", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
+    if not files:
+        print("xlreport: inga arbetsböcker hittades.", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
+    if jobs is not None and jobs < 1:
+        print("xlreport: --jobs ska vara minst 1.", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
+    started = time.perf_counter()
+    progress = Progress(len(files), enabled=fmt == "text" or sys.stderr.isatty())
+    results = run_batch(files, actions, write=write, out=out, jobs=jobs, on_done=progress)
     if fmt == "json":
         doc = {
             "files": [{"file": r.file, "status": r.status, "errors": r.errors, "warnings": r.warnings,
-                       "written": str(r.written) if r.written else None} for r in results],
+                       "written": str(r.written) if r.written else None, "seconds": round(r.seconds, 3)}
+                      for r in results],
             "findings": [f.to_dict(r.file) for r in results for f in r.findings],
         }
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
@@ -104,6 +288,9 @@ def _run(paths: list[str], actions, *, write: bool, fmt: str, out: str | None = 
     else:
         for r in results:
             _print_text(r, actions, write)
+        if len(results) > 1:
+            print()
+            print(summary_table(results, time.perf_counter() - started))
     return max((r.status for r in results), default=EXIT_OK)
 
 

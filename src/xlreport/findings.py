@@ -33,7 +33,7 @@ class Finding:
 
     @classmethod
     def at(cls, ref: CellRef | None, rule: str, severity: Severity, message: str, *,
-           expected: Any = None, actual: Any = None) -> "Finding":
+           expected: Any = None, actual: Any = None) -> Finding:
         return cls(rule, severity, message, ref.sheet if ref else None, ref.a1 if ref else None,
                    expected, actual)
 

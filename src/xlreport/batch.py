@@ -1,0 +1,186 @@
+"""Many workbooks at once: expand files, folders and globs, run them in parallel processes.
+
+Each file runs through :func:`xlreport.files.process` in a worker process (spawn-safe: the
+worker is a top-level function and the pool uses the "spawn" start method on every platform,
+so Linux behaves like Windows). One bad file never stops the batch: a worker that fails
+returns a result with status 2 for that file. The batch's exit code is the worst status.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import time
+from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
+
+from .files import UNPROCESSABLE, FileResult
+from .findings import ERROR, Finding
+
+SUFFIXES = (".xlsx", ".xlsm")
+SKIP_PREFIXES = ("~$", ".~xlreport-")
+_GLOB_CHARS = set("*?[")
+
+
+def _skipped(path: Path) -> bool:
+    return path.name.startswith(SKIP_PREFIXES)
+
+
+def expand(args: Iterable[str | Path]) -> list[Path]:
+    """Files, folders (their .xlsx/.xlsm files, not recursive) and globs (``**`` allowed) -> files.
+
+    Excel's owner files (``~$...``) and xlreport's temporary files are skipped; a path that
+    does not exist is kept (processing it reports the problem); duplicates are dropped.
+    """
+    out: list[Path] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        key = os.path.normcase(os.path.abspath(p))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    for arg in args:
+        text = str(arg)
+        p = Path(text)
+        if p.is_dir():
+            found = [c for c in sorted(p.iterdir(), key=lambda c: c.name.casefold())
+                     if c.is_file() and c.suffix.lower() in SUFFIXES and not _skipped(c)]
+            for child in found:
+                add(child)
+            if not found:
+                add(p)  # reported as "a folder, not a workbook" rather than silently ignored
+        elif _GLOB_CHARS & set(text) and not p.exists():
+            for match in sorted(glob.glob(text, recursive=True), key=str.casefold):
+                m = Path(match)
+                if m.is_file() and not _skipped(m):
+                    add(m)
+        elif not _skipped(p):
+            add(p)
+    return out
+
+
+def version_hint(path: str | Path) -> Finding | None:
+    """For a workbook the reader could not use: a finding naming its older Mallversion, if any."""
+    from . import layout as L
+    from .departments.common import version_of
+    from .errors import XlreportError
+    from .io.xlsx import read_grids
+
+    try:
+        _names, grids = read_grids(path, [L.SHEET_META])
+    except XlreportError:
+        return None
+    v = version_of(grids.get(L.SHEET_META))
+    if v is None or v == L.TEMPLATE_VERSION:
+        return None
+    return Finding("mallversion", ERROR,
+                   f"Arbetsboken är gjord från mallversion {v}, men verktyget använder version "
+                   f"{L.TEMPLATE_VERSION}. Flytta över uppgifterna till den nya mallen: xlreport upgrade "
+                   f"\"{path}\".", L.SHEET_META, None, L.TEMPLATE_VERSION, v)
+
+
+def run_one(path: str, actions: tuple[str, ...], write: bool, out: str | None = None) -> FileResult:
+    """Process one file (the worker): never raises, drops the in-memory report before returning."""
+    from .files import process
+
+    started = time.perf_counter()
+    try:
+        result = process(path, actions, out=out, write=write)
+        if result.status == UNPROCESSABLE:
+            hint = version_hint(path)
+            if hint is not None:
+                result.findings = [hint, *result.findings]
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; the file is reported unprocessable
+        result = FileResult(str(path), status=UNPROCESSABLE,
+                            findings=[Finding("programfel", ERROR, f"Ett oväntat fel i xlreport ({type(exc).__name__}: "
+                                                                    f"{exc}); filen har inte ändrats.")])
+        result.seconds = time.perf_counter() - started
+    result.outcome = None
+    return result
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def run_batch(paths: list[Path], actions: Collection[str], *, write: bool, out: str | None = None,
+              jobs: int | None = None, on_done: Callable[[int, FileResult], None] | None = None) -> list[FileResult]:
+    """Process ``paths``; results in the order of ``paths``. ``on_done(i, result)`` as each finishes."""
+    actions = tuple(actions)
+    jobs = max(1, min(jobs or default_jobs(), len(paths) or 1))
+    results: list[FileResult | None] = [None] * len(paths)
+    if jobs == 1:
+        for i, p in enumerate(paths):
+            results[i] = run_one(str(p), actions, write, out)
+            if on_done:
+                on_done(i, results[i])
+        return results  # type: ignore[return-value]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(run_one, str(p), actions, write, out): i for i, p in enumerate(paths)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                results[i] = fut.result()
+            except Exception as exc:  # noqa: BLE001 - the worker process died (e.g. out of memory)
+                results[i] = FileResult(str(paths[i]), status=UNPROCESSABLE, findings=[
+                    Finding("programfel", ERROR, f"Arbetsprocessen för filen avbröts ({type(exc).__name__}); "
+                                                 f"filen har inte ändrats.")])
+            if on_done:
+                on_done(i, results[i])
+    return results  # type: ignore[return-value]
+
+
+# --- progress and summary -----------------------------------------------------------------
+
+
+class Progress:
+    """A progress bar on a terminal (stderr), plain lines otherwise; silent for one file."""
+
+    def __init__(self, total: int, stream=None, *, enabled: bool = True):
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = enabled and total > 1
+        self.done = 0
+        self.started = time.perf_counter()
+
+    def __call__(self, _i: int, r: FileResult) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        if self.tty:
+            width = 30
+            filled = width * self.done // self.total
+            name = Path(r.file).name
+            name = name if len(name) <= 40 else name[:37] + "..."
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {name:<40}")
+            if self.done == self.total:
+                self.stream.write(f"\r{' ' * (width + 55)}\r")
+        else:
+            self.stream.write(f"[{self.done}/{self.total}] {r.file}: {r.errors} fel, {r.warnings} varn. "
+                              f"({r.seconds:.2f} s)\n")
+        self.stream.flush()
+
+
+def summary_table(results: list[FileResult], wall: float) -> str:
+    """A plain-text table: file, errors, warnings, time; and the totals."""
+    names = [r.file for r in results]
+    w = max([len("Fil"), *(len(n) for n in names)])
+    lines = [f"{'Fil':<{w}}  {'Fel':>5}  {'Varn.':>5}  {'Tid (s)':>7}  Status", "-" * (w + 34)]
+    status = {0: "ok", 1: "fel", 2: "ej behandlad"}
+    for r in results:
+        lines.append(f"{r.file:<{w}}  {r.errors:>5}  {r.warnings:>5}  {r.seconds:>7.2f}  {status.get(r.status, r.status)}")
+    lines.append("-" * (w + 34))
+    errors = sum(r.errors for r in results)
+    warnings = sum(r.warnings for r in results)
+    by = {s: sum(1 for r in results if r.status == s) for s in (0, 1, 2)}
+    lines.append(f"{len(results)} filer: {by[0]} utan fel, {by[1]} med fel, {by[2]} kunde inte behandlas; "
+                 f"{errors} fel och {warnings} varningar; {wall:.1f} s.")
+    return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""Shared helpers: the default template, period text, safe file names, Uppgifter cells, zip times."""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from .. import layout as L
+from ..cells import Grid
+from ..errors import XlreportError
+
+#: Environment variable naming the template to use when ``--template`` is not given.
+TEMPLATE_ENV = "XLREPORT_TEMPLATE"
+
+
+class DepartmentError(XlreportError):
+    """A refusal of ``new``/``upgrade``/``consolidate``: nothing was written."""
+
+    rule = "avdelning"
+
+
+def default_template() -> Path:
+    """The template to stamp: $XLREPORT_TEMPLATE, else the checkout's workbooks/mall.xlsx."""
+    env = os.environ.get(TEMPLATE_ENV)
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    for base in (here.parent.parent / "data", here.parents[3] / "workbooks"):
+        if (base / "mall.xlsx").is_file():
+            return base / "mall.xlsx"
+    raise DepartmentError(f"Ingen mall hittades: ange --template MALL.xlsx eller sätt {TEMPLATE_ENV}.")
+
+
+# --- periods ------------------------------------------------------------------------------
+
+_ISO = re.compile(r"^\s*(\d{4})\s*[-/.:]\s*(\d{1,2})\s*$")
+_WORDS = re.compile(r"^\s*(?:([a-zåäö]+)\s*[–-]\s*)?([a-zåäö]+)\s+(\d{4})\s*$", re.IGNORECASE)
+
+
+def period_text(month: int) -> str:
+    """3 -> "januari–mars" (interim reports run from January)."""
+    return L.MONTHS[0] if month == 1 else f"{L.MONTHS[0]}–{L.MONTHS[month - 1]}"
+
+
+def parse_period(text: str) -> tuple[int, int, str]:
+    """"2020-03", "mars 2020" or "januari–mars 2020" -> (2020, 3, "januari–mars")."""
+    m = _ISO.match(text)
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+    else:
+        w = _WORDS.match(text)
+        month_name = w and w.group(2).casefold()
+        if not w or month_name not in L.MONTHS:
+            raise DepartmentError(f"Perioden '{text}' förstås inte: skriv t.ex. 2020-03 eller "
+                                  f"'januari–mars 2020'.")
+        year, month = int(w.group(3)), L.MONTHS.index(month_name) + 1
+    if not 1 <= month <= 12 or not 1900 <= year <= 2999:
+        raise DepartmentError(f"Perioden '{text}' är ingen giltig månad.")
+    return year, month, period_text(month)
+
+
+# --- file names ---------------------------------------------------------------------------
+
+_FOLD = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
+                       "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH"})
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_stem(name: str, max_len: int = 80) -> str:
+    """An ASCII file name stem: "KLK Ekonomi och kvalitet" -> "KLK_Ekonomi_och_kvalitet"."""
+    text = unicodedata.normalize("NFKD", name.translate(_FOLD))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9.-]+", "_", text).strip("._-")
+    text = re.sub(r"_+", "_", text)[:max_len].rstrip("._-")
+    if not text:
+        text = "enhet"
+    if text.split(".")[0].upper() in _RESERVED:
+        text += "_"
+    return text
+
+
+def unique_names(stems: list[str], suffix: str = ".xlsx") -> list[str]:
+    """File names for ``stems``, unique without regard to case (``_2``, ``_3`` ... on a clash)."""
+    taken: set[str] = set()
+    out = []
+    for stem in stems:
+        name, n = stem + suffix, 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{stem}_{n}{suffix}"
+        taken.add(name.casefold())
+        out.append(name)
+    return out
+
+
+# --- the sheet Uppgifter ------------------------------------------------------------------
+
+def find_label(grid: Grid, label: str) -> tuple[int, int] | None:
+    """The (row, col) of the first cell whose text is ``label`` (normalised)."""
+    want = L.norm(label)
+    for r, c, v in grid.cells():
+        if L.norm(v) == want:
+            return r, c
+    return None
+
+
+def meta_value(grid: Grid | None, label: str) -> Any:
+    if grid is None:
+        return None
+    at = find_label(grid, label)
+    if at is None:
+        return None
+    v = grid.get(at[0], at[1] + 1)
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return v
+
+
+def version_of(grid: Grid | None) -> str | None:
+    """The Mallversion a workbook was stamped with, as text ("1.0"), or None."""
+    v = meta_value(grid, L.META_VERSION)
+    if v is None:
+        return None
+    if isinstance(v, float):
+        return repr(v)
+    return str(v).strip() or None
+
+
+def unit_list(grid: Grid) -> tuple[tuple[int, int] | None, list[str]]:
+    """The "Enheter" header cell and the names listed below it (up to the first blank)."""
+    at = find_label(grid, L.META_UNITS_HEADER)
+    if at is None:
+        return None, []
+    names, r = [], at[0] + 1
+    while (v := grid.get(r, at[1])) is not None and str(v).strip():
+        names.append(str(v).strip())
+        r += 1
+    return at, names
+
+
+# --- deterministic zip entry times --------------------------------------------------------
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CDIR = struct.Struct("<4s6H3L5H2L")
+_EOCD = struct.Struct("<4s4H2LH")
+
+
+def dos_time_utc(epoch: float) -> tuple[int, int]:
+    import time
+
+    t = time.gmtime(max(epoch, 315532800))  # not before 1980-01-01
+    return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
+
+
+def set_entry_times(path: Path, names: set[str], epoch: float) -> None:
+    """Set the modification time of the zip entries ``names`` (in place, headers only).
+
+    The package writer stamps freshly written entries with the current time; to make a
+    consolidation byte-for-byte repeatable the tool sets them to a time derived from its inputs.
+    """
+    dtime, ddate = dos_time_utc(epoch)
+    with open(path, "r+b") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        tail_len = min(size, 65536 + _EOCD.size)
+        f.seek(size - tail_len)
+        tail = f.read(tail_len)
+        _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(tail, tail.rfind(b"PK\x05\x06"))
+        f.seek(cd_offset)
+        cd = bytearray(f.read(cd_size))
+        p = 0
+        for _ in range(count):
+            rec = _CDIR.unpack_from(cd, p)
+            n_len, x_len, c_len, offset = rec[10], rec[11], rec[12], rec[16]
+            name = bytes(cd[p + 46:p + 46 + n_len]).decode("utf-8" if rec[3] & 0x800 else "cp437")
+            if name in names:
+                struct.pack_into("<2H", cd, p + 12, dtime, ddate)
+                f.seek(offset + 10)
+                f.write(struct.pack("<2H", dtime, ddate))
+            p += 46 + n_len + x_len + c_len
+        f.seek(cd_offset)
+        f.write(cd)
+
+
+def changed_entries(base: Path, result: Path) -> set[str]:
+    """Entries of ``result`` that are new or differ from ``base`` (content or time stamp)."""
+    import zipfile
+
+    with zipfile.ZipFile(base) as zb, zipfile.ZipFile(result) as zr:
+        old = {i.filename: (i.CRC, i.file_size, i.date_time) for i in zb.infolist()}
+        return {i.filename for i in zr.infolist() if old.get(i.filename) != (i.CRC, i.file_size, i.date_time)}

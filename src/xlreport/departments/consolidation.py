@@ -1,0 +1,506 @@
+"""Consolidation: the units' workbooks into the nämnd's unit table and income statement.
+
+Each unit workbook is read and checked by the engine. A unit's row in the central
+Driftredovisning is its own *Resultat* row (Utfall ack, Budget ack, Budget helår, Prognos helår)
+plus *Avvikelse ack fg år* from the Summa row of its own Driftredovisning; the central
+Resultaträkning is the sum of the units' Resultaträkning rows. The central workbook is a fresh
+copy of the template (or ``into``), refreshed (fill + generate) after the figures are in, with a
+provenance sheet *Källor*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import layout as L
+from ..cells import a1
+from ..changes import Cell, CellWrite, ChangeSet, SheetContent
+from ..errors import StructureError, XlreportError
+from ..findings import ERROR, WARNING, Finding, count
+from ..model import Report
+from .common import (
+    DepartmentError,
+    changed_entries,
+    default_template,
+    find_label,
+    meta_value,
+    period_text,
+    set_entry_times,
+    unit_list,
+    version_of,
+)
+
+SHEET_SOURCES = "Källor"
+#: Input columns of the unit table and where a unit's figure comes from.
+_FROM_RESULT = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS)
+_INCOME_INPUTS = (L.COL_UTFALL_FG, L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS)
+_COMPUTED = (L.COL_AVV, L.COL_AVV_HELAR)
+_SOURCE_HEADER = ("Enhet", "Fil", "Storlek (byte)", "SHA-256", "Läst (UTC)", "Filen ändrad (UTC)", "Fel",
+                  "Varningar", "Med i sammanställningen")
+
+
+@dataclass
+class UnitSource:
+    """One unit workbook as read for the consolidation."""
+
+    path: Path
+    size: int = 0
+    sha256: str = ""
+    mtime: float = 0.0
+    status: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    readable: bool = False  # the tables could be read (figures below are valid)
+    result: dict[str, float | None] = field(default_factory=dict)  # the unit's Resultat row
+    avv_fg: float | None = None  # Avvikelse ack fg år from its Driftredovisning's Summa
+    income: dict[str, dict[str, float | None]] = field(default_factory=dict)  # row key -> column -> mnkr
+    version: str | None = None
+    unit: str | None = None
+    namnd: str | None = None
+    kommun: str | None = None
+    rapport: str | None = None
+    year: int | None = None
+    month: int | None = None
+    period: str | None = None
+    included: bool = False
+    read_at: str = ""
+
+    @property
+    def errors(self) -> int:
+        return count(self.findings, ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return count(self.findings, WARNING)
+
+    def period_key(self) -> tuple:
+        return (self.year, self.month if self.month is not None else L.norm(self.period))
+
+    def period_label(self) -> str:
+        text = period_text(self.month) if self.month and 1 <= self.month <= 12 else (self.period or "okänd period")
+        return f"{text} {self.year if self.year is not None else '(år saknas)'}"
+
+
+@dataclass
+class ConsolidationResult:
+    out: Path | None
+    status: int = 0
+    sources: list[UnitSource] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # consolidation-level (file = the unit file)
+    notes: list[tuple[str | None, Finding]] = field(default_factory=list)
+    central: object | None = None  # files.FileResult of the refresh
+    units: list[str] = field(default_factory=list)
+
+    def add(self, file: str | None, severity, message: str, rule: str = "konsolidering") -> None:
+        self.notes.append((file, Finding(rule, severity, message)))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch(text: str) -> float:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def _as_int(v) -> int | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
+def _as_text(v) -> str | None:
+    if v is None:
+        return None
+    return (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip() or None
+
+
+def read_unit(path: Path) -> UnitSource:
+    """Read, hash and check one unit workbook; never raises for a user error."""
+    from ..engine import SHEETS, run
+    from ..io.xlsx import read_grids
+
+    src = UnitSource(path=path)
+    try:
+        data = path.read_bytes()
+        st = path.stat()
+    except OSError as exc:
+        src.status = 2
+        src.findings = [Finding("ej-arbetsbok", ERROR, f"Filen kunde inte läsas ({exc.strerror or exc}).")]
+        return src
+    src.size, src.sha256, src.mtime = len(data), hashlib.sha256(data).hexdigest(), st.st_mtime
+    try:
+        names, grids = read_grids(path, SHEETS)
+    except XlreportError as exc:
+        src.status = 2
+        src.findings = [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+        return src
+    meta = grids.get(L.SHEET_META)
+    src.version = version_of(meta)
+    src.unit = _as_text(meta_value(meta, L.META_ENHET))
+    src.namnd = _as_text(meta_value(meta, L.META_NAMND))
+    src.kommun = _as_text(meta_value(meta, L.META_KOMMUN))
+    src.rapport = _as_text(meta_value(meta, L.META_RAPPORT))
+    src.year = _as_int(meta_value(meta, L.META_AR))
+    src.month = _as_int(meta_value(meta, L.META_MANAD))
+    src.period = _as_text(meta_value(meta, L.META_PERIOD))
+    try:
+        outcome = run(grids, names, actions=())
+    except StructureError as exc:
+        src.status = 2
+        src.findings = exc.findings or [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+        return src
+    rep = outcome.report
+    src.readable = True
+    res = rep.resultat()
+    src.result = {c: _num(res, c) for c in _FROM_RESULT}
+    src.avv_fg = _num(rep.units.total, L.COL_AVV_FG)
+    src.income = {row.key: {c: row.num(c) for c in _INCOME_INPUTS} for row in rep.income.rows}
+    src.findings = outcome.findings
+    src.status = 1 if outcome.errors else 0
+    return src
+
+
+def read_units(files: list[Path], jobs: int | None = None) -> list[UnitSource]:
+    """:func:`read_unit` for every file; in ``jobs`` parallel processes when asked and there are many.
+
+    The default is one process: reading a unit's tables takes ~12 ms, so starting workers only
+    pays off for hundreds of files on an idle machine (see benchmarks/README.md).
+    """
+    jobs = max(1, min(jobs or 1, len(files)))
+    if jobs == 1 or len(files) < 16:
+        return [read_unit(p) for p in files]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(read_unit, files, chunksize=max(1, len(files) // (jobs * 4))))
+
+
+# --- checks -------------------------------------------------------------------------------
+
+def _majority(values: list, preferred=None):
+    if preferred is not None:
+        return preferred
+    counts = Counter(v for v in values if v is not None)
+    if not counts:
+        return None
+    best = max(counts.values())
+    return next(v for v in values if counts.get(v) == best)
+
+
+def _refusals(result: ConsolidationResult, sources: list[UnitSource], base_meta: dict, listed: list[str]) -> None:
+    def refuse(src: UnitSource, message: str, rule: str) -> None:
+        result.add(str(src.path), ERROR, message, rule)
+
+    version = base_meta["version"]
+    for s in sources:
+        if s.version is not None and s.version != version:
+            refuse(s, f"Filen är gjord från mallversion {s.version}, men nämndens arbetsbok har mallversion "
+                      f"{version}. Flytta över den till den nya mallen först: xlreport upgrade \"{s.path}\".",
+                   "konsolidering-mallversion")
+    readable = [s for s in sources if s.version is not None and s.version == version]
+    namnd = _majority([L.norm(s.namnd) if s.namnd else None for s in readable],
+                      L.norm(base_meta["namnd"]) if base_meta["namnd"] else None)
+    for s in readable:
+        if s.namnd and namnd and L.norm(s.namnd) != namnd:
+            refuse(s, f"Filen gäller nämnden '{s.namnd}', inte '{base_meta['namnd'] or namnd}'.",
+                   "konsolidering-namnd")
+    keys = [s.period_key() if s.year is not None else None for s in readable]
+    ref_key = (base_meta["year"], base_meta["month"]) if base_meta["year"] and base_meta["month"] else None
+    want = _majority(keys, ref_key)
+    want_src = next((s for s in readable if s.period_key() == want), None)
+    want_label = (f"{period_text(want[1])} {want[0]}" if ref_key else want_src.period_label()) if want else None
+    for s in readable:
+        if s.year is None:
+            refuse(s, f"Uppgiften '{L.META_AR}' saknas på bladet {L.SHEET_META}; filens period är okänd.",
+                   "konsolidering-period")
+        elif want is not None and s.period_key() != want:
+            what = "år" if s.year != want[0] else "period"
+            refuse(s, f"Filen gäller {s.period_label()}, men de andra gäller {want_label}: olika {what} "
+                      f"kan inte sammanställas.", "konsolidering-period")
+    by_unit: dict[str, list[UnitSource]] = {}
+    for s in readable:
+        if not s.unit:
+            refuse(s, f"Uppgiften '{L.META_ENHET}' saknas på bladet {L.SHEET_META}; filen hör inte till någon "
+                      f"enhet.", "konsolidering-enhet")
+            continue
+        by_unit.setdefault(L.norm(s.unit), []).append(s)
+    for group in by_unit.values():
+        if len(group) > 1:
+            for s in group:
+                others = ", ".join(str(o.path) for o in group if o is not s)
+                refuse(s, f"Enheten '{s.unit}' finns i flera filer (också i {others}); bara en fil per enhet.",
+                       "konsolidering-dubblett")
+    if listed:
+        norms = {L.norm(u) for u in listed}
+        for s in readable:
+            if s.unit and L.norm(s.unit) not in norms:
+                close = difflib.get_close_matches(s.unit, listed, n=1, cutoff=0.6)
+                hint = f" Menade du '{close[0]}'?" if close else ""
+                refuse(s, f"Enheten '{s.unit}' finns inte i nämndens lista '{L.META_UNITS_HEADER}' på bladet "
+                          f"{L.SHEET_META}.{hint}", "konsolidering-enhet-okand")
+
+
+# --- the central workbook -----------------------------------------------------------------
+
+def _previous_reads(path: Path | None) -> dict[tuple[str, str], str]:
+    """(file, sha256) -> Läst from an earlier Källor sheet, so a re-run keeps the bytes."""
+    if path is None or not path.is_file():
+        return {}
+    from ..io.xlsx import read_grids
+
+    try:
+        _names, grids = read_grids(path, [SHEET_SOURCES])
+    except XlreportError:
+        return {}
+    g = grids.get(SHEET_SOURCES)
+    if g is None:
+        return {}
+    at = find_label(g, _SOURCE_HEADER[1])
+    if at is None:
+        return {}
+    r0, c0 = at
+    cols = {L.norm(g.get(r0, c)): c for c in range(g.left, g.n_cols)}
+    sha_c, read_c = cols.get(L.norm(_SOURCE_HEADER[3])), cols.get(L.norm(_SOURCE_HEADER[4]))
+    if sha_c is None or read_c is None:
+        return {}
+    out = {}
+    for r in range(r0 + 1, g.n_rows):
+        f, s, t = g.get(r, c0), g.get(r, sha_c), g.get(r, read_c)
+        if isinstance(f, str) and isinstance(s, str) and isinstance(t, str):
+            out[(f, s)] = t
+    return out
+
+
+def _sources_sheet(result: ConsolidationResult, namnd: str | None) -> SheetContent:
+    sheet = SheetContent(SHEET_SOURCES, col_widths={0: 36, 1: 48, 2: 14, 3: 66, 4: 22, 5: 22, 6: 6, 7: 10, 8: 22})
+    sheet.add(Cell(f"Källor till sammanställningen{' – ' + namnd if namnd else ''}", "title"))
+    sheet.add(Cell("Skapas av xlreport consolidate. Varje rad är en enhets arbetsbok; SHA-256 identifierar "
+                   "exakt den fil som lästes. Läst = när xlreport först läste just det innehållet.", "text"))
+    sheet.blank()
+    sheet.add(*(Cell(h, "header") for h in _SOURCE_HEADER))
+    for s in result.sources:
+        sheet.add(Cell(s.unit or "", "text"), Cell(str(s.path), "text"), Cell(s.size, "integer"),
+                  Cell(s.sha256, "text"), Cell(s.read_at, "text"), Cell(_iso(s.mtime) if s.mtime else "", "text"),
+                  Cell(s.errors, "integer"), Cell(s.warnings, "integer"), Cell("Ja" if s.included else "Nej", "text"))
+    return sheet
+
+
+def _num(row, column: str) -> float | None:
+    return row.num(column) if row is not None else None
+
+
+def _sum(values) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) if vals else None
+
+
+def consolidate(paths, out: str | Path, into: str | Path | None = None, *, template: str | Path | None = None,
+                units: list[str] | None = None, include_errors: bool = False,
+                jobs: int | None = None) -> ConsolidationResult:
+    """Consolidate the unit workbooks in ``paths`` (files, folders, globs) into ``out``.
+
+    Refusals (different versions, periods, nämnder, a unit twice, a unit not in the list) write
+    nothing and give status 1. A unit file with errors is left out with a warning (unless
+    ``include_errors`` and it could be read), a listed unit without a file gives a warning.
+    """
+    from ..batch import expand
+    from ..engine import SHEETS
+    from ..files import process
+    from ..io.xlsx import TEMP_PREFIX, apply_changes, read_grids
+    from ..reader import read_report
+    from .ooxml import PackageEdit, insert_rows
+
+    out = Path(out)
+    base = Path(into) if into is not None else Path(template) if template is not None else default_template()
+    result = ConsolidationResult(out=None)
+    files = [p for p in expand(paths) if p.resolve() not in {out.resolve(), base.resolve()}]
+    if not files:
+        raise DepartmentError("Inga arbetsböcker att sammanställa hittades.")
+    names, grids = read_grids(base, SHEETS)
+    try:
+        central, _ = read_report(grids, names)
+    except StructureError as exc:
+        exc.file = str(base)
+        raise
+    base_meta = {"version": version_of(grids[L.SHEET_META]) or L.TEMPLATE_VERSION,
+                 "namnd": central.meta.namnd, "year": central.meta.ar, "month": central.meta.manad}
+    listed = list(units) if units else list(central.meta.units)
+    sources = read_units(files, jobs)
+    result.sources = sources
+    _refusals(result, sources, base_meta, listed)
+    if any(f.severity == ERROR for _file, f in result.notes):
+        result.status = 1
+        return result
+
+    previous = _previous_reads(out if out.is_file() else (Path(into) if into else None))
+    now = _now()
+    for s in sources:
+        s.read_at = previous.get((str(s.path), s.sha256), now)
+        usable = s.readable and (s.status == 0 or (include_errors and s.status == 1))
+        s.included = usable
+        if not usable:
+            why = "kunde inte läsas" if s.status == 2 else f"har {s.errors} fel"
+            result.add(str(s.path), WARNING, f"Filen {why} och är inte med i sammanställningen"
+                       f"{'' if s.status == 2 else ' (rätta felen, eller använd --include-errors)'}.",
+                       "konsolidering-utelamnad")
+    included = {L.norm(s.unit): s for s in sources if s.included}
+    if not listed:
+        listed = sorted((s.unit for s in sources if s.included), key=L.norm)
+        result.add(None, WARNING, f"Nämndens arbetsbok har ingen lista '{L.META_UNITS_HEADER}'; enheterna tas från "
+                                  f"filerna ({len(listed)} st).", "konsolidering-lista")
+    for u in listed:
+        if L.norm(u) not in included:
+            result.add(None, WARNING, f"Enheten '{u}' finns i nämndens lista men ingen godkänd fil för den ingår; "
+                                      f"dess rad lämnas tom.", "konsolidering-enhet-saknas")
+    result.units = listed
+    ref = next((s for s in sources if s.included), None) or next((s for s in sources if s.readable), None)
+
+    folder = out.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=out.suffix or ".xlsx", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        t = central.units
+        summa = t.total.row
+        capacity = summa - t.header_row - 1
+        work = base
+        extra = len(listed) - capacity
+        if extra > 0:
+            edit = PackageEdit(base)
+            try:
+                last = summa - 1 if capacity > 0 else summa
+                insert_rows(edit, t.sheet, last, extra, last if capacity > 0 else t.header_row + 1)
+                edit.write(tmp)
+            finally:
+                edit.close()
+            work = tmp
+            names, grids = read_grids(work, SHEETS)
+            central, _ = read_report(grids, names)
+            t = central.units
+            summa = t.total.row
+        writes = _meta_writes(grids[L.SHEET_META], central, ref, listed)
+        writes += _unit_table_writes(central, listed, included, central.meta.namnd or (ref and ref.namnd))
+        writes += _income_writes(central, [included[L.norm(u)] for u in listed if L.norm(u) in included])
+        result.sources = sources
+        changes = ChangeSet(writes=writes, sheets=[_sources_sheet(result, central.meta.namnd or (ref and ref.namnd))])
+        apply_changes(work, changes, out=tmp)
+        refreshed = process(tmp, ("fill", "generate"), write=True)
+        refreshed.file = str(out)
+        if refreshed.written:
+            refreshed.written = out
+        result.central = refreshed
+        epoch = max(_epoch(s.read_at) for s in sources)
+        set_entry_times(tmp, changed_entries(base, tmp), epoch)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    result.out = out
+    worst_unit = max((s.status for s in sources), default=0)
+    result.status = max(min(worst_unit, 1), refreshed.status)
+    return result
+
+
+def _meta_writes(meta_grid, central: Report, ref: UnitSource | None, listed: list[str]) -> list[CellWrite]:
+    writes = []
+    m = central.meta
+    if ref is not None:
+        wanted = {"kommun": ref.kommun, "namnd": ref.namnd, "rapport": ref.rapport, "ar": ref.year,
+                  "manad": ref.month, "period": ref.period}
+        for attr, value in wanted.items():
+            cell = m.cells.get(attr)
+            if cell is not None and value is not None and getattr(m, attr) is None:
+                writes.append(CellWrite(cell.sheet, cell.row, cell.col, value))
+    head, current = unit_list(meta_grid)
+    if head is None:
+        raise DepartmentError(f"Nämndens arbetsbok saknar listan '{L.META_UNITS_HEADER}' på bladet {L.SHEET_META}.")
+    r0, c = head[0] + 1, head[1]
+    for i in range(len(current), len(listed)):  # the list grows into cells that must be free
+        if meta_grid.get(r0 + i, c) is not None:
+            raise DepartmentError(f"Listan '{L.META_UNITS_HEADER}' behöver {len(listed)} rader men cellen "
+                                  f"{a1(r0 + i, c)} på bladet {L.SHEET_META} används till annat.")
+    for i in range(max(len(current), len(listed))):
+        value = listed[i] if i < len(listed) else None
+        old = current[i] if i < len(current) else None
+        if value != old:
+            writes.append(CellWrite(meta_grid.name, r0 + i, c, value))
+    return writes
+
+
+def _unit_table_writes(central: Report, listed: list[str], included: dict[str, UnitSource],
+                       namnd: str | None) -> list[CellWrite]:
+    t = central.units
+    summa = t.total.row
+    first, last = t.header_row + 1, summa - 1
+    writes = []
+    totals: dict[str, list[float | None]] = {c: [] for c in t.columns}
+    for i, r in enumerate(range(first, last + 1)):
+        unit = listed[i] if i < len(listed) else None
+        writes.append(CellWrite(t.sheet, r, t.label_col, unit))
+        src = included.get(L.norm(unit)) if unit else None
+        values: dict[str, float | None] = {}
+        if src is not None:
+            values.update(src.result)
+            values[L.COL_AVV_FG] = src.avv_fg
+        for col, c in t.columns.items():
+            if col in _COMPUTED or col in values or col in L.UNIT_COLUMNS:
+                v = values.get(col) if col not in _COMPUTED else None
+                writes.append(CellWrite(t.sheet, r, c, v))
+                totals[col].append(v)
+    if L.norm(t.total.label) == L.norm(L.ROW_SUMMA) and namnd:
+        writes.append(CellWrite(t.sheet, summa, t.label_col, f"{L.ROW_SUMMA} {namnd}"))
+    for col, c in t.columns.items():
+        if col in _COMPUTED or col not in L.UNIT_COLUMNS:
+            continue
+        vals = [v for v in totals[col] if v is not None]
+        formula = f"SUM({a1(first, c)}:{a1(last, c)})" if last >= first else None
+        value = 0.0
+        for v in vals:
+            value += v
+        writes.append(CellWrite(t.sheet, summa, c, value, formula))
+    return writes
+
+
+def _income_writes(central: Report, units: list[UnitSource]) -> list[CellWrite]:
+    t = central.income
+    writes = []
+    sums: dict[tuple[str, str], float | None] = {}
+    for row in t.rows:
+        if row.key == L.ROW_RESULTAT:
+            continue
+        for col in _INCOME_INPUTS:
+            if col not in t.columns:
+                continue
+            v = _sum(u.income.get(row.key, {}).get(col) for u in units)
+            sums[(row.key, col)] = v
+            writes.append(CellWrite(t.sheet, row.row, t.columns[col], v))
+        for col in _COMPUTED:
+            if col in t.columns:
+                writes.append(CellWrite(t.sheet, row.row, t.columns[col], None))
+    res, inc, cost = t.get(L.ROW_RESULTAT), t.get(L.ROW_INTAKTER), t.get(L.ROW_KOSTNADER)
+    if res is not None and inc is not None and cost is not None:
+        for col in _INCOME_INPUTS:
+            if col not in t.columns:
+                continue
+            c = t.columns[col]
+            value = (sums.get((L.ROW_INTAKTER, col)) or 0.0) + (sums.get((L.ROW_KOSTNADER, col)) or 0.0)
+            writes.append(CellWrite(t.sheet, res.row, c, value, f"{a1(inc.row, c)}+{a1(cost.row, c)}"))
+        for col in _COMPUTED:
+            if col in t.columns:
+                writes.append(CellWrite(t.sheet, res.row, t.columns[col], None))
+    return writes

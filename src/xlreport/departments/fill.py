@@ -1,0 +1,55 @@
+"""Fill a stamped unit workbook with its figures, as a unit's staff would type them in Excel.
+
+Used by the tests, the benchmarks and scripts that import figures from a ledger export: the
+unit's Resultat figures go into its Resultaträkning (positive amounts on Intäkter, negative on
+Kostnader), its Driftredovisning gets one row for the unit itself with the same figures and
+*Avvikelse ack fg år*; the template's formulas (Resultat, Summa) get their cached values, as a
+calculating program would store them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import layout as L
+from ..cells import a1
+from ..changes import CellWrite, ChangeSet
+
+_RESULT_COLUMNS = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS)
+
+
+def fill_unit(path: str | Path, figures: dict[str, float | None], *, utfall_fg: float | None = None) -> None:
+    """Write ``figures`` ({column: mnkr} for Avvikelse ack fg år, Utfall ack, Budget ack, Budget
+    helår, Prognos helår) into the unit workbook at ``path`` (in place)."""
+    from ..engine import SHEETS
+    from ..io.xlsx import apply_changes, read_grids
+    from ..reader import read_report
+
+    names, grids = read_grids(path, SHEETS)
+    rep, _ = read_report(grids, names)
+    inc, units = rep.income, rep.units
+    writes = []
+    i_row, k_row, res = inc.get(L.ROW_INTAKTER), inc.get(L.ROW_KOSTNADER), inc.get(L.ROW_RESULTAT)
+    result_values = dict(figures)
+    if utfall_fg is not None:
+        result_values[L.COL_UTFALL_FG] = utfall_fg
+    for col, value in result_values.items():
+        if col not in inc.columns or col == L.COL_AVV_FG or value is None:
+            continue
+        c = inc.columns[col]
+        income, cost = (value, 0.0) if value > 0 else (0.0, value)
+        writes += [CellWrite(inc.sheet, i_row.row, c, income), CellWrite(inc.sheet, k_row.row, c, cost),
+                   CellWrite(inc.sheet, res.row, c, income + cost, f"{a1(i_row.row, c)}+{a1(k_row.row, c)}")]
+    own = units.header_row + 1
+    if not units.rows:
+        writes.append(CellWrite(units.sheet, own, units.label_col, rep.meta.enhet))
+    else:
+        own = units.rows[0].row
+    first, last = units.header_row + 1, units.total.row - 1
+    for col, value in figures.items():
+        if col not in units.columns:
+            continue
+        c = units.columns[col]
+        writes.append(CellWrite(units.sheet, own, c, value))
+        writes.append(CellWrite(units.sheet, units.total.row, c, value or 0.0, f"SUM({a1(first, c)}:{a1(last, c)})"))
+    apply_changes(path, ChangeSet(writes=writes), out=path)

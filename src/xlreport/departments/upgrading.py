@@ -1,0 +1,326 @@
+"""Upgrade: move a workbook made from an older template version into the current template.
+
+The user's data is found by name, as the reader finds it (sheet, table header, column header,
+row label), with the older versions' header spellings known as aliases. Moved are: the values of
+the input cells (the Uppgifter values and the unit list, every input cell of every table; a
+formula a user typed in an input cell arrives as its value, and is reported), the notes
+(comments) on the user's cells, re-created at the cells' new addresses, and the user's own
+sheets, copied part by part with their formats, notes and drawings. Formulas on the user's own
+sheets that point into the template's sheets are re-pointed to the moved cells.
+
+The deviation columns and the Rapport/Kontroller sheets are not moved: ``xlreport refresh``
+recomputes them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import layout as L
+from ..cells import CellRef, Grid, a1
+from ..changes import CellWrite, ChangeSet
+from ..errors import StructureError
+from ..model import Report, Table
+from .common import DepartmentError, default_template, version_of
+
+#: Header texts of older template versions -> the current header (by version, for the record;
+#: all of them are accepted whatever version a workbook claims).
+LEGACY_HEADERS: dict[str, dict[str, str]] = {
+    "0.9": {"Årsbudget": L.COL_BUDGET_HELAR},
+}
+_COMPUTED = (L.COL_AVV, L.COL_AVV_HELAR)
+_VARIABLE = ("units", "explanation", "commitments")
+_FIXED = ("income", "staff", "leavers", "sick")
+
+
+@dataclass
+class UpgradeResult:
+    source: Path
+    out: Path | None
+    old_version: str | None
+    new_version: str
+    moved: dict[str, int] = field(default_factory=dict)  # sheet -> values moved
+    comments: int = 0
+    sheets: list[str] = field(default_factory=list)  # the user's own sheets kept
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        if self.out is None:
+            return [f"{self.source}: mallversion {self.old_version} är redan den nuvarande; inget att göra."]
+        out = [f"{self.source}: flyttade från mallversion {self.old_version} till {self.new_version} -> {self.out}"]
+        for sheet, n in self.moved.items():
+            out.append(f"  {sheet}: {n} värden")
+        out.append(f"  kommentarer: {self.comments}")
+        out.append(f"  egna blad: {', '.join(self.sheets) if self.sheets else 'inga'}")
+        out += [f"  obs: {n}" for n in self.notes]
+        out.append(f"Kör nu: xlreport refresh \"{self.out}\" (fyller avvikelserna och rapportbladen).")
+        return out
+
+
+def _aliased(grids: dict[str, Grid]) -> dict[str, Grid]:
+    """The grids with older header spellings replaced by the current ones."""
+    aliases = {L.norm(old): new for table in LEGACY_HEADERS.values() for old, new in table.items()}
+    out = {}
+    for name, g in grids.items():
+        rows = [[aliases.get(L.norm(v), v) if isinstance(v, str) else v for v in row] for row in g.values]
+        out[name] = Grid(g.name, rows, g.top, g.left)
+    return out
+
+
+def _tables(rep: Report) -> dict[str, Table | None]:
+    return {"income": rep.income, "units": rep.units, "explanation": rep.explanation, "staff": rep.staff,
+            "leavers": rep.leavers, "sick": rep.sick, "commitments": rep.commitments}
+
+
+def _capacity(t: Table) -> int | None:
+    return None if t.total is None else t.total.row - t.header_row - 1
+
+
+def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | Path | None = None) -> UpgradeResult:
+    """Move the data of ``path`` into a fresh copy of the current template, written to ``out``
+    (default: replace ``path``; the original stays untouched until the new file is complete)."""
+    from ..engine import SHEETS
+    from ..io.xlsx import TEMP_PREFIX, apply_changes, read_grids
+    from ..reader import read_report
+    from .ooxml import PackageEdit, insert_rows
+
+    source = Path(path)
+    target = Path(out) if out is not None else source
+    tpl = Path(template) if template is not None else default_template()
+    names, grids = read_grids(source, None)
+    old_version = version_of(grids.get(L.SHEET_META))
+    t_names, t_grids = read_grids(tpl, SHEETS)
+    new_version = version_of(t_grids.get(L.SHEET_META)) or L.TEMPLATE_VERSION
+    if old_version is None:
+        raise DepartmentError(f"Arbetsboken har ingen {L.META_VERSION} på bladet {L.SHEET_META}; den är inte gjord "
+                              f"från mallen och kan inte uppgraderas.", file=source)
+    result = UpgradeResult(source, None, old_version, new_version)
+    if old_version == new_version:
+        return result
+    try:
+        old, _ = read_report(_aliased(grids), names)
+    except StructureError as exc:
+        raise DepartmentError(f"Arbetsbokens tabeller hittas inte, inte ens med mallversion {old_version}s "
+                              f"rubriker: {exc.message}", file=source) from exc
+    new, _ = read_report(t_grids, t_names)
+
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".xlsx", dir=target.parent)
+    os.close(fd)
+    tmp, tmp2 = Path(tmp_name), Path(tmp_name + ".2.xlsx")
+    try:
+        # 1. room for the user's rows in the variable tables
+        base = tpl
+        old_t, new_t = _tables(old), _tables(new)
+        inserts = []
+        for key in ("units", "explanation"):
+            cap, need = _capacity(new_t[key]), len(old_t[key].rows)
+            if cap is not None and need > cap:
+                inserts.append((new_t[key], need - cap))
+        if inserts:
+            edit = PackageEdit(tpl)
+            try:
+                for t, n in inserts:
+                    last = t.total.row - 1
+                    insert_rows(edit, t.sheet, last, n, last)
+                edit.write(tmp2)
+            finally:
+                edit.close()
+            base = tmp2
+            t_names, t_grids = read_grids(base, SHEETS)
+            new, _ = read_report(t_grids, t_names)
+            new_t = _tables(new)
+        # 2. the values
+        cell_map: dict[tuple[str, int, int], CellRef] = {}
+        formulas = _old_formulas(source, old)
+        writes = _value_writes(old, new, grids, cell_map, formulas, result)
+        apply_changes(base, ChangeSet(writes=writes), out=tmp)
+        # 3. comments and the user's own sheets
+        _comments_and_sheets(source, tmp, tmp2, names, old, new, cell_map, result)
+        os.replace(tmp2, target)
+    except BaseException:
+        tmp2.unlink(missing_ok=True)
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+    result.out = target
+    return result
+
+
+def _old_formulas(source: Path, old: Report) -> dict[str, dict[tuple[int, int], str]]:
+    from ..io.package import open_package
+    from .ooxml import sheet_formulas
+
+    out = {}
+    with open_package(source) as pkg:
+        for name in L.REQUIRED_SHEETS:
+            info = pkg.sheet(name)
+            if info is not None and info.part and pkg.has(info.part):
+                out[name] = sheet_formulas(pkg.read(info.part))
+    return out
+
+
+def _value_writes(old: Report, new: Report, grids: dict[str, Grid], cell_map, formulas, result) -> list[CellWrite]:
+    writes: list[CellWrite] = []
+
+    def move(src: CellRef, dst: CellRef, *, value: bool = True, what: str = "") -> None:
+        cell_map[(src.sheet, src.row, src.col)] = dst
+        if not value:
+            return
+        v = grids[src.sheet].get(src.row, src.col)
+        f = formulas.get(src.sheet, {}).get((src.row, src.col))
+        if f:
+            result.notes.append(f"{src.sheet}!{src.a1} hade formeln ={f}; flyttad som värdet {v!r} till "
+                                f"{dst.sheet}!{dst.a1}")
+        if v is None:
+            return
+        if isinstance(v, float) and v.is_integer() and what == "int":
+            v = int(v)
+        writes.append(CellWrite(dst.sheet, dst.row, dst.col, v if not hasattr(v, "isoformat") else str(v)))
+        result.moved[dst.sheet] = result.moved.get(dst.sheet, 0) + 1
+
+    # Uppgifter: label/value pairs and the unit list
+    om, nm = old.meta, new.meta
+    for attr, ref in om.cells.items():
+        dst = nm.cells.get(attr)
+        if dst is None:
+            result.notes.append(f"{ref.sheet}!{ref.a1}: uppgiften finns inte i den nya mallen och flyttades inte")
+            continue
+        cell_map[(ref.sheet, ref.row, ref.col - 1)] = CellRef(dst.sheet, dst.row, dst.col - 1)
+        move(ref, dst, value=attr != "version")
+    if om.units_header is not None and nm.units_header is not None:
+        oh, nh = om.units_header, nm.units_header
+        cell_map[(oh.sheet, oh.row, oh.col)] = nh
+        for i in range(len(om.units)):
+            move(CellRef(oh.sheet, oh.row + 1 + i, oh.col), CellRef(nh.sheet, nh.row + 1 + i, nh.col))
+
+    old_t, new_t = _tables(old), _tables(new)
+    for key, ot in old_t.items():
+        nt = new_t[key]
+        if ot is None or nt is None:
+            continue
+        cell_map[(ot.sheet, ot.header_row, ot.label_col)] = nt.header_ref()
+        for col, c in ot.columns.items():
+            if col in nt.columns:
+                cell_map[(ot.sheet, ot.header_row, c)] = CellRef(nt.sheet, nt.header_row, nt.columns[col])
+        if key in _VARIABLE:
+            pairs = [(row, nt.header_row + 1 + i) for i, row in enumerate(ot.rows)]
+        else:
+            pairs = [(row, nt.get(row.key).row) for row in ot.rows if nt.get(row.key) is not None]
+            missing = [row.label for row in ot.rows if nt.get(row.key) is None]
+            if missing:
+                result.notes.append(f"{ot.sheet}: raderna {', '.join(missing)} finns inte i den nya mallen")
+        if ot.total is not None and nt.total is not None:
+            pairs.append((ot.total, nt.total.row))
+        for row, new_row in pairs:
+            is_total = row is ot.total
+            move(CellRef(ot.sheet, row.row, ot.label_col), CellRef(nt.sheet, new_row, nt.label_col),
+                 value=key in _VARIABLE or (is_total and key in _VARIABLE))
+            for col, c in ot.columns.items():
+                if col not in nt.columns:
+                    result.notes.append(f"{ot.sheet}: kolumnen {col} finns inte i den nya mallen")
+                    continue
+                computed = col in _COMPUTED or (is_total and key in ("units", "explanation")) or \
+                    (key == "income" and row.key == L.ROW_RESULTAT)
+                move(CellRef(ot.sheet, row.row, c), CellRef(nt.sheet, new_row, nt.columns[col]), value=not computed,
+                     what="int" if key in ("staff", "leavers") else "")
+    writes += _formula_writes(new, grids, old, cell_map)
+    return writes
+
+
+def _formula_writes(new: Report, grids, old: Report, cell_map) -> list[CellWrite]:
+    """The template's formulas (Resultat, the Summa rows) with cached values of the moved data."""
+    values: dict[tuple[str, int, int], float] = {}
+    for (sheet, r, c), dst in cell_map.items():
+        v = grids[sheet].get(r, c)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            values[(dst.sheet, dst.row, dst.col)] = float(v)
+    writes = []
+    inc = new.income
+    res, i_row, k_row = inc.get(L.ROW_RESULTAT), inc.get(L.ROW_INTAKTER), inc.get(L.ROW_KOSTNADER)
+    if res and i_row and k_row:
+        for col, c in inc.columns.items():
+            if col in _COMPUTED:
+                continue
+            v = values.get((inc.sheet, i_row.row, c), 0.0) + values.get((inc.sheet, k_row.row, c), 0.0)
+            writes.append(CellWrite(inc.sheet, res.row, c, v, f"{a1(i_row.row, c)}+{a1(k_row.row, c)}"))
+    for t in (new.units, new.explanation):
+        if t.total is None:
+            continue
+        first, last = t.header_row + 1, t.total.row - 1
+        for col, c in t.columns.items():
+            if col in _COMPUTED:
+                continue
+            total = 0.0
+            for r in range(first, last + 1):
+                total += values.get((t.sheet, r, c), 0.0)
+            writes.append(CellWrite(t.sheet, t.total.row, c, total, f"SUM({a1(first, c)}:{a1(last, c)})"))
+    return writes
+
+
+def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str], old: Report, new: Report,
+                         cell_map, result: UpgradeResult) -> None:
+    from .ooxml import (
+        PackageEdit,
+        add_comments,
+        copy_sheet,
+        finish_styles,
+        merge_styles_part,
+        read_comments,
+        rewrite_refs,
+        shared_strings,
+    )
+
+    edit = PackageEdit(work)
+    src = PackageEdit(source)
+    try:
+        block = 1
+        for name in L.REQUIRED_SHEETS:
+            info = src.pkg.sheet(name)
+            if info is None or not info.part:
+                continue
+            moved = []
+            for ref, author, text in read_comments(src, info.part):
+                from ..cells import parse_a1
+
+                r, c = parse_a1(ref)
+                dst = cell_map.get((name, r, c))
+                if dst is None:
+                    result.notes.append(f"kommentaren i {name}!{ref} hör inte till någon flyttad cell; den ligger "
+                                        f"kvar på samma adress")
+                    dst = CellRef(name, r, c)
+                moved.append((dst.a1, author, text))
+            if moved:
+                add_comments(edit, edit.sheet_part(name), moved, block)
+                block += 1
+                result.comments += len(moved)
+        extra = [n for n in names if n not in L.REQUIRED_SHEETS and n not in L.OWNED_SHEETS]
+        if extra:
+            merger = merge_styles_part(edit, src.pkg)
+            strings = shared_strings(src.pkg)
+            template_sheets = set(L.REQUIRED_SHEETS)
+
+            def remap(formula: str) -> str:
+                def fn(sheet, r, c):
+                    if sheet not in template_sheets:
+                        return None
+                    dst = cell_map.get((sheet, r, c))
+                    if dst is None:
+                        result.notes.append(f"en formel pekar på {sheet}!{a1(r, c)}, som inte flyttades")
+                        return None
+                    return dst.row, dst.col
+                return rewrite_refs(formula, fn)
+
+            for name in extra:
+                result.notes += copy_sheet(edit, src.pkg, name, merger, strings, remap)
+                result.sheets.append(name)
+            finish_styles(edit, merger)
+            wb = src.pkg.xml(src.pkg.workbook_part).getroot()
+            if any(el.text and any(n in el.text for n in extra) for el in wb.iter() if el.tag.endswith("definedName")):
+                result.notes.append("namngivna områden (definierade namn) på de egna bladen följde inte med")
+        edit.write(dest)
+    finally:
+        edit.close()
+        src.close()

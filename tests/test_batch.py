@@ -1,0 +1,115 @@
+"""Batch refresh and validate: many files, folders and globs, parallel processes, one report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import python_calamine as pc
+
+from variants import EXAMPLE, variant
+from xlreport.batch import expand
+
+
+def xlreport(*args, cwd=None):
+    proc = subprocess.run([sys.executable, "-m", "xlreport", *map(str, args)], check=False, capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    return proc
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def mixed_folder(tmp_path: Path) -> dict[str, Path]:
+    """Good, broken and unreadable workbooks, plus files a batch must skip."""
+    folder = tmp_path / "rapporter"
+    folder.mkdir()
+    files = {}
+    for i in range(3):
+        files[f"bra{i}"] = shutil.copyfile(EXAMPLE, folder / f"bra{i}.xlsx")
+    files["fel"] = variant(folder / "fel.xlsx", {"Personal!D5": 99})
+    files["text"] = folder / "inte.xlsx"
+    files["text"].write_text("Konto;Utfall\n", encoding="utf-8")
+    files["trasig"] = folder / "trasig.xlsx"
+    files["trasig"].write_bytes(EXAMPLE.read_bytes()[:5000])
+    (folder / "~$annan.xlsx").write_bytes(b"owner")  # Excel's lock file of another workbook
+    (folder / ".~xlreport-abc.xlsx").write_bytes(b"temp")  # an interrupted write
+    (folder / "anteckningar.txt").write_text("x", encoding="utf-8")
+    return files
+
+
+def test_expand_folders_globs_and_skips(tmp_path):
+    files = mixed_folder(tmp_path)
+    folder = tmp_path / "rapporter"
+    got = expand([folder])
+    assert [p.name for p in got] == ["bra0.xlsx", "bra1.xlsx", "bra2.xlsx", "fel.xlsx", "inte.xlsx", "trasig.xlsx"]
+    assert [p.name for p in expand([str(folder / "bra*.xlsx"), files["bra1"]])] == ["bra0.xlsx", "bra1.xlsx",
+                                                                                      "bra2.xlsx"]
+    assert [p.name for p in expand([str(tmp_path / "**" / "fel.xlsx")])] == ["fel.xlsx"]
+    assert expand([tmp_path / "saknas.xlsx"]) == [tmp_path / "saknas.xlsx"]  # reported, not dropped
+
+
+def test_validate_batch_in_parallel_json(tmp_path):
+    files = mixed_folder(tmp_path)
+    proc = xlreport("validate", tmp_path / "rapporter", "--jobs", "2", "--format", "json")
+    assert proc.returncode == 2  # the worst outcome
+    doc = json.loads(proc.stdout)
+    assert set(doc) == {"files", "findings"}
+    status = {Path(f["file"]).name: f["status"] for f in doc["files"]}
+    assert status == {"bra0.xlsx": 0, "bra1.xlsx": 0, "bra2.xlsx": 0, "fel.xlsx": 1, "inte.xlsx": 2, "trasig.xlsx": 2}
+    assert [Path(f["file"]).name for f in doc["files"]] == sorted(status)  # input order, not finishing order
+    finding = next(f for f in doc["findings"] if f["rule"] == "personal-kon")
+    assert finding["file"] == str(files["fel"]) and finding["cell"] == "D5"
+
+
+def test_refresh_batch_good_files_written_bad_ones_untouched(tmp_path):
+    files = mixed_folder(tmp_path)
+    before = {k: sha(p) for k, p in files.items()}
+    started = time.perf_counter()
+    proc = xlreport("refresh", str(tmp_path / "rapporter" / "*.xlsx"), "--jobs", "2")
+    assert time.perf_counter() - started < 120
+    assert proc.returncode == 2
+    for i in range(3):
+        assert sha(files[f"bra{i}"]) != before[f"bra{i}"]
+        rows = pc.CalamineWorkbook.from_path(str(files[f"bra{i}"])).get_sheet_by_name("Rapport").to_python()
+        assert rows[0][0] == "Delårsrapport 1 2020 – Kommunstyrelsen"
+    for k in ("fel", "text", "trasig"):
+        assert sha(files[k]) == before[k], k
+    # per-file lines as before, then the summary table
+    line = next(x for x in proc.stdout.splitlines() if x.startswith(f"{files['fel']}: ") and "varningar;" in x)
+    assert line.endswith("; inget skrevs eftersom arbetsboken har fel.")
+    table = proc.stdout.split("\n\n")[-1]
+    assert table.splitlines()[0].split() == ["Fil", "Fel", "Varn.", "Tid", "(s)", "Status"]
+    assert "6 filer: 3 utan fel, 1 med fel, 2 kunde inte behandlas" in table
+    # not a terminal: plain progress lines on stderr, one per file
+    assert len([line for line in proc.stderr.splitlines() if line.startswith("[")]) == 6
+    assert not list((tmp_path / "rapporter").glob(".~xlreport-*[!c].xlsx"))
+
+
+def test_output_only_for_one_file(tmp_path):
+    a = shutil.copyfile(EXAMPLE, tmp_path / "a.xlsx")
+    b = shutil.copyfile(EXAMPLE, tmp_path / "b.xlsx")
+    proc = xlreport("refresh", a, b, "-o", tmp_path / "ut.xlsx")
+    assert proc.returncode == 2 and "bara användas med en arbetsbok" in proc.stderr
+    assert not (tmp_path / "ut.xlsx").exists()
+
+
+def test_jobs_1_and_2_give_the_same_result(tmp_path):
+    for jobs in ("1", "2"):
+        d = tmp_path / jobs
+        d.mkdir()
+        for i in range(3):
+            shutil.copyfile(EXAMPLE, d / f"r{i}.xlsx")
+        assert xlreport("refresh", d, "--jobs", jobs).returncode == 0
+    for i in range(3):
+        one = pc.CalamineWorkbook.from_path(str(tmp_path / "1" / f"r{i}.xlsx"))
+        two = pc.CalamineWorkbook.from_path(str(tmp_path / "2" / f"r{i}.xlsx"))
+        for name in one.sheet_names:
+            assert one.get_sheet_by_name(name).to_python() == two.get_sheet_by_name(name).to_python()

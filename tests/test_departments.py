@@ -1,0 +1,346 @@
+"""Departments: stamping, template versions (upgrade of a real 0.9 workbook), consolidation.
+
+Real files and real processes: the units are stamped from workbooks/mall.xlsx, filled with the
+reference report's unit figures, and consolidated by the CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+import python_calamine as pc
+
+from variants import EXAMPLE, REPO, TEMPLATE, variant
+from xlreport import layout as L
+from xlreport.departments import consolidate, fill_unit, new, new_many, read_unit_list, upgrade
+from xlreport.departments.common import DepartmentError, parse_period, safe_stem, unique_names
+from xlreport.numbers import round_half_up
+
+DATA = json.loads((REPO / "workbooks" / "data" / "example.json").read_text(encoding="utf-8"))
+UNIT_COLUMNS = [getattr(L, c) for c in DATA["units"]["columns"]]
+UNITS = [name for name, _ in DATA["units"]["rows"]]
+FIGURES = {name: dict(zip(UNIT_COLUMNS, values)) for name, values in DATA["units"]["rows"]}
+LEGACY = REPO / "tests" / "data" / "exempel_mallversion_0_9.xlsx"
+STAMP = {"kommun": "Eskilstuna kommun", "namnd": "Kommunstyrelsen", "rapport": "Delårsrapport 1"}
+
+
+def xlreport(*args, cwd=None):
+    proc = subprocess.run([sys.executable, "-m", "xlreport", *map(str, args)], check=False, capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    return proc
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sheet(path: Path, name: str) -> list[list]:
+    return pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+
+
+def meta(path: Path) -> dict:
+    return {r[0]: r[1] for r in sheet(path, L.SHEET_META) if r and isinstance(r[0], str) and len(r) > 1}
+
+
+@pytest.fixture(scope="module")
+def units_dir(tmp_path_factory) -> Path:
+    """The reference report's eight units, stamped and filled, as the units would send them back."""
+    folder = tmp_path_factory.mktemp("enheter")
+    made = new_many(UNITS, "2020-03", TEMPLATE, folder, **STAMP)
+    for m in made:
+        fill_unit(m.path, FIGURES[m.unit])
+    return folder
+
+
+def copy_units(units_dir: Path, dest: Path) -> Path:
+    shutil.copytree(units_dir, dest)
+    return dest
+
+
+# --- stamping -----------------------------------------------------------------------------
+
+def test_safe_file_names():
+    assert safe_stem("KLK Ekonomi och kvalitet") == "KLK_Ekonomi_och_kvalitet"
+    assert safe_stem("KS/kommunledningskontoret") == "KS_kommunledningskontoret"
+    assert safe_stem("KLK Miljö och samhällsbyggnad") == "KLK_Miljo_och_samhallsbyggnad"
+    assert safe_stem("../../etc/passwd") == "etc_passwd"
+    assert safe_stem("CON") == "CON_" and safe_stem("???") == "enhet"
+    assert unique_names(["A", "a", "A"]) == ["A.xlsx", "a_2.xlsx", "A_3.xlsx"]
+
+
+def test_parse_period():
+    assert parse_period("2020-03") == (2020, 3, "januari–mars")
+    assert parse_period("januari–augusti 2020") == (2020, 8, "januari–augusti")
+    assert parse_period("mars 2019") == (2019, 3, "januari–mars")
+    with pytest.raises(DepartmentError):
+        parse_period("Q1")
+
+
+def test_new_stamps_a_copy_and_leaves_the_template_alone(tmp_path):
+    before = sha(TEMPLATE)
+    r = new("KLK HR", "2020-03", TEMPLATE, tmp_path / "hr.xlsx", **STAMP)
+    assert sha(TEMPLATE) == before
+    m = meta(r.path)
+    assert (m["Kommun"], m["Nämnd"], m["Enhet"], m["Rapport"], m["År"], m["Period"], m["Månad"], m["Mallversion"]) == (
+        "Eskilstuna kommun", "Kommunstyrelsen", "KLK HR", "Delårsrapport 1", 2020, "januari–mars", 3,
+        L.TEMPLATE_VERSION)
+    assert sheet(r.path, L.SHEET_UNITS)[4][0] == "KLK HR"
+    proc = xlreport("validate", r.path)
+    assert proc.returncode == 0, proc.stdout
+    with pytest.raises(DepartmentError, match="finns redan"):
+        new("KLK HR", "2020-03", TEMPLATE, r.path)
+
+
+@pytest.mark.parametrize("kind", ["txt", "csv", "xlsx"])
+def test_unit_lists(tmp_path, kind):
+    if kind == "txt":
+        path = tmp_path / "enheter.txt"
+        path.write_text("# Kommunstyrelsen\n" + "\n".join(UNITS) + "\n\n", encoding="utf-8")
+    elif kind == "csv":
+        path = tmp_path / "enheter.csv"
+        rows = ["Kod;Enhet"] + [f"{i};{u}" for i, u in enumerate(UNITS)]
+        path.write_bytes("\n".join(rows).encode("cp1252"))  # as Excel saves a CSV on Swedish Windows
+    else:
+        path = EXAMPLE  # the Enheter list on Uppgifter
+    assert read_unit_list(path) == UNITS
+
+
+def test_new_many_by_cli(tmp_path):
+    listing = tmp_path / "enheter.txt"
+    listing.write_text("\n".join(UNITS), encoding="utf-8")
+    proc = xlreport("new", "--units", listing, "--period", "2020-03", "--template", TEMPLATE, "--kommun",
+                    "Eskilstuna kommun", "--namnd", "Kommunstyrelsen", "-o", tmp_path / "ut")
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (tmp_path / "ut").iterdir())
+    assert "KLK_Ekonomi_och_kvalitet.xlsx" in names and "KS_kommunledningskontoret.xlsx" in names
+    assert len(names) == 8 and all(n.isascii() for n in names)
+    assert meta(tmp_path / "ut" / "KLK_Valfard.xlsx")["Enhet"] == "KLK Välfärd"
+    again = xlreport("new", "--units", listing, "--period", "2020-03", "-o", tmp_path / "ut")
+    assert again.returncode == 2 and "finns redan" in again.stderr
+    listing.write_text("A\nB\na\n", encoding="utf-8")
+    dup = xlreport("new", "--units", listing, "--period", "2020-03", "-o", tmp_path / "ut2")
+    assert dup.returncode == 2 and "två gånger" in dup.stderr and not (tmp_path / "ut2").exists()
+
+
+# --- the walk-through ---------------------------------------------------------------------
+
+def test_walkthrough_reproduces_the_reference_unit_table(units_dir, tmp_path):
+    """docs/departments.md: stamp eight units, fill them, consolidate, get the reference back."""
+    listing = tmp_path / "enheter.txt"
+    listing.write_text("\n".join(UNITS), encoding="utf-8")
+    out = tmp_path / "kommunstyrelsen.xlsx"
+    proc = xlreport("consolidate", units_dir, "--units", listing, "-o", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Sammanställde 8 av 8 filer" in proc.stdout
+    rows = sheet(out, L.SHEET_UNITS)
+    header = rows[3]
+    col = {h: i for i, h in enumerate(header)}
+    table = {r[0]: r for r in rows[4:12]}
+    assert list(table) == UNITS
+    printed = {  # Avvikelse ack mar 2020 as printed in the reference
+        "KS/kommunledningskontoret": -2.2, "KLK Ledning": 2.9, "KLK Ekonomi och kvalitet": -0.2, "KLK HR": 2.8,
+        "KLK Välfärd": 1.8, "KLK Näringsliv": 8.7, "KLK Kommunikation, IT och digitalisering": 1.5,
+        "KLK Miljö och samhällsbyggnad": 1.0}
+    for unit, value in printed.items():
+        assert round_half_up(table[unit][col[L.COL_AVV]], 1) == value, unit
+    summa = rows[12]
+    assert summa[0] == "Summa Kommunstyrelsen"
+    got = [round_half_up(summa[col[c]], 1) for c in (L.COL_AVV_FG, L.COL_AVV, L.COL_BUDGET_HELAR, L.COL_AVV_HELAR)]
+    assert got == [11.5, 16.4, -429.5, 7.8]
+    income = {r[0]: r for r in sheet(out, L.SHEET_INCOME)[4:10]}
+    assert round_half_up(income["Resultat"][4], 1) == 16.4 and round_half_up(income["Resultat"][7], 1) == 7.8
+    m = meta(out)
+    assert (m["Nämnd"], m["År"], m["Månad"]) == ("Kommunstyrelsen", 2020, 3)
+    assert [r[0] for r in sheet(out, L.SHEET_META)[17:25]] == UNITS
+    assert sheet(out, "Rapport")[0][0] == "Delårsrapport 1 2020 – Kommunstyrelsen"
+    sources = sheet(out, "Källor")
+    head = sources[3]
+    by_file = {r[head.index("Fil")]: r for r in sources[4:]}
+    for f in units_dir.iterdir():
+        row = by_file[str(f)]
+        assert row[head.index("SHA-256")] == sha(f) and row[head.index("Storlek (byte)")] == f.stat().st_size
+        assert row[head.index("Med i sammanställningen")] == "Ja" and row[head.index("Fel")] == 0
+
+
+def test_consolidation_is_idempotent(units_dir, tmp_path):
+    out = tmp_path / "namnd.xlsx"
+    r1 = consolidate([units_dir], out, units=UNITS, template=TEMPLATE)
+    first = sha(out)
+    time.sleep(2.1)  # zip entry times have a 2-second resolution
+    r2 = consolidate([units_dir], out, units=UNITS, template=TEMPLATE)
+    assert (r1.status, r2.status) == (0, 0)
+    assert sha(out) == first
+    other = tmp_path / "annan.xlsx"
+    shutil.copyfile(out, other)
+    consolidate([units_dir], other, units=UNITS, template=TEMPLATE, into=other)
+    assert sha(other) == first  # into the consolidated workbook itself: no change either
+
+
+def test_more_units_than_template_rows(tmp_path):
+    """12 units, 8 blank rows in the template: rows are inserted above Summa, the sums follow."""
+    names = [f"Enhet {i}" for i in range(12)]
+    folder = tmp_path / "enheter"
+    for m in new_many(names, "2020-03", TEMPLATE, folder, **STAMP):
+        i = names.index(m.unit)
+        fill_unit(m.path, {L.COL_AVV_FG: 0.5, L.COL_UTFALL: -10.0 - i, L.COL_BUDGET: -11.0 - i,
+                           L.COL_BUDGET_HELAR: -44.0, L.COL_PROGNOS: -43.0})
+    out = tmp_path / "namnd.xlsx"
+    r = consolidate([folder], out, units=names, template=TEMPLATE)
+    assert r.status == 0, r.central.findings
+    rows = sheet(out, L.SHEET_UNITS)
+    assert [row[0] for row in rows[4:16]] == names
+    assert rows[16][0] == "Summa Kommunstyrelsen" and rows[16][1] == 6.0 and rows[16][4] == pytest.approx(12.0)
+    wb = openpyxl.load_workbook(out)
+    assert wb[L.SHEET_UNITS]["B17"].value == "=SUM(B5:B16)"
+    assert wb[L.SHEET_UNITS]["B16"].style_id == wb[L.SHEET_UNITS]["B5"].style_id  # formatted like a unit row
+
+
+# --- refusals -----------------------------------------------------------------------------
+
+def _refused(proc, *fragments):
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Inget skrevs" in proc.stdout
+    for frag in fragments:
+        assert frag in proc.stdout, proc.stdout
+
+
+def test_refuses_a_different_period(units_dir, tmp_path):
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    aug = new("KLK HR", "2020-08", TEMPLATE, folder / "KLK_HR.xlsx", force=True, **STAMP)
+    fill_unit(aug.path, FIGURES["KLK HR"])
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("consolidate", folder, "-o", out)
+    _refused(proc, f"{aug.path}: fel: Filen gäller januari–augusti 2020, men de andra gäller januari–mars 2020")
+    assert not out.exists()
+
+
+def test_refuses_a_different_year(units_dir, tmp_path):
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    old = new("KLK HR", "2019-03", TEMPLATE, folder / "KLK_HR.xlsx", force=True, **STAMP)
+    proc = xlreport("consolidate", folder, "-o", tmp_path / "namnd.xlsx")
+    _refused(proc, f"{old.path}: fel: Filen gäller januari–mars 2019", "olika år")
+
+
+def test_refuses_an_older_template_version(units_dir, tmp_path):
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    legacy = folder / "KLK_HR_gammal.xlsx"
+    shutil.copyfile(LEGACY, legacy)
+    proc = xlreport("consolidate", folder, "-o", tmp_path / "namnd.xlsx")
+    _refused(proc, f"{legacy}: fel: Filen är gjord från mallversion 0.9", "xlreport upgrade")
+
+
+def test_refuses_the_same_unit_twice(units_dir, tmp_path):
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    twin = folder / "HR_kopia.xlsx"
+    shutil.copyfile(folder / "KLK_HR.xlsx", twin)
+    proc = xlreport("consolidate", folder, "-o", tmp_path / "namnd.xlsx")
+    _refused(proc, f"{twin}: fel: Enheten 'KLK HR' finns i flera filer", f"{folder / 'KLK_HR.xlsx'}: fel")
+
+
+def test_refuses_a_unit_not_in_the_list_and_warns_about_a_missing_one(units_dir, tmp_path):
+    listing = tmp_path / "enheter.txt"
+    listing.write_text("\n".join([u for u in UNITS if u != "KLK HR"] + ["KLK Kultur"]), encoding="utf-8")
+    proc = xlreport("consolidate", units_dir, "--units", listing, "-o", tmp_path / "namnd.xlsx")
+    _refused(proc, f"{units_dir / 'KLK_HR.xlsx'}: fel: Enheten 'KLK HR' finns inte i nämndens lista")
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    (folder / "KLK_HR.xlsx").unlink()
+    listing.write_text("\n".join(UNITS), encoding="utf-8")
+    out = tmp_path / "namnd2.xlsx"
+    proc = xlreport("consolidate", folder, "--units", listing, "-o", out)
+    assert proc.returncode == 0, proc.stdout
+    assert "varning: Enheten 'KLK HR' finns i nämndens lista men ingen godkänd fil" in proc.stdout
+    hr = next(r for r in sheet(out, L.SHEET_UNITS) if r[0] == "KLK HR")
+    assert hr[1:] == [""] * 7
+
+
+def test_a_unit_with_errors_is_left_out_with_a_warning(units_dir, tmp_path):
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    broken = folder / "KLK_HR.xlsx"
+    variant(broken, {"Resultaträkning!C6": "-18,67"}, src=units_dir / "KLK_HR.xlsx")  # a number typed as text
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("consolidate", folder, "-o", out, "--units", _listing(tmp_path))
+    assert proc.returncode == 1, proc.stdout  # written, but a unit had errors
+    assert f"{broken}: varning: Filen har 1 fel och är inte med i sammanställningen" in proc.stdout
+    assert f"{broken}: Resultaträkning!C6: fel:" in proc.stdout
+    assert next(r for r in sheet(out, L.SHEET_UNITS) if r[0] == "KLK HR")[2] == ""
+    sources = {r[1]: r for r in sheet(out, "Källor")[4:]}
+    assert sources[str(broken)][6] == 1 and sources[str(broken)][8] == "Nej"
+    r = consolidate([folder], tmp_path / "med.xlsx", units=UNITS, template=TEMPLATE, include_errors=True)
+    assert next(s for s in r.sources if s.path == broken).included
+
+
+def _listing(tmp_path: Path) -> Path:
+    p = tmp_path / "lista.txt"
+    p.write_text("\n".join(UNITS), encoding="utf-8")
+    return p
+
+
+# --- versions and upgrade -----------------------------------------------------------------
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("wb_build_legacy", REPO / "workbooks" / "build_legacy.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_legacy_fixture_is_reproducible(tmp_path):
+    assert _build_module().build(tmp_path).read_bytes() == LEGACY.read_bytes()
+
+
+def test_an_older_version_gets_a_clear_message():
+    proc = xlreport("validate", LEGACY)
+    assert proc.returncode in (1, 2)
+    assert "mallversion 0.9" in proc.stdout and "xlreport upgrade" in proc.stdout
+
+
+def test_upgrade_moves_values_comments_and_own_sheets(tmp_path):
+    src = tmp_path / "gammal.xlsx"
+    shutil.copyfile(LEGACY, src)
+    before = sha(src)
+    out = tmp_path / "ny.xlsx"
+    proc = xlreport("upgrade", src, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert sha(src) == before
+    assert "flyttade från mallversion 0.9 till 1.0" in proc.stdout
+    assert "kommentarer: 2" in proc.stdout and "egna blad: Egna noteringar" in proc.stdout
+    assert xlreport("refresh", out).returncode == 0
+    reference = tmp_path / "exempel.xlsx"
+    shutil.copyfile(EXAMPLE, reference)
+    assert xlreport("refresh", reference).returncode == 0
+    for name in (L.SHEET_META, L.SHEET_STAFF, L.SHEET_SICK, L.SHEET_COMMITMENTS):
+        assert sheet(out, name) == sheet(reference, name), name
+    for name in (L.SHEET_INCOME, L.SHEET_UNITS):
+        got, want = sheet(out, name), sheet(reference, name)
+        assert got[3] == want[3]  # the current column order and header names
+        for g, w in zip(got[4:], want[4:]):
+            assert g[0] == w[0] and g[1:] == pytest.approx(w[1:], abs=1e-9), (name, g, w)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[-1] == "Egna noteringar"
+    # the note on Kostnader / Prognos helår followed the cell from F6 (0.9) to G6 (1.0)
+    assert wb[L.SHEET_INCOME]["G6"].comment.text == "Inkl. bredbandsutbyggnaden (+1,0 mnkr)."
+    assert wb[L.SHEET_UNITS]["F6"].comment.text == "Ny budget efter beslut i februari."
+    own = wb["Egna noteringar"]
+    assert own["B3"].value == "='Resultaträkning'!G6"  # re-pointed to the moved cell
+    assert own["B4"].value == 1.5 and own["B4"].number_format == '#,##0.00 "mnkr"'
+    assert own["B4"].comment.text == "Beslutad av förvaltningsledningen."
+    assert own["A1"].font.b and own["A1"].value == "Egna noteringar"
+
+
+def test_upgrade_in_place_and_current_version_is_a_no_op(tmp_path):
+    src = tmp_path / "gammal.xlsx"
+    shutil.copyfile(LEGACY, src)
+    r = upgrade(src, template=TEMPLATE)
+    assert r.out == src and meta(src)["Mallversion"] == L.TEMPLATE_VERSION
+    again = upgrade(src, template=TEMPLATE)
+    assert again.out is None and "redan den nuvarande" in again.lines()[0]
