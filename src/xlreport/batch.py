@@ -1,9 +1,12 @@
 """Many workbooks at once: expand files, folders and globs, run them in parallel processes.
 
-Each file runs through :func:`xlreport.files.process` in a worker process (spawn-safe: the
-worker is a top-level function and the pool uses the "spawn" start method on every platform,
-so Linux behaves like Windows). One bad file never stops the batch: a worker that fails
-returns a result with status 2 for that file. The batch's exit code is the worst status.
+Each file runs through :func:`xlreport.files.process` in a worker process. The worker is a
+top-level function, so the pool works with every start method. On Linux the workers are
+forked from a parent that has already imported the engine and the file door, so a worker
+starts at once instead of spending ~0.4 s importing them again (a spawned worker would); on
+Windows and macOS, where fork is unavailable or unsafe, they are spawned. One bad file never
+stops the batch: a worker that fails returns a result with status 2 for that file. The
+batch's exit code is the worst status.
 """
 
 from __future__ import annotations
@@ -102,6 +105,14 @@ def run_one(path: str, actions: tuple[str, ...], write: bool, out: str | None = 
     return result
 
 
+def _start_method() -> str:
+    import multiprocessing
+    import sys
+
+    return "fork" if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() \
+        else "spawn"
+
+
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
@@ -121,7 +132,10 @@ def run_batch(paths: list[Path], actions: Collection[str], *, write: bool, out: 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context(_start_method())
+    if ctx.get_start_method() == "fork":
+        from . import files  # noqa: F401 - imported once here, inherited by every forked worker
+        from .io import xlsx  # noqa: F401
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = {pool.submit(run_one, str(p), actions, write, out): i for i, p in enumerate(paths)}
         for fut in as_completed(futures):

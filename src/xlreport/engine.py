@@ -18,7 +18,7 @@ from .cells import Grid
 from .changes import ChangeSet
 from .config import DEFAULT, Config
 from .deviations import fill_deviations
-from .findings import ERROR, WARNING, Finding, count
+from .findings import Counted, Finding
 from .generate import generate_report
 from .model import Report
 from .reader import read_report
@@ -33,18 +33,10 @@ SHEETS: tuple[str, ...] = L.REQUIRED_SHEETS
 
 
 @dataclass
-class Outcome:
+class Outcome(Counted):
     report: Report
     findings: list[Finding] = field(default_factory=list)
     changes: ChangeSet = field(default_factory=ChangeSet)
-
-    @property
-    def errors(self) -> int:
-        return count(self.findings, ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return count(self.findings, WARNING)
 
 
 def check(report: Report, read_findings: list[Finding], config: Config = DEFAULT) -> list[Finding]:

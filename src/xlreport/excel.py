@@ -35,7 +35,7 @@ from typing import Any
 from . import layout as L
 from .cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
 from .changes import NUMBER_FORMATS, Cell, CellWrite, SheetContent
-from .findings import ERROR, WARNING, Finding, count
+from .findings import ERROR, WARNING, Counted, Finding
 
 TITLE = "Delårsrapport"
 MARK_NAME = "_xlreport_markerade"
@@ -73,7 +73,7 @@ class Button:
 
 
 @dataclass
-class ClickResult:
+class ClickResult(Counted):
     """What one click did; returned for tests and benchmarks (RunPython ignores it)."""
 
     button: str
@@ -84,14 +84,6 @@ class ClickResult:
     message: str = ""
     seconds: float = 0.0
     failed: bool = False
-
-    @property
-    def errors(self) -> int:
-        return count(self.findings, ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return count(self.findings, WARNING)
 
 
 KONTROLLERA = Button("kontrollera", (), shows_findings=True)

@@ -53,3 +53,17 @@ class Finding:
 
 def count(findings, severity: Severity) -> int:
     return sum(1 for f in findings if f.severity == severity)
+
+
+class Counted:
+    """Mixin for results that carry ``findings``: their error and warning counts."""
+
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> int:
+        return count(self.findings, ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return count(self.findings, WARNING)

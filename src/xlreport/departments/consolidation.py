@@ -23,7 +23,7 @@ from .. import layout as L
 from ..cells import a1
 from ..changes import Cell, CellWrite, ChangeSet, SheetContent
 from ..errors import StructureError, XlreportError
-from ..findings import ERROR, WARNING, Finding, count
+from ..findings import ERROR, WARNING, Counted, Finding
 from ..model import Report
 from .common import (
     DepartmentError,
@@ -47,7 +47,7 @@ _SOURCE_HEADER = ("Enhet", "Fil", "Storlek (byte)", "SHA-256", "Läst (UTC)", "F
 
 
 @dataclass
-class UnitSource:
+class UnitSource(Counted):
     """One unit workbook as read for the consolidation."""
 
     path: Path
@@ -70,14 +70,6 @@ class UnitSource:
     period: str | None = None
     included: bool = False
     read_at: str = ""
-
-    @property
-    def errors(self) -> int:
-        return count(self.findings, ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return count(self.findings, WARNING)
 
     def period_key(self) -> tuple:
         return (self.year, self.month if self.month is not None else L.norm(self.period))
