@@ -28,6 +28,7 @@ Kontrollera och fyll i delårsrapportens arbetsbok.
   new       skapa mallar stämplade för enheterna
   upgrade   flytta en arbetsbok till den nuvarande mallversionen
   consolidate  sammanställ enheternas arbetsböcker i nämndens
+  addin     bygg, installera eller ta bort Excel-tillägget (menyfliken Delårsrapport)
 
 refresh och validate tar flera filer, mappar och mönster; --jobs N kör dem parallellt.
 
@@ -279,7 +280,8 @@ def _run(paths: list[str], actions, *, write: bool, fmt: str, out: str | None = 
     if fmt == "json":
         doc = {
             "files": [{"file": r.file, "status": r.status, "errors": r.errors, "warnings": r.warnings,
-                       "written": str(r.written) if r.written else None, "seconds": round(r.seconds, 3)}
+                       "written": str(r.written) if r.written else None, "seconds": round(r.seconds, 3),
+                       "dependent_formulas": r.dependent_formulas}
                       for r in results],
             "findings": [f.to_dict(r.file) for r in results for f in r.findings],
         }
@@ -309,6 +311,9 @@ def _print_text(r, actions, write: bool) -> None:
         if r.sheets_written:
             parts.append("bladen " + " och ".join(r.sheets_written))
         summary += f"; skrev {' och '.join(parts)} till {r.written}."
+        if r.dependent_formulas:
+            summary += (f" {r.dependent_formulas} formler som beror på de skrivna cellerna "
+                        "räknas om när arbetsboken öppnas i Excel.")
     elif write and r.errors:
         summary += "; inget skrevs eftersom arbetsboken har fel."
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -10,13 +11,13 @@ from pathlib import Path
 from .config import DEFAULT, Config
 from .engine import ACTIONS, SHEETS, Outcome, run
 from .errors import StructureError, XlreportError
-from .findings import ERROR, Finding, count
+from .findings import ERROR, Counted, Finding
 
 OK, FINDINGS, UNPROCESSABLE = 0, 1, 2
 
 
 @dataclass
-class FileResult:
+class FileResult(Counted):
     """What happened to one file; ``status`` is its exit code (0, 1 or 2)."""
 
     file: str
@@ -25,16 +26,9 @@ class FileResult:
     written: Path | None = None
     cells_written: int = 0
     sheets_written: list[str] = field(default_factory=list)
+    dependent_formulas: int = 0  # formulas that read a written cell; Excel recalculates them on open
     seconds: float = 0.0
     outcome: Outcome | None = None
-
-    @property
-    def errors(self) -> int:
-        return count(self.findings, ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return len(self.findings) - self.errors
 
 
 def load(path: str | Path, config: Config = DEFAULT, actions: Collection[str] = ACTIONS) -> Outcome:
@@ -58,18 +52,22 @@ def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | 
     started = time.perf_counter()
     result = FileResult(str(path))
     try:
-        outcome = load(path, config, actions)
-        result.outcome = outcome
-        result.findings = outcome.findings
-        result.status = FINDINGS if outcome.errors else OK
-        if write and outcome.changes and not outcome.errors:
-            from .io.xlsx import apply_changes
+        # Writing runs hold the workbook's lock from reading to writing, so two xlreport
+        # processes on the same file never interleave (the second waits, then refuses).
+        with _write_lock(Path(out) if out is not None else Path(path), write):
+            outcome = load(path, config, actions)
+            result.outcome = outcome
+            result.findings = outcome.findings
+            result.status = FINDINGS if outcome.errors else OK
+            if write and outcome.changes and not outcome.errors:
+                from .io.xlsx import apply_changes
 
-            target = Path(out) if out is not None else Path(path)
-            apply_changes(path, outcome.changes, out=target)
-            result.written = target
-            result.cells_written = len(outcome.changes.writes)
-            result.sheets_written = [s.name for s in outcome.changes.sheets]
+                target = Path(out) if out is not None else Path(path)
+                summary = apply_changes(path, outcome.changes, out=target)
+                result.written = target
+                result.cells_written = len(outcome.changes.writes)
+                result.sheets_written = [s.name for s in outcome.changes.sheets]
+                result.dependent_formulas = summary.dependent_formulas
     except StructureError as exc:
         result.status = UNPROCESSABLE
         result.findings = exc.findings or [_as_finding(exc)]
@@ -78,6 +76,14 @@ def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | 
         result.findings = [_as_finding(exc)]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _write_lock(target: Path, write: bool):
+    if not write:
+        return contextlib.nullcontext()
+    from .io.xlsx import workbook_lock
+
+    return workbook_lock(target)
 
 
 def _as_finding(exc: XlreportError) -> Finding:

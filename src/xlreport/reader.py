@@ -71,6 +71,23 @@ META_FIELDS = {
 }
 
 
+class Uncalculated(str):
+    """A formula cell without a cached value, as the file adapter reports it; the text is the formula.
+
+    A workbook saved by a program that does not calculate (a script, some converters) has
+    formulas whose results are unknown until Excel opens it: the tool cannot check them.
+    """
+
+
+SHOWN_TEXT = 80  # longest cell text quoted in a message
+
+
+def shown(text: object, limit: int = SHOWN_TEXT) -> str:
+    """Cell text as quoted in a message: one line, at most ``limit`` characters."""
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[:limit - 1] + "…"
+
+
 class _Collector:
     def __init__(self) -> None:
         self.structure: list[Finding] = []
@@ -137,7 +154,7 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
         if value is None:
             out.findings.append(Finding.at(ref, "uppgift-typ", ERROR,
                                            f"Uppgiften '{label}' ska vara {_KIND_SV[kind]}, men cellen innehåller "
-                                           f"'{raw}'.", actual=_jsonable(raw)))
+                                           f"'{shown(raw)}'.", actual=_jsonable(raw)))
             continue
         setattr(meta, attr, value)
     if meta.units_header is not None:
@@ -274,7 +291,7 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
                 if stop_at_blank and not any(isinstance(g.get(r, c), float) for c in table.columns.values()):
                     break
                 out.findings.append(Finding.at(CellRef(g.name, r, lc), "okand-rad", WARNING,
-                                               f"Raden '{label}' i tabellen {spec.name} är inte en rad i mallen och "
+                                               f"Raden '{shown(label)}' i tabellen {spec.name} är inte en rad i mallen och "
                                                f"räknas inte med."))
                 continue
         else:
@@ -288,7 +305,7 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
         dup = seen.get(L.norm(key))
         if dup is not None:
             out.findings.append(Finding.at(CellRef(g.name, r, lc), "dubblett-rad", ERROR,
-                                           f"'{label}' finns två gånger i tabellen {spec.name} (rad {dup.row + 1} "
+                                           f"'{shown(label)}' finns två gånger i tabellen {spec.name} (rad {dup.row + 1} "
                                            f"och rad {r + 1}); bara den första räknas."))
             continue
         seen[L.norm(key)] = row
@@ -310,7 +327,7 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
             row.values[header] = None if _is_blank(raw) else str(raw).strip() if not isinstance(raw, float) \
                 else fmt_number(raw, 0)
             continue
-        value, finding = read_number(raw, CellRef(g.name, r, c), f"{label} / {header}")
+        value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
         row.values[header] = value
         if finding is not None:
             row.invalid.add(header)
@@ -336,6 +353,11 @@ def read_number(raw: Any, ref: CellRef, what: str) -> tuple[float | None, Findin
         return None, Finding.at(ref, "inte-tal", ERROR,
                                 f"{what}: cellen innehåller ett datum eller en tid ({raw}), inte ett tal. "
                                 f"Ändra cellens format till tal och skriv in beloppet igen.", actual=str(raw))
+    if isinstance(raw, Uncalculated):
+        return None, Finding.at(ref, "formel-utan-varde", ERROR,
+                                f"{what}: cellen har formeln ={shown(raw)} men inget beräknat värde (filen är "
+                                f"sparad av ett program som inte räknar). Öppna arbetsboken i Excel, spara den "
+                                f"och kör igen.", actual="=" + str(raw))
     text = str(raw)
     if text.strip() in L.NO_VALUE_MARKS:
         return None, None
@@ -346,11 +368,12 @@ def read_number(raw: Any, ref: CellRef, what: str) -> tuple[float | None, Findin
     guess = parse_number_text(text)
     if guess is not None:
         return None, Finding.at(ref, "tal-som-text", ERROR,
-                                f"{what}: cellen innehåller texten '{text}', inte ett tal. Menade du "
+                                f"{what}: cellen innehåller texten '{shown(text)}', inte ett tal. Menade du "
                                 f"{fmt_number(guess, _decimals(text))}? Skriv in det som ett tal.",
                                 expected=guess, actual=text)
     return None, Finding.at(ref, "inte-tal", ERROR,
-                            f"{what}: cellen innehåller texten '{text}' där ett tal ska stå.", actual=text)
+                            f"{what}: cellen innehåller texten '{shown(text)}' där ett tal ska stå.",
+                            actual=shown(text, 1000))
 
 
 def _decimals(text: str) -> int:

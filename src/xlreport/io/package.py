@@ -15,9 +15,11 @@ import struct
 import time
 import zipfile
 import zlib
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
@@ -27,11 +29,17 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 # --- limits -------------------------------------------------------------------------------
-MAX_TOTAL_SIZE = 1 << 30  # 1 GiB uncompressed
+# Every limit can be changed with an environment variable (see docs/reliability.md); the
+# defaults keep the peak memory of one run well under 1 GB whatever the file holds.
+MAX_TOTAL_SIZE = 1 << 30  # 1 GiB uncompressed, all parts together
 MAX_RATIO = 200.0  # compression ratio per entry ...
 RATIO_MIN_SIZE = 1 << 20  # ... checked for entries over 1 MB uncompressed
 MAX_ENTRIES = 10_000
+MAX_PART_SIZE = 64 << 20  # 64 MiB uncompressed for each part the reader parses (sheets, strings)
+MAX_SHEET_CELLS = 1_000_000  # cells in the rectangle a read sheet spans (calamine allocates it)
 MAX_ZIP_SIZE = (1 << 32) - 1  # no zip64
+
+ENV_PREFIX = "XLREPORT_"
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,43 @@ class Limits:
     max_ratio: float = MAX_RATIO
     ratio_min_size: int = RATIO_MIN_SIZE
     max_entries: int = MAX_ENTRIES
+    max_part_size: int = MAX_PART_SIZE
+    max_sheet_cells: int = MAX_SHEET_CELLS
+
+    # environment variable -> (field, unit multiplier)
+    ENV: ClassVar[dict[str, tuple[str, float]]] = {
+        "MAX_TOTAL_MB": ("max_total_size", 1 << 20),
+        "MAX_RATIO": ("max_ratio", 1),
+        "MAX_ENTRIES": ("max_entries", 1),
+        "MAX_PART_MB": ("max_part_size", 1 << 20),
+        "MAX_SHEET_CELLS": ("max_sheet_cells", 1),
+    }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The defaults, overridden by ``XLREPORT_MAX_TOTAL_MB`` and the other variables in :attr:`ENV`."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for var, (name, unit) in cls.ENV.items():
+            raw = environ.get(ENV_PREFIX + var)
+            if raw is None or not raw.strip():
+                continue
+            try:
+                number = float(raw.replace(",", "."))
+            except ValueError:
+                continue  # a typo in a setting must not make the limits disappear
+            if number > 0:
+                values[name] = number * unit if name == "max_ratio" else int(number * unit)
+        return cls(**values)
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def current_limits() -> Limits:
+    """The limits in force: the defaults, changed by ``XLREPORT_*`` environment variables."""
+    return Limits.from_env()
+
 
 # --- names --------------------------------------------------------------------------------
 CONTENT_TYPES = "[Content_Types].xml"
@@ -143,6 +185,7 @@ class Package:
     path: Path
     zf: zipfile.ZipFile
     workbook_part: str = ""
+    limits: Limits = DEFAULT_LIMITS
     _sheets: list[SheetInfo] | None = field(default=None, repr=False)
 
     @property
@@ -224,6 +267,24 @@ def _check_path(path: Path) -> None:
         raise UnsafeWorkbook("Filen är större än 4 GiB och kan inte hanteras", file=path)
 
 
+_OLE2_SCAN = 64 << 20  # read at most this much of an OLE2 file to tell what it is
+
+
+def _ole2_kind(path: Path) -> str:
+    """"encrypted", "xls" or "" for an OLE2 compound file, by the stream names in its directory.
+
+    The directory entries hold the names as UTF-16LE; an encrypted OOXML workbook has the
+    streams EncryptionInfo and EncryptedPackage, a legacy workbook a Workbook (or Book) stream.
+    """
+    with open(path, "rb") as f:
+        data = f.read(_OLE2_SCAN)
+    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+        return "encrypted"
+    if "Workbook".encode("utf-16-le") in data or "Book\0".encode("utf-16-le") in data:
+        return "xls"
+    return ""
+
+
 def _looks_like_text(head: bytes) -> bool:
     if not head:
         return False
@@ -246,6 +307,15 @@ def _check_magic(path: Path) -> None:
     if head.startswith(ZIP_MAGIC):
         return
     if head.startswith(OLE2_MAGIC):
+        kind = _ole2_kind(path)
+        if kind == "encrypted":
+            raise NotAWorkbook(
+                "Arbetsboken är lösenordsskyddad (krypterad) och kan inte läsas: öppna den i Excel, ta bort "
+                "lösenordet (Arkiv > Info > Skydda arbetsbok) och spara, och försök igen", file=path)
+        if kind == "xls":
+            raise NotAWorkbook(
+                "Filen är en gammal Excel-arbetsbok (.xls), som inte stöds: öppna den i Excel och spara "
+                "den som .xlsx, och försök igen", file=path)
         raise NotAWorkbook(
             "Filen är krypterad eller gammal .xls: ta bort lösenordsskyddet eller spara den "
             "som .xlsx i Excel och försök igen", file=path)
@@ -262,6 +332,11 @@ def _check_limits(zf: zipfile.ZipFile, path: Path, limits: Limits) -> None:
     if len(infos) > limits.max_entries:
         raise UnsafeWorkbook(f"Arbetsboken har för många delar ({len(infos)}, högst "
                              f"{limits.max_entries} tillåts)", file=path)
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        twice = min(n for n, k in Counter(names).items() if k > 1)
+        raise UnsafeWorkbook(f"Arbetsboken innehåller delen {twice} två gånger; program kan läsa olika "
+                             "versioner av den, så filen behandlas inte", file=path)
     total = 0
     for info in infos:
         total += info.file_size
@@ -294,16 +369,17 @@ def _find_workbook_part(pkg: Package) -> str:
     raise NotAWorkbook(MSG_NOT_WORKBOOK + ": arbetsboksdelen saknas", file=pkg.path)
 
 
-def open_package(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Package:
+def open_package(path: str | Path, limits: Limits | None = None) -> Package:
     """Open and check a workbook package; raise NotAWorkbook/UnsafeWorkbook with Swedish messages."""
     path = Path(path)
+    limits = current_limits() if limits is None else limits
     _check_path(path)
     _check_magic(path)
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise NotAWorkbook(MSG_NOT_WORKBOOK + " (zip-arkivet är skadat)", file=path) from exc
-    pkg = Package(path=path, zf=zf)
+    pkg = Package(path=path, zf=zf, limits=limits)
     try:
         _check_limits(zf, path, limits)
         pkg.workbook_part = _find_workbook_part(pkg)
@@ -311,6 +387,65 @@ def open_package(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Package:
         zf.close()
         raise
     return pkg
+
+
+# --- streaming checks of the parts a reader will parse ----------------------------------
+
+_CHUNK = 1 << 16
+_FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def part_chunks(pkg: Package, name: str, limits: Limits | None = None):
+    """Yield the decompressed bytes of one part in chunks, checked on the way.
+
+    Refuses a part larger than ``limits.max_part_size``, a part that inflates to more than its
+    header declares (zipfile stops at the declared size and checks the CRC), and any DOCTYPE or
+    ENTITY declaration (entity-expansion bombs, external entities), wherever it is.
+    """
+    limits = limits or pkg.limits
+    try:
+        info = pkg.zf.getinfo(name)
+    except KeyError:
+        raise NotAWorkbook(f"Delen {name} saknas i arbetsboken", file=pkg.path) from None
+    if info.file_size > limits.max_part_size:
+        raise UnsafeWorkbook(f"Delen {name} är för stor uppackad ({info.file_size // (1 << 20)} MiB, högst "
+                             f"{limits.max_part_size // (1 << 20)} MiB läses)", file=pkg.path)
+    tail = b""
+    seen = 0
+    try:
+        with pkg.zf.open(info) as f:
+            while chunk := f.read(_CHUNK):
+                seen += len(chunk)
+                if seen > limits.max_part_size:
+                    raise UnsafeWorkbook(f"Delen {name} är större än vad arkivet anger; filen kan vara en "
+                                         "zip-bomb", file=pkg.path)
+                window = tail + chunk
+                if any(w in window for w in _FORBIDDEN):
+                    raise UnsafeWorkbook(f"Delen {name} innehåller en DOCTYPE- eller ENTITY-deklaration, "
+                                         "vilket inte är tillåtet i en arbetsbok", file=pkg.path)
+                tail = chunk[-16:]
+                yield chunk
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise NotAWorkbook(f"Delen {name} i arbetsboken är skadad ({exc})", file=pkg.path) from exc
+
+
+def pull_parser(**events) -> etree.XMLPullParser:
+    """An incremental parser with the same hardening as :func:`parse_xml`."""
+    return etree.XMLPullParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                               **events)
+
+
+def check_part(pkg: Package, name: str, limits: Limits | None = None) -> None:
+    """Stream one XML part through the checks of :func:`part_chunks` and a hardened parser."""
+    parser = pull_parser(events=("end",))
+    try:
+        for chunk in part_chunks(pkg, name, limits):
+            parser.feed(chunk)
+            for _, el in parser.read_events():
+                el.clear(keep_tail=False)  # keep memory flat on big parts
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise NotAWorkbook(f"Delen {name} i arbetsboken är skadad (ogiltig XML: {exc})", file=pkg.path) from exc
 
 
 # --- raw zip copy -------------------------------------------------------------------------
@@ -375,6 +510,14 @@ def _raw_local_span(f, entry: _RawEntry) -> bytes:
     return data
 
 
+def _now() -> float:
+    """The time stamped on new zip entries; ``SOURCE_DATE_EPOCH`` fixes it for reproducible output."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if fixed.isdigit():
+        return float(fixed)
+    return time.time()
+
+
 def _dos_time(t: float) -> tuple[int, int]:
     lt = time.localtime(t)
     year = max(lt.tm_year, 1980)
@@ -420,7 +563,7 @@ def write_package(src_path: str | Path, dest_path: str | Path, replace: dict[str
     come last. The destination file is flushed and fsynced before returning.
     """
     replace, add, remove = dict(replace or {}), dict(add or {}), set(remove or ())
-    when = _dos_time(time.time())
+    when = _dos_time(_now())
     with open(src_path, "rb") as src, open(dest_path, "wb") as out:
         entries = _read_central_directory(src)
         by_name = {e.name: e for e in entries}

@@ -8,9 +8,12 @@ its relationships, [Content_Types].xml, calcChain.xml) and copies every other pa
 from __future__ import annotations
 
 import contextlib
+import html
 import os
+import re
 import stat
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,18 +22,22 @@ from pathlib import Path
 from lxml import etree
 from python_calamine import CalamineError, CalamineWorkbook
 
-from ..cells import Grid
+from ..cells import Grid, a1, col_index, parse_a1
 from ..changes import CellWrite, ChangeSet, SheetContent
-from ..errors import NotAWorkbook, StructureError, WorkbookLocked, WriteFailed
+from ..errors import NotAWorkbook, StructureError, UnsafeWorkbook, WorkbookLocked, WriteFailed
 from .package import (
     CONTENT_TYPES,
     NS_CT,
     NS_PKG_RELS,
     NS_R,
+    Limits,
     Package,
+    check_part,
     content_type_override,
     local,
     open_package,
+    part_chunks,
+    pull_parser,
     q,
     relative_target,
     rels_part,
@@ -54,20 +61,141 @@ class WriteSummary:
     changed: list[str] = field(default_factory=list)  # zip names of replaced parts
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    dependent_formulas: int = 0  # formulas elsewhere that read a written cell or an owned sheet
 
 
 # --- reading ------------------------------------------------------------------------------
 
 
+@dataclass
+class SheetScan:
+    """What a streaming pass over one worksheet part found, before calamine reads it."""
+
+    cells: int = 0
+    top: int | None = None
+    left: int | None = None
+    bottom: int = -1
+    right: int = -1
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # error values (#N/A ...)
+    uncalculated: dict[tuple[int, int], str] = field(default_factory=dict)  # formula text, no <v>
+    formulas: list[str] = field(default_factory=list)
+
+    @property
+    def area(self) -> int:
+        if self.top is None or self.left is None:
+            return 0
+        return (self.bottom - self.top + 1) * (self.right - self.left + 1)
+
+
+_C, _ROW, _F, _V, _IS = q("c"), q("row"), q("f"), q("v"), q("is")
+
+
+def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None) -> SheetScan:
+    """Stream a worksheet part: its extent, error cells and formulas without a cached value.
+
+    calamine allocates the whole rectangle between the first and the last cell of a sheet, so
+    a single cell at XFD1048576 would ask for hundreds of GB: the extent is checked here first
+    (the ``<dimension>`` element is not trusted, the cells are counted).
+    """
+    limits = limits or pkg.limits
+    scan = SheetScan()
+    parser = pull_parser(events=("start", "end"))
+    row_no, col_no = 0, -1
+    try:
+        for chunk in part_chunks(pkg, part, limits):
+            parser.feed(chunk)
+            for event, el in parser.read_events():
+                tag = el.tag
+                if event == "start":
+                    if tag == _ROW:
+                        r = el.get("r")
+                        row_no = int(r) - 1 if r and r.isdigit() else row_no + 1
+                        col_no = -1
+                    continue
+                if tag == _C:
+                    ref = el.get("r")
+                    try:
+                        row, col = parse_a1(ref) if ref else (row_no, col_no + 1)
+                    except ValueError:
+                        row, col = row_no, col_no + 1
+                    col_no = col
+                    _note_cell(scan, el, row, col)
+                    if scan.area > limits.max_sheet_cells:
+                        far = a1(max(row, scan.bottom), max(col, scan.right))
+                        most = f"{limits.max_sheet_cells:,}".replace(",", " ")
+                        raise UnsafeWorkbook(
+                            f"Bladet '{sheet}' sträcker sig ända till cell {far}, fler celler än de {most} "
+                            "som läses: ta bort innehållet längst ut på bladet och försök igen",
+                            file=pkg.path, sheet=sheet, cell=a1(row, col))
+                    el.clear(keep_tail=False)
+                elif tag == _ROW:
+                    el.clear(keep_tail=False)
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise NotAWorkbook(f"Bladet '{sheet}' är skadat (ogiltig XML i {part}: {exc})", file=pkg.path,
+                           sheet=sheet) from exc
+    return scan
+
+
+def _note_cell(scan: SheetScan, el: etree._Element, row: int, col: int) -> None:
+    f = el.find(_F)
+    v = el.find(_V)
+    has_value = v is not None or el.find(_IS) is not None
+    if not has_value and f is None:
+        return  # a formatted empty cell: calamine does not count it
+    scan.cells += 1
+    scan.top = row if scan.top is None else min(scan.top, row)
+    scan.left = col if scan.left is None else min(scan.left, col)
+    scan.bottom, scan.right = max(scan.bottom, row), max(scan.right, col)
+    if f is not None:
+        scan.formulas.append(f.text or "")
+        if not has_value:
+            scan.uncalculated[(row, col)] = f.text or ""
+    if el.get("t") == "e" and v is not None and v.text:
+        scan.errors[(row, col)] = v.text.strip()
+
+
+def _reader_parts(pkg: Package) -> list[str]:
+    """The non-sheet parts calamine parses when it opens a workbook."""
+    parts = [pkg.workbook_part]
+    for rel in pkg.relationships(pkg.workbook_part):
+        kind = rel.get("Type", "").rsplit("/", 1)[-1]
+        if kind in ("sharedStrings", "styles") and "part" in rel and pkg.has(rel["part"]):
+            parts.append(rel["part"])
+    return parts
+
+
+def guard_for_reader(pkg: Package, wanted: Iterable[str]) -> dict[str, SheetScan]:
+    """Check every part calamine will read before it reads it; scan the wanted sheets."""
+    for part in _reader_parts(pkg):
+        check_part(pkg, part)
+    scans = {}
+    for name in wanted:
+        info = pkg.sheet(name)
+        if info is None or info.kind != "worksheet":
+            continue
+        if not info.part or not pkg.has(info.part):
+            raise NotAWorkbook(f"Bladet '{name}' saknar sitt innehåll ({info.part or 'ingen del'} finns inte i "
+                               "arkivet): arbetsboken är skadad", file=pkg.path, sheet=name)
+        scans[name] = scan_sheet(pkg, info.part, name)
+    return scans
+
+
 def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tuple[list[str], dict[str, Grid]]:
     """All sheet names in workbook order, and a Grid per requested sheet that exists.
 
-    ``sheet_names=None`` reads every sheet. The package is checked for safety first.
+    ``sheet_names=None`` reads every sheet. The package is checked for safety first, and every
+    part calamine reads is checked (size, XML declarations, extent) before calamine sees it.
+    Error values (``#N/A``) appear in the grid as their text, and a formula without a cached
+    value as an :class:`~xlreport.reader.Uncalculated` string holding the formula.
     """
     path = Path(path)
     with open_package(path) as pkg:
         names = [s.name for s in pkg.sheets()]
-    wanted = names if sheet_names is None else [n for n in sheet_names if n in names]
+        wanted = names if sheet_names is None else [n for n in sheet_names if n in names]
+        scans = guard_for_reader(pkg, wanted)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         grids = {}
@@ -77,10 +205,37 @@ def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tu
                 continue
             sheet = wb.get_sheet_by_name(name)
             start = sheet.start or (0, 0)
-            grids[name] = Grid(name=name, values=sheet.to_python(), top=start[0], left=start[1])
+            grid = Grid(name=name, values=sheet.to_python(), top=start[0], left=start[1])
+            if name in scans:
+                _mark_cells(grid, scans[name])
+            grids[name] = grid
     except (CalamineError, ValueError, OSError) as exc:
         raise NotAWorkbook(f"Arbetsboken kunde inte läsas ({exc})", file=path) from exc
     return names, grids
+
+
+def _mark_cells(grid: Grid, scan: SheetScan) -> None:
+    """Show error values and uncalculated formulas in the grid, where calamine shows nothing."""
+    from ..reader import Uncalculated
+
+    marks = {**scan.errors, **{k: Uncalculated(v) for k, v in scan.uncalculated.items()}}
+    for (row, col), value in marks.items():
+        if grid.values and row < grid.top:  # calamine starts at the first cell with a value
+            grid.values[:0] = [[] for _ in range(grid.top - row)]
+            grid.top = row
+        if grid.values and col < grid.left:
+            grid.values = [[""] * (grid.left - col) + line for line in grid.values]
+            grid.left = col
+        if not grid.values:
+            grid.top, grid.left = row, col
+        r, c = row - grid.top, col - grid.left
+        while len(grid.values) <= r:
+            grid.values.append([])
+        line = grid.values[r]
+        if len(line) <= c:
+            line.extend([""] * (c + 1 - len(line)))
+        if line[c] in ("", None):
+            line[c] = value
 
 
 # --- applying changes ---------------------------------------------------------------------
@@ -127,7 +282,9 @@ def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None =
     if owner is not None:
         raise WorkbookLocked(f"Arbetsboken är öppen i Excel ({owner.name}). Stäng den i Excel och "
                              "försök igen.", file=target)
+    _refuse_read_only(target)
     with open_package(path) as pkg:
+        dependent = count_dependent_formulas(pkg, changes)
         edit = _Edit(pkg)
         _apply_writes(edit, changes.writes)
         if changes.sheets:
@@ -139,7 +296,19 @@ def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None =
         _prune_calc_chain(edit, changes)
         _atomic_write(path, target, edit)
     return WriteSummary(path=target, changed=sorted(edit.replace), added=sorted(edit.add),
-                        removed=sorted(edit.remove))
+                        removed=sorted(edit.remove), dependent_formulas=dependent)
+
+
+def _refuse_read_only(target: Path) -> None:
+    """A workbook marked read-only is not written, even by root (Excel would not save it either)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return  # a new output file
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise WriteFailed(f"Arbetsboken {target.name} är skrivskyddad och skrivs inte. Ta bort skrivskyddet "
+                          "eller skriv resultatet till en annan fil med -o; originalet är oförändrat",
+                          file=target)
 
 
 def _sheet_part(pkg: Package, name: str) -> str:
@@ -324,7 +493,7 @@ def _fsync_dir(folder: Path) -> None:
 def _atomic_write(source: Path, target: Path, edit: _Edit) -> None:
     """Write the edited package to a temp file beside ``target``, then rename it into place."""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=target.suffix, dir=target.parent)
     except OSError as exc:
         raise WriteFailed(f"Kunde inte skriva {target.name} ({exc.strerror or exc}); originalet är "
                           "oförändrat", file=target) from exc
@@ -345,3 +514,195 @@ def _atomic_write(source: Path, target: Path, edit: _Edit) -> None:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+
+
+def temp_prefix(target: Path) -> str:
+    """Temporary files for ``target`` are named ``.~xlreport-<name>.<random><suffix>``."""
+    return f"{TEMP_PREFIX}{target.name}."
+
+
+# --- inter-process lock and stale temporary files -----------------------------------------
+
+LOCK_TIMEOUT = 10.0  # seconds; XLREPORT_LOCK_TIMEOUT changes it
+LOCK_SUFFIX = ".lock"
+
+
+def lock_path(target: Path) -> Path:
+    """The lock file beside the workbook: ``.~xlreport-<name>.lock`` (removed after each run)."""
+    return target.with_name(f"{TEMP_PREFIX}{target.name}{LOCK_SUFFIX}")
+
+
+def lock_timeout() -> float:
+    raw = os.environ.get("XLREPORT_LOCK_TIMEOUT", "").strip().replace(",", ".")
+    try:
+        value = float(raw) if raw else LOCK_TIMEOUT
+    except ValueError:
+        return LOCK_TIMEOUT
+    return max(value, 0.0)
+
+
+@contextlib.contextmanager
+def workbook_lock(target: str | Path, timeout: float | None = None):
+    """Hold the xlreport lock of ``target`` from reading to writing.
+
+    A second xlreport process that wants the same workbook waits up to ``timeout`` seconds
+    (default :data:`LOCK_TIMEOUT`, or ``XLREPORT_LOCK_TIMEOUT``), then refuses with
+    :class:`WorkbookLocked`. While the lock is held, temporary files of this workbook that a
+    killed run left behind are removed. In a folder where no lock file can be made, nothing
+    can be written either: the run goes on unlocked and the write fails with a clear message.
+    """
+    from filelock import FileLock, Timeout
+
+    target = Path(target)
+    timeout = lock_timeout() if timeout is None else timeout
+    path = lock_path(target)
+    deadline = time.monotonic() + timeout
+    while True:
+        lock = FileLock(str(path), timeout=max(deadline - time.monotonic(), 0.0))
+        try:
+            lock.acquire()
+        except Timeout:
+            raise WorkbookLocked(f"En annan körning av xlreport arbetar med {target.name} just nu (väntade "
+                                 f"{timeout:g} s). Försök igen när den är klar.", file=target) from None
+        except OSError:
+            yield  # read-only folder: the write itself will fail and say so
+            return
+        if _holds_current_file(lock, path):
+            break
+        lock.release()  # the previous holder removed the file we locked: lock the new one
+    try:
+        remove_stale_temp_files(target)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()  # while still held: a waiting process sees the unlinked inode and retries
+        lock.release()
+
+
+def _holds_current_file(lock, path: Path) -> bool:
+    """Whether the locked descriptor is still the file at ``path`` (a holder unlinks it when done)."""
+    fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+    try:
+        if fd is None:
+            return path.exists()
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
+
+
+def remove_stale_temp_files(target: Path) -> list[Path]:
+    """Remove temporary files of ``target`` left by a killed run; call only while holding the lock."""
+    prefix = temp_prefix(target)
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if name.startswith(prefix) and name.endswith(target.suffix) and not name.endswith(LOCK_SUFFIX):
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+# --- formulas that depend on what the tool wrote ------------------------------------------
+
+_STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
+_REF = re.compile(
+    r"(?:(?:'(?P<qs>(?:[^']|'')+)'|(?P<s>[A-Za-z_\u00c0-\uffff][\w.\u00c0-\uffff]*))!)?"
+    r"(?<![\w.])\$?(?P<c1>[A-Za-z]{1,3})(?:\$?(?P<r1>\d+))?"
+    r"(?::\$?(?P<c2>[A-Za-z]{1,3})(?:\$?(?P<r2>\d+))?)?(?![\w(])")
+_F_ELEMENT = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
+_SI = re.compile(rb'\bsi="(\d+)"')
+_REF_ATTR = re.compile(rb'\bref="')
+
+
+def _covers(m: re.Match, row: int, col: int) -> bool:
+    c1, r1, c2, r2 = m.group("c1"), m.group("r1"), m.group("c2"), m.group("r2")
+    if r1 is None and (c2 is None or r2 is not None):
+        return False  # a bare word, not a reference
+    if r1 is not None and c2 is not None and r2 is None:
+        return False
+    lo_c, hi_c = sorted((col_index(c1), col_index(c2 or c1)))
+    if not lo_c <= col <= hi_c:
+        return False
+    if r1 is None:  # a whole column (E:E)
+        return True
+    lo_r, hi_r = sorted((int(r1) - 1, int(r2 or r1) - 1))
+    return lo_r <= row <= hi_r
+
+
+def formula_depends(formula: str, sheet: str, written: dict[str, set[tuple[int, int]]],
+                    owned: set[str]) -> bool:
+    """Whether a formula on ``sheet`` reads a written cell or any cell of an owned sheet.
+
+    A conservative text heuristic: cell and range references (with or without a sheet name)
+    are compared with the written cells; names and INDIRECT are not resolved.
+    """
+    text = _STRING_LITERAL.sub('""', formula)
+    for m in _REF.finditer(text):
+        ref_sheet = m.group("qs").replace("''", "'") if m.group("qs") else m.group("s") or sheet
+        if ref_sheet in owned:
+            return True
+        cells = written.get(ref_sheet)
+        if cells and any(_covers(m, r, c) for r, c in cells):
+            return True
+    return False
+
+
+def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
+    """How many formulas in the user's worksheets depend on the cells or sheets the tool writes.
+
+    Excel recalculates them on the next open (``fullCalcOnLoad``). Formulas the tool writes
+    itself are not counted; a shared formula counts once per cell. Parts too big for the reader
+    limits are skipped, and any problem gives a count of what could be read: counting never
+    stops a write.
+    """
+    written: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    for w in changes.writes:
+        written[w.sheet].add((w.row, w.col))
+    owned = {s.name for s in changes.sheets}
+    if not written and not owned:
+        return 0
+    needles = {html.escape(n.replace("'", "''") if quoted else n, quote=False).encode()
+               for n in (*written, *owned) for quoted in (False, True)}
+    total = 0
+    for info in pkg.sheets():
+        if info.kind != "worksheet" or not info.part or info.name in owned or not pkg.has(info.part):
+            continue
+        try:
+            data = b"".join(part_chunks(pkg, info.part))
+        except (NotAWorkbook, UnsafeWorkbook):
+            continue
+        if info.name not in written and not any(n in data for n in needles):
+            continue  # no formula here can name a written or owned sheet: skip the scan (big ledgers)
+        own_cells = {a1(r, c) for r, c in written.get(info.name, ())}
+        masters: dict[bytes, bool] = {}
+        for m in _F_ELEMENT.finditer(data):
+            attrs, body = m.group(1), m.group(2)
+            cell_ref = _cell_ref_before(data, m.start())
+            if cell_ref in own_cells:
+                continue
+            si = _SI.search(attrs)
+            if body:
+                text = html.unescape(body.decode("utf-8", "replace"))
+                dep = formula_depends(text, info.name, written, owned)
+                if si and _REF_ATTR.search(attrs):
+                    masters[si.group(1)] = dep
+            else:
+                dep = bool(si) and masters.get(si.group(1), False)
+            total += dep
+    return total
+
+
+_C_OPEN = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+\d+)"')
+
+
+def _cell_ref_before(data: bytes, pos: int) -> str | None:
+    """The r attribute of the ``<c>`` element that contains the ``<f>`` at ``pos``."""
+    start = data.rfind(b"<", max(0, pos - 4096), pos)
+    m = _C_OPEN.match(data, start) if start >= 0 else None
+    return m.group(1).decode() if m else None

@@ -1,0 +1,579 @@
+"""The bad-input corpus: every case runs the real CLI on a real file and checks the promise.
+
+For each case: (a) the exit code (0 works, 1 findings, 2 unprocessable), (b) a Swedish message
+that names the file and, where there is one, the sheet and cell, (c) no traceback, (d) the
+input byte-identical afterwards whenever the tool did not write (and, when it wrote, every
+part it does not own byte-identical), and (e) the peak memory of the process under 1 GB
+(measured with ``os.wait4`` on the child, the file-door process itself).
+
+Cases that finance staff would expect to *work* (hidden rows, merged titles, a moved table,
+labels with odd case) assert exit 0 and the right output instead of a refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import re
+import resource
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+import hostile as H
+import libreoffice
+from variants import EXAMPLE, variant
+
+NBSP = "\u00a0"
+MEMORY_BOUND = 1 << 30  # bytes of peak RSS allowed for any run
+OWNED = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+         "xl/calcChain.xml", "xl/worksheets/sheet8.xml", "xl/worksheets/sheet9.xml"}  # + written sheets
+FIGURES: dict[str, dict] = {}  # filled as the cases run; dumped when XLREPORT_FIGURES names a file
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    max_rss: int  # bytes
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+# A launcher between pytest and the CLI: on Linux a child inherits its parent's peak RSS
+# through fork and exec, so measuring the CLI as pytest's own child would count pytest. The
+# launcher is small; it forks the CLI, waits for it with wait4 and writes the CLI's peak RSS.
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss * 1024))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def cli(*args, env: dict[str, str] | None = None, user: str | None = None, cwd=None) -> Run:
+    """Run ``python -m xlreport`` as a real process and measure its peak RSS."""
+    folder = Path(tempfile.mkdtemp(prefix="xlreport-cli-"))
+    out, err, rss = folder / "out", folder / "err", folder / "rss"
+    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
+    preexec = None
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        os.chown(folder, pw.pw_uid, pw.pw_gid)
+
+        def preexec():  # drop to an unprivileged user: permissions then stop the process
+            os.setgid(pw.pw_gid)
+            os.setgroups([])
+            os.setuid(pw.pw_uid)
+    with open(out, "wb") as o, open(err, "wb") as e:
+        proc = subprocess.run([sys.executable, "-c", LAUNCHER, str(rss), sys.executable, "-m", "xlreport",
+                               *map(str, args)], stdout=o, stderr=e, env=full_env, cwd=cwd,
+                              preexec_fn=preexec, check=False, timeout=300)
+    run = Run(proc.returncode, out.read_text("utf-8"), err.read_text("utf-8"),
+              int(rss.read_text()) if rss.exists() else 0)
+    shutil.rmtree(folder, ignore_errors=True)
+    assert "Traceback" not in run.output, run.output
+    assert "oväntat fel" not in run.output, run.output  # a bug, not a user error
+    assert 0 < run.max_rss < MEMORY_BOUND, f"peak memory {run.max_rss >> 20} MB"
+    return run
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def sheet_rows(path: Path, sheet: str) -> list[list]:
+    """The sheet's values in sheet coordinates (calamine starts at the first used cell)."""
+    s = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet)
+    top, left = s.start or (0, 0)
+    return [[] for _ in range(top)] + [[""] * left + line for line in s.to_python()]
+
+
+# --- checks for the cases that work -------------------------------------------------------
+
+
+def deviation_written(sheet: str, row: int, col: int, value: float) -> Callable[[Path, Run], None]:
+    """The deviation formula was written at (row, col), 0-based, with the expected cached value."""
+    def check(path: Path, run: Run) -> None:
+        assert round(sheet_rows(path, sheet)[row][col], 2) == value
+        xml = parts(path)[H.PARTS[sheet]].decode()
+        from xlreport.cells import a1
+
+        assert f'<c r="{a1(row, col)}"' in xml and "<f>" in xml
+    return check
+
+
+def report_mentions(*texts: str) -> Callable[[Path, Run], None]:
+    def check(path: Path, run: Run) -> None:
+        rapport = "\n".join(str(v) for line in sheet_rows(path, "Rapport") for v in line)
+        for t in texts:
+            assert t in rapport, t
+    return check
+
+
+def written_as_text(name: str) -> Callable[[Path, Run], None]:
+    """Every Rapport cell whose text starts with ``name`` is an inline string, never a formula."""
+    def check(path: Path, run: Run) -> None:
+        from lxml import etree
+
+        with zipfile.ZipFile(path) as z:
+            wb = z.read("xl/workbook.xml").decode()
+            rid = wb.split('name="Rapport"', 1)[1].split('r:id="', 1)[1].split('"', 1)[0]
+            rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+            root = etree.fromstring(z.read("xl/" + target.lstrip("/").removeprefix("xl/")))
+        ns = {"m": H.NS_MAIN}
+        hits = [c for c in root.iter(f"{{{H.NS_MAIN}}}c")
+                if (c.findtext("m:is/m:t", namespaces=ns) or "").startswith(name)]
+        assert hits, f"{name!r} not in Rapport"
+        for c in hits:
+            assert c.get("t") == "inlineStr" and c.find("m:f", ns) is None, etree.tostring(c)
+        assert not root.xpath("//m:f", namespaces=ns), "the tool never writes formulas into Rapport"
+    return check
+
+
+def all_of(*checks):
+    def check(path, run):
+        for c in checks:
+            c(path, run)
+    return check
+
+
+# --- the corpus ---------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    id: str
+    build: Callable[[Path], Path]
+    exit: int
+    expect: tuple[str, ...] = ()  # fragments of the Swedish message
+    where: str | None = None  # "Sheet!A1" or "Sheet" that the message must name
+    check: Callable[[Path, Run], None] | None = None  # for exit 0: the output is right
+    env: dict[str, str] = field(default_factory=dict)
+    name: str = "bok.xlsx"
+    validate_exit: int | None = None  # validate's exit code when it differs from refresh's
+    needs: str | None = None  # "libreoffice"
+
+
+def typed(ref: str, text, *expect: str, rule: str = "tal-som-text") -> Case:
+    cell = ref.split("!")[1]
+    return Case(f"text-{cell}-{text!r}", lambda d: variant(d, {ref: text}), 1, (*expect, f"[{rule}]"), ref)
+
+
+CELLS = [
+    typed("Resultaträkning!C5", "12,9", "cellen innehåller texten '12,9', inte ett tal", "Menade du 12,9?"),
+    typed("Resultaträkning!C5", "1 234,5", "Menade du 1 234,5?"),
+    typed("Resultaträkning!C5", f"1{NBSP}234,5", "Menade du 1 234,5?"),
+    typed("Resultaträkning!C6", "\u22123,2", "Menade du \u22123,2?"),
+    typed("Resultaträkning!C6", "(3,2)", "Menade du \u22123,2?"),
+    typed("Resultaträkning!C5", "3,2 mnkr", "Menade du 3,2?"),
+    typed("Resultaträkning!C5", "12.9", "Menade du 12,9?"),
+    typed("Sjukfrånvaro!B5", "2,5 %", "Menade du 2,5?"),
+    typed("Driftredovisning!C7", "ca tretton", "där ett tal ska stå", rule="inte-tal"),
+    Case("boolean-true", lambda d: variant(d, {"Resultaträkning!C6": True}), 1, ("sanningsvärdet SANT",),
+         "Resultaträkning!C6"),
+    Case("boolean-false", lambda d: variant(d, {"Driftredovisning!D8": False}), 1, ("sanningsvärdet FALSKT",),
+         "Driftredovisning!D8"),
+    Case("date", H.date_cell, 1, ("datum", "[inte-tal]"), "Resultaträkning!C5"),
+    Case("error-REF", H.error_cell("Resultaträkning", "C6", "#REF!"), 1, ("felvärdet #REF!", "[felvarde]"),
+         "Resultaträkning!C6"),
+    Case("error-DIV0-formula", H.error_cell("Driftredovisning", "C7", "#DIV/0!", "1/0"), 1,
+         ("felvärdet #DIV/0!",), "Driftredovisning!C7"),
+    Case("error-NA", H.error_cell("Driftredovisning", "F9", "#N/A"), 1, ("felvärdet #N/A",), "Driftredovisning!F9"),
+    Case("error-VALUE", H.error_cell("Personal", "B5", "#VALUE!"), 1, ("felvärdet #VALUE!",), "Personal!B5"),
+    Case("error-typed-as-text", lambda d: variant(d, {"Resultaträkning!G6": "#REF!"}), 1, ("felvärdet #REF!",),
+         "Resultaträkning!G6"),
+    Case("formula-without-value-sum", H.uncalculated("Driftredovisning", "C13", "SUM(C5:C12)"), 1,
+         ("formeln =SUM(C5:C12) men inget beräknat värde", "[formel-utan-varde]"), "Driftredovisning!C13"),
+    Case("formula-without-value-input", H.uncalculated("Resultaträkning", "C5", "B5*1.02"), 1,
+         ("inget beräknat värde",), "Resultaträkning!C5"),
+    # Merging a title works; merging over an input empties it (as Excel does) and the sum check says so.
+    Case("merged-title", H.merged("Driftredovisning", ["A1:H1"]), 0,
+         check=deviation_written("Driftredovisning", 5, 4, 2.91)),
+    Case("merged-over-input", H.merged("Driftredovisning", ["C6:D6"], clear=["D6"]), 1,
+         ("Budget ack", "[summa-enheter]"), "Driftredovisning!D13"),
+    # Hidden rows and columns still count: a hidden unit is part of the report.
+    Case("hidden-row", H.hidden_row("Driftredovisning", 7), 0,
+         check=all_of(deviation_written("Driftredovisning", 6, 4, -0.19),
+                      report_mentions("KLK Ekonomi och kvalitet"))),
+    Case("hidden-column", H.hidden_column("Driftredovisning", 4), 0,
+         check=deviation_written("Driftredovisning", 5, 4, 2.91)),
+    Case("hidden-sheet", H.hidden_sheet("Personal"), 0, check=report_mentions("Kommunstyrelsen")),
+    Case("labels-case-and-spaces", lambda d: variant(d, {"Resultaträkning!A6": "  KOSTNADER ",
+                                                         "Resultaträkning!C4": "utfall  ack",
+                                                         "Driftredovisning!A6": "KLK  ledning "}), 0,
+         check=deviation_written("Resultaträkning", 5, 4, 12.94)),
+    Case("long-text-in-text-cell", H.long_string("Åtaganden", "B5", 100_000), 0,
+         check=report_mentions("Kommunstyrelsen")),
+    Case("long-text-in-number-cell", H.long_string("Driftredovisning", "C6", 40_000), 1,
+         ("cellen innehåller texten 'Lång text. Lång text.", "…' där ett tal ska stå"), "Driftredovisning!C6"),
+    Case("unit-named-like-a-formula", H.unit_named('=HYPERLINK("http://example.com","klick")'), 0,
+         check=written_as_text('=HYPERLINK("http://example.com"')),
+    Case("unit-named-with-minus", H.unit_named("-KLK"), 0, check=written_as_text("-KLK")),
+    Case("unit-named-with-plus-and-at", H.unit_named("+@KLK"), 0, check=written_as_text("+@KLK")),
+]
+
+STRUCTURE = [
+    Case("sheet-missing", H.remove_sheet("Personal"), 2, ("Bladet 'Personal' saknas", "Finns: Uppgifter"),
+         "Personal!A1"),
+    Case("sheet-renamed", H.renamed_sheet("Personal", "Personalen"), 2, ("Bladet 'Personal' saknas", "Personalen"),
+         "Personal!A1"),
+    Case("column-renamed", lambda d: variant(d, {"Resultaträkning!D4": "Budget"}), 2,
+         ("Kolumnen 'Budget ack' saknas", "[kolumn-saknas]"), "Resultaträkning!A4"),
+    Case("column-header-missing", lambda d: variant(d, {"Driftredovisning!G4": None}), 2,
+         ("Kolumnen 'Prognos helår' saknas",), "Driftredovisning!A4"),
+    Case("column-twice", lambda d: variant(d, {"Driftredovisning!I4": "Budget ack"}), 2,
+         ("finns två gånger",), "Driftredovisning!I4"),
+    Case("table-missing", lambda d: variant(d, {"Sjukfrånvaro!A4": "Frånvaro"}), 2,
+         ("Tabellen Sjukfrånvaro hittas inte",), "Sjukfrånvaro!A1"),
+    # A table moved two rows down and one column right is found by its headers.
+    Case("table-moved", H.moved_table("Driftredovisning", 2, 1), 0,
+         check=deviation_written("Driftredovisning", 7, 5, 2.91)),
+    Case("unit-row-added", H.rebuilt(H.extra_unit), 0, check=report_mentions("KLK Ny enhet")),
+    Case("unit-row-deleted", lambda d: variant(d, {f"Driftredovisning!{c}11": None for c in "ABCDEFGH"}), 1,
+         ("Enheten 'KLK Kommunikation, IT och digitalisering' finns i listan", "[enhet-saknas]"),
+         "Driftredovisning!A4"),
+    Case("unit-unknown", lambda d: variant(d, {"Driftredovisning!A6": "KLK Ledningen"}), 1, ("[enhet-okand]",),
+         "Driftredovisning!A6"),
+    Case("summa-missing", lambda d: variant(d, {"Driftredovisning!A13": "Totalt"}), 2,
+         ("Raden 'Summa' saknas", "[summa-saknas]"), "Driftredovisning!A4"),
+    Case("unit-duplicated", lambda d: variant(d, {"Driftredovisning!A7": "KLK Ledning"}), 1,
+         ("'KLK Ledning' finns två gånger", "[dubblett-rad]"), "Driftredovisning!A7"),
+    Case("table-without-rows", H.empty_unit_rows, 1, ("saknar rad i tabellen Driftredovisning",),
+         "Driftredovisning!A4"),
+    Case("empty-workbook", H.empty_workbook, 2, ("Bladet 'Uppgifter' saknas", "Finns: Blad1"), "Uppgifter!A1"),
+    Case("other-template-version", lambda d: variant(d, {"Uppgifter!B13": "2.0"}), 1, ("[mallversion]",),
+         "Uppgifter!B13"),
+    Case("not-from-template", lambda d: variant(d, {"Uppgifter!A13": "Version"}), 2,
+         ("'Mallversion' saknas", "inte gjord från mallen"), "Uppgifter!A1"),
+    Case("empty-template", H.template, 0, ("varning", "inte ifylld"), check=report_mentions("Sammanfattning")),
+    Case("owned-sheet-missing", H.remove_sheet("Rapport"), 0, check=report_mentions("Kommunstyrelsen")),
+    Case("sheet-part-missing", H.missing_part, 2, ("Bladet 'Personal' saknar sitt innehåll", "skadad"), "Personal"),
+    Case("sheet-xml-damaged", H.damaged_xml, 2, ("Bladet 'Driftredovisning' är skadat",), "Driftredovisning"),
+]
+
+FILES = [
+    Case("not-a-zip", H.write_bytes(bytes(range(256)) * 40), 2, ("inte en Excel-arbetsbok",)),
+    Case("truncated-zip", H.truncated, 2, ("zip-arkivet är skadat",)),
+    Case("encrypted", H.encrypted, 2, ("lösenordsskyddad", "ta bort lösenordet")),
+    Case("legacy-xls", H.legacy_xls, 2, ("gammal Excel-arbetsbok (.xls)", "spara den som .xlsx"),
+         needs="libreoffice"),
+    Case("legacy-xls-named-xls", H.legacy_xls, 2, ("gammal Excel-arbetsbok (.xls)",), name="bok.xls",
+         needs="libreoffice"),
+    Case("csv-renamed", H.csv_renamed, 2, ("textfil (t.ex. CSV)",)),
+    Case("xlsb", H.xlsb, 2, ("binär arbetsbok (.xlsb)",)),
+    Case("docx-renamed", H.docx, 2, ("annat Office-dokument",)),
+    Case("zero-bytes", H.write_bytes(b""), 2, ("Filen är tom",)),
+]
+
+HOSTILE = [
+    Case("zip-bomb-ratio", H.ratio_bomb, 2, ("packas upp orimligt mycket", "zip-bomb")),
+    Case("zip-bomb-total-size", lambda d: shutil.copyfile(EXAMPLE, d) and d, 2, ("för stor uppackad",),
+         env={"XLREPORT_MAX_TOTAL_MB": "0.02"}),
+    Case("zip-size-lies", H.lying_size, 2, ("sharedStrings.xml", "skadad")),
+    Case("entity-bomb-worksheet", H.entity_bomb(H.PARTS["Driftredovisning"]), 2, ("DOCTYPE",)),
+    Case("entity-bomb-shared-strings", H.entity_bomb("xl/sharedStrings.xml"), 2, ("DOCTYPE",)),
+    Case("entity-bomb-workbook", H.entity_bomb("xl/workbook.xml"), 2, ("DOCTYPE",)),
+    Case("external-entity-file", H.external_entity("xl/sharedStrings.xml", "file:///etc/passwd"), 2,
+         ("DOCTYPE",)),
+    Case("external-entity-http", H.external_entity(H.PARTS["Uppgifter"], "http://127.0.0.1:9/x"), 2,
+         ("DOCTYPE",)),
+    Case("absurd-extent", H.far_cell("Driftredovisning"), 2, ("sträcker sig ända till cell XFD1048576",),
+         "Driftredovisning!XFD1048576"),
+    Case("absurd-extent-text", H.far_cell("Personal", "ZZ900000", '<is><t>x</t></is>', ' t="inlineStr"'), 2,
+         ("ZZ900000",), "Personal!ZZ900000"),
+    Case("absurd-dimension-element", H.absurd_dimension("Driftredovisning"), 0,
+         check=deviation_written("Driftredovisning", 5, 4, 2.91)),
+    Case("formatted-cell-far-away", H.far_cell("Driftredovisning", value="", attrs=' s="1"'), 0,
+         check=deviation_written("Driftredovisning", 5, 4, 2.91)),
+    Case("sheet-cell-limit", lambda d: shutil.copyfile(EXAMPLE, d) and d, 2, ("fler celler än de 50 som läses",),
+         "Resultaträkning", env={"XLREPORT_MAX_SHEET_CELLS": "50"}),
+    Case("very-long-shared-string", H.huge_string, 2, ("sharedStrings.xml",)),
+    Case("part-size-limit", lambda d: shutil.copyfile(EXAMPLE, d) and d, 2, ("för stor uppackad",),
+         env={"XLREPORT_MAX_PART_MB": "0.001"}),
+    Case("thousands-of-sheets", H.many_sheets(3000), 0, check=report_mentions("Kommunstyrelsen")),
+    Case("too-many-parts", H.many_parts(10_500), 2, ("för många delar",)),
+    Case("deep-nesting", H.deep_nesting, 2, ("Bladet 'Driftredovisning' är skadat",), "Driftredovisning"),
+    Case("path-traversal-entry", H.traversal_name, 0, check=lambda p, r: not Path("/tmp/xlreport-evil.txt").exists()),
+    Case("duplicate-part", H.duplicate_part, 2, ("två gånger",)),
+]
+
+ALL = CELLS + STRUCTURE + FILES + HOSTILE
+
+
+def _unowned_unchanged(before: dict[str, bytes], after: dict[str, bytes], written: set[str]) -> None:
+    for part, data in before.items():
+        if part in OWNED or part in written:
+            continue
+        assert after.get(part) == data, f"{part} changed"
+
+
+@dataclass
+class Outcome:
+    path: Path
+    before_sha: str
+    before: dict[str, bytes]
+    validated: int | None = None  # validate's exit status for this file
+    run: Run | None = None
+    leftovers: list[str] = field(default_factory=list)
+
+
+def _build(folder: Path, case: Case) -> Outcome:
+    work = folder / case.id
+    work.mkdir()
+    path = work / case.name
+    case.build(path)
+    return Outcome(path, sha(path), parts(path) if case.exit == 0 else {})
+
+
+def _refresh(case: Case, outcome: Outcome) -> None:
+    outcome.run = cli("refresh", outcome.path, env=case.env)
+    outcome.leftovers = [p.name for p in outcome.path.parent.iterdir() if p.name.startswith(".~")]
+
+
+def _validate_all(cases: list[Case], outcomes: dict[str, Outcome]) -> None:
+    """One ``validate --format json`` process per environment for every file (saves a process a case)."""
+    groups: dict[tuple, list[Case]] = {}
+    for c in cases:
+        groups.setdefault(tuple(sorted(c.env.items())), []).append(c)
+    for env, group in groups.items():
+        run = cli("validate", "--format", "json", *[outcomes[c.id].path for c in group], env=dict(env))
+        status = {f["file"]: f["status"] for f in json.loads(run.stdout)["files"]}
+        for c in group:
+            o = outcomes[c.id]
+            o.validated = status.get(str(o.path))
+            assert sha(o.path) == o.before_sha, f"validate changed {c.id}"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> dict[str, Outcome]:
+    """Build every case, validate them all, then refresh each (two at a time: a CLI run is a process)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    cases = [c for c in ALL if c.needs != "libreoffice" or libreoffice.available()]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        outcomes = dict(zip([c.id for c in cases], pool.map(lambda c: _build(folder, c), cases)))
+        _validate_all(cases, outcomes)
+        list(pool.map(lambda c: _refresh(c, outcomes[c.id]), cases))
+    return outcomes
+
+
+@pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])
+def test_case(corpus, case: Case):
+    if case.id not in corpus:
+        pytest.skip("LibreOffice is not installed")
+    outcome = corpus[case.id]
+    path, run, validated = outcome.path, outcome.run, outcome.validated
+    FIGURES[case.id] = {"exit": run.returncode, "peak_mb": run.max_rss >> 20}
+
+    assert run.returncode == case.exit, run.output
+    assert validated == (case.exit if case.validate_exit is None else case.validate_exit)
+    assert str(path) in run.stdout, run.output
+    for fragment in case.expect:
+        assert fragment in run.stdout, (fragment, run.output)
+    if case.where:  # "file: Sheet!A1: fel: ..." or, without a cell, "file: Sheet: fel: ..."
+        sheet, _, cell = case.where.partition("!")
+        where = re.escape(f"{path}: {sheet}") + (re.escape(f"!{cell}") if cell else r"(![A-Z]+\d+)?") + ": "
+        assert re.search(where, run.stdout), run.output
+    assert not outcome.leftovers, outcome.leftovers
+    if case.exit == 0:
+        assert "; skrev " in run.stdout
+        _unowned_unchanged(outcome.before, parts(path), _written_sheets(case))
+        FIGURES[case.id]["unowned_changed"] = 0
+        if case.check:
+            case.check(path, run)
+    else:
+        assert sha(path) == outcome.before_sha, "the input was changed"
+        assert "; skrev " not in run.stdout
+
+
+def _written_sheets(case: Case) -> set[str]:
+    """The user sheets the tool may write: the two that hold deviation columns (and, in a
+    workbook without a Rapport sheet, the new part it adds)."""
+    return {H.PARTS["Resultaträkning"], H.PARTS["Driftredovisning"]}
+
+
+# --- file-system cases: paths, permissions, locks -----------------------------------------
+
+
+def test_path_does_not_exist(tmp_path):
+    path = tmp_path / "finns-inte.xlsx"
+    for command in ("refresh", "validate"):
+        run = cli(command, path)
+        assert run.returncode == 2
+        assert f"{path}: fel: Filen finns inte" in run.stdout
+    assert not path.exists()
+
+
+def test_path_is_a_directory(tmp_path):
+    path = tmp_path / "mapp.xlsx"
+    path.mkdir()
+    run = cli("refresh", path)
+    assert run.returncode == 2 and f"{path}: fel: Sökvägen är en mapp" in run.stdout
+    assert list(path.iterdir()) == []
+
+
+def _copy(tmp_path: Path, name: str = "bok.xlsx") -> Path:
+    path = tmp_path / name
+    shutil.copyfile(EXAMPLE, path)
+    return path
+
+
+def test_read_only_file(tmp_path):
+    """A file marked read-only is not written, even by root; validate still reads it."""
+    path = _copy(tmp_path)
+    path.chmod(0o444)
+    before = sha(path)
+    run = cli("refresh", path)
+    assert run.returncode == 2
+    assert f"{path}: fel: Arbetsboken bok.xlsx är skrivskyddad" in run.stdout
+    assert sha(path) == before and stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert cli("validate", path).returncode == 0
+    out = tmp_path / "ut.xlsx"
+    assert cli("refresh", path, "-o", out).returncode == 0 and out.exists()  # -o is the way out
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~")]
+
+
+def _chattr(path: Path, flag: str) -> bool:
+    return shutil.which("chattr") is not None and subprocess.run(
+        ["chattr", flag, str(path)], check=False, capture_output=True).returncode == 0
+
+
+def test_immutable_file(tmp_path):
+    """chattr +i stops even root: the write fails cleanly and the original is untouched."""
+    path = _copy(tmp_path)
+    if not _chattr(path, "+i"):
+        pytest.skip("chattr +i is not supported here")
+    try:
+        before = sha(path)
+        run = cli("refresh", path)
+        assert run.returncode == 2
+        assert f"{path}: fel: Kunde inte skriva bok.xlsx" in run.stdout and "originalet är oförändrat" in run.stdout
+        assert sha(path) == before
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~")]
+    finally:
+        _chattr(path, "-i")
+
+
+def test_file_in_immutable_folder(tmp_path):
+    folder = tmp_path / "låst"
+    folder.mkdir()
+    path = _copy(folder)
+    if not _chattr(folder, "+i"):
+        pytest.skip("chattr +i is not supported here")
+    try:
+        before = sha(path)
+        run = cli("refresh", path)
+        assert run.returncode == 2
+        assert f"{path}: fel: Kunde inte skriva bok.xlsx" in run.stdout
+        assert sha(path) == before and sorted(p.name for p in folder.iterdir()) == ["bok.xlsx"]
+    finally:
+        _chattr(folder, "-i")
+
+
+def _unprivileged() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    for name in ("nobody", "daemon"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    return None
+
+
+def test_read_only_folder_as_unprivileged_user(tmp_path):
+    """The ordinary case on a user's machine: a folder the user may read but not write."""
+    user = _unprivileged()
+    if user is None:
+        pytest.skip("needs root to switch to an unprivileged user")
+    pw = pwd.getpwnam(user)
+    tmp_path.chmod(0o755)
+    folder = tmp_path / "delad"
+    folder.mkdir()
+    path = _copy(folder)
+    path.chmod(0o644)
+    folder.chmod(0o555)
+    before = sha(path)
+    try:
+        ok = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=lambda: os.setuid(pw.pw_uid),
+                            capture_output=True, check=False).returncode == 0
+    except PermissionError:
+        ok = False
+    if not ok:
+        pytest.skip(f"{user} cannot run this Python ({sys.executable}); chattr +i covers the refusal")
+    run = cli("refresh", path, user=user)
+    assert run.returncode == 2, run.output
+    assert f"{path}: fel: Kunde inte skriva bok.xlsx" in run.stdout
+    assert sha(path) == before and sorted(p.name for p in folder.iterdir()) == ["bok.xlsx"]
+    assert cli("validate", path, user=user).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["refresh", "fill", "generate"])
+def test_open_in_excel_refuses_to_write(tmp_path, command):
+    path = _copy(tmp_path)
+    (tmp_path / "~$bok.xlsx").write_bytes(b"\x0bExcelanv\xe4ndare")
+    before = sha(path)
+    run = cli(command, path)
+    assert run.returncode == 2
+    assert f"{path}: fel: Arbetsboken är öppen i Excel (~$bok.xlsx). Stäng den i Excel" in run.stdout
+    assert sha(path) == before
+    assert cli("validate", path).returncode == 0  # reading is fine while Excel has it open
+
+
+def test_owner_and_mode_preserved(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("changing the owner needs root")
+    user = _unprivileged()
+    path = _copy(tmp_path)
+    pw = pwd.getpwnam(user)
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    path.chmod(0o640)
+    assert cli("refresh", path).returncode == 0
+    st = path.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (pw.pw_uid, pw.pw_gid, 0o640)
+
+
+def test_peak_memory_on_a_zip_bomb_is_bounded(tmp_path):
+    """The bound holds for the cases above; here a 1 GB bomb shows the checks run before inflating."""
+    path = tmp_path / "bomb.xlsx"
+    H.ratio_bomb(path, size=1 << 30)
+    run = cli("refresh", path)
+    assert run.returncode == 2 and run.max_rss < 200 << 20, run.max_rss
+
+
+def test_corpus_size():
+    assert len(ALL) + 9 >= 50
+
+
+def teardown_module(module):
+    target = os.environ.get("XLREPORT_FIGURES")
+    if target and FIGURES:
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        Path(target).write_text(json.dumps({"cases": FIGURES, "children_max_rss_mb": ru.ru_maxrss >> 10},
+                                           indent=1, ensure_ascii=False), encoding="utf-8")
