@@ -677,6 +677,8 @@ def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
             data = b"".join(part_chunks(pkg, info.part))
         except (NotAWorkbook, UnsafeWorkbook):
             continue
+        if b"<f" not in data:
+            continue  # no formulas at all (a ledger of values): nothing here can depend on us
         if info.name not in written and not any(n in data for n in needles):
             continue  # no formula here can name a written or owned sheet: skip the scan (big ledgers)
         own_cells = {a1(r, c) for r, c in written.get(info.name, ())}
