@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import python_calamine as pc
 
-from variants import EXAMPLE, variant
+from variants import EXAMPLE, sha, variant, xlreport
 from xlreport.batch import expand
-
-
-def xlreport(*args, cwd=None):
-    proc = subprocess.run([sys.executable, "-m", "xlreport", *map(str, args)], check=False, capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
-    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
-    return proc
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def mixed_folder(tmp_path: Path) -> dict[str, Path]:

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 
 import pytest
 import python_calamine as pc
 
-from variants import EXAMPLE, variant
-
-
-def xlreport(*args, cwd=None):
-    proc = subprocess.run([sys.executable, "-m", "xlreport", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=120, check=False)
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
-    return proc
-
-
-def sha(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from variants import EXAMPLE, sha, variant, xlreport
 
 
 def test_refresh_in_place(tmp_path):

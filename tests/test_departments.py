@@ -6,12 +6,9 @@ reference report's unit figures, and consolidated by the CLI.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import openpyxl
 import pytest
 import python_calamine as pc
 
-from variants import EXAMPLE, REPO, TEMPLATE, variant
+from variants import EXAMPLE, REPO, TEMPLATE, sha, variant, xlreport
 from xlreport import layout as L
 from xlreport.departments import consolidate, fill_unit, new, new_many, read_unit_list, upgrade
 from xlreport.departments.common import DepartmentError, parse_period, safe_stem, unique_names
@@ -33,15 +30,8 @@ LEGACY = REPO / "tests" / "data" / "exempel_mallversion_0_9.xlsx"
 STAMP = {"kommun": "Eskilstuna kommun", "namnd": "Kommunstyrelsen", "rapport": "Delårsrapport 1"}
 
 
-def xlreport(*args, cwd=None):
-    proc = subprocess.run([sys.executable, "-m", "xlreport", *map(str, args)], check=False, capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
-    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
-    return proc
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def sheet(path: Path, name: str) -> list[list]:

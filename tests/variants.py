@@ -47,3 +47,20 @@ def rename_sheet(dest: Path, old: str, new: str, src: Path = EXAMPLE) -> Path:
                 data = text.encode("utf-8")
             zout.writestr(info, data)
     return dest
+
+
+def xlreport(*args, cwd=None, timeout: float = 300):
+    """Run the real CLI as a user does (a new process); no traceback may ever reach the user."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "xlreport", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, check=False)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    return proc
+
+
+def sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
