@@ -53,3 +53,9 @@ def raw_compressed(path: Path, name: str) -> bytes:
         n_len, x_len = struct.unpack("<2H", header[26:30])
         f.seek(info.header_offset + 30 + n_len + x_len)
         return f.read(info.compress_size)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test that needs LibreOffice fails without it: a skipped fidelity test proves nothing."""
+    if item.get_closest_marker("libreoffice") is not None and shutil.which("soffice") is None:
+        pytest.fail("LibreOffice is not installed: run scripts/setup.sh", pytrace=False)

@@ -123,7 +123,6 @@ def test_every_run_python_names_a_function_in_the_excel_door():
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(not libreoffice.available(), reason="LibreOffice is not installed")
 def test_libreoffice_opens_the_addin(built):
     assert libreoffice.opens(built)
 

@@ -95,7 +95,7 @@ def runs(tmp_path_factory) -> dict[str, Run]:
 @pytest.fixture(scope="module")
 def lo_outputs(runs) -> dict[Path, Path | None]:
     if not libreoffice.available():
-        pytest.skip("LibreOffice is not installed (scripts/setup.sh installs it)")
+        pytest.fail("LibreOffice is not installed: run scripts/setup.sh")
     return libreoffice.convert([r.v2 for r in runs.values()])
 
 
@@ -285,18 +285,6 @@ def test_failure_mid_write_leaves_original(tmp_copy, monkeypatch, error):
     assert path.read_bytes() == before
     assert seen and seen[0].name.startswith(".~xlreport-") and seen[0].parent == path.parent
     assert no_temp_files(path.parent)
-
-
-def test_unwritable_folder(tmp_copy):
-    if os.geteuid() == 0:
-        pytest.skip("root can write anywhere")
-    path = tmp_copy("finance.xlsx")
-    path.parent.chmod(0o500)
-    try:
-        with pytest.raises(WriteFailed):
-            apply_changes(path, changes_for("Summary", "x"))
-    finally:
-        path.parent.chmod(0o700)
 
 
 def test_permissions_kept_in_place(tmp_copy):

@@ -295,7 +295,7 @@ def test_nothing_external_is_followed(rich):
 @pytest.mark.libreoffice
 def test_libreoffice_opens_the_result(rich):
     if not libreoffice.available():
-        pytest.skip("LibreOffice is not installed")
+        pytest.fail("LibreOffice is not installed: run scripts/setup.sh")
     out = libreoffice.convert([rich.original, rich.result])
     assert out[rich.original] is not None, "the built workbook itself does not open"
     assert out[rich.result] is not None, "LibreOffice could not open the refreshed workbook"

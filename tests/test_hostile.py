@@ -385,7 +385,7 @@ def corpus(tmp_path_factory) -> dict[str, Outcome]:
 @pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])
 def test_case(corpus, case: Case):
     if case.id not in corpus:
-        pytest.skip("LibreOffice is not installed")
+        pytest.fail("LibreOffice is not installed: run scripts/setup.sh")
     outcome = corpus[case.id]
     path, run, validated = outcome.path, outcome.run, outcome.validated
     FIGURES[case.id] = {"exit": run.returncode, "peak_mb": run.max_rss >> 20}
@@ -507,31 +507,85 @@ def _unprivileged() -> str | None:
     return None
 
 
-def test_read_only_folder_as_unprivileged_user(tmp_path):
-    """The ordinary case on a user's machine: a folder the user may read but not write."""
+def _process_as(uid: int | None, path: Path, write: bool) -> tuple[int, list[str]]:
+    """files.process in a forked child running as ``uid`` (None: as we are).
+
+    The child needs no file of the interpreter or of xlreport (all imported here first), so it
+    works even where the unprivileged user cannot read the virtualenv.
+    """
+    import encodings.cp437  # noqa: F401 - zipfile's name codec, loaded lazily otherwise
+    import multiprocessing
+
+    from xlreport import files
+    from xlreport.io import xlsx  # noqa: F401 - loaded before the fork, the child cannot import
+
+    def child(conn) -> None:
+        try:
+            if uid is not None:
+                os.setgid(uid)
+                os.setuid(uid)
+            result = files.process(path, write=write)
+            conn.send((result.status, [f"{result.file}: {f.message}" for f in result.findings]))
+        except BaseException as exc:  # noqa: BLE001 - a traceback is exactly what the test must catch
+            conn.send((None, [f"uncaught {type(exc).__name__}: {exc}"]))
+
+    parent_end, child_end = multiprocessing.get_context("fork").Pipe()
+    proc = multiprocessing.get_context("fork").Process(target=child, args=(child_end,))
+    proc.start()
+    got = parent_end.recv() if parent_end.poll(120) else (None, ["no answer"])
+    proc.join(10)
+    return got
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder an unprivileged user can reach (pytest's tmp_path lies under a private 0700 dir)."""
+    d = Path(tempfile.mkdtemp(prefix="xlreport-perm-"))
+    d.chmod(0o755)
+    yield d
+    for p in d.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def _unprivileged_uid() -> int | None:
     user = _unprivileged()
-    if user is None:
-        pytest.skip("needs root to switch to an unprivileged user")
-    pw = pwd.getpwnam(user)
-    tmp_path.chmod(0o755)
-    folder = tmp_path / "delad"
+    return pwd.getpwnam(user).pw_uid if user else None  # as root, become that user; else we are one
+
+
+def test_read_only_folder_as_unprivileged_user(shared_dir):
+    """The ordinary case on a user's machine: a folder the user may read but not write."""
+    uid = _unprivileged_uid()
+    folder = shared_dir / "delad"
     folder.mkdir()
     path = _copy(folder)
     path.chmod(0o644)
     folder.chmod(0o555)
     before = sha(path)
-    try:
-        ok = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=lambda: os.setuid(pw.pw_uid),
-                            capture_output=True, check=False).returncode == 0
-    except PermissionError:
-        ok = False
-    if not ok:
-        pytest.skip(f"{user} cannot run this Python ({sys.executable}); chattr +i covers the refusal")
-    run = cli("refresh", path, user=user)
-    assert run.returncode == 2, run.output
-    assert f"{path}: fel: Kunde inte skriva bok.xlsx" in run.stdout
+    status, messages = _process_as(uid, path, write=True)
+    assert status == 2, messages
+    assert any(m.startswith(f"{path}: Kunde inte skriva bok.xlsx") for m in messages), messages
     assert sha(path) == before and sorted(p.name for p in folder.iterdir()) == ["bok.xlsx"]
-    assert cli("validate", path, user=user).returncode == 0
+    assert _process_as(uid, path, write=False)[0] == 0  # reading is still allowed
+
+
+@pytest.mark.parametrize("where", ["unreadable-file", "closed-folder"])
+def test_no_permission_to_read_as_unprivileged_user(shared_dir, where):
+    uid = _unprivileged_uid()
+    folder = shared_dir / "stangd"
+    folder.mkdir()
+    path = _copy(folder)
+    if where == "unreadable-file":
+        path.chmod(0o000)
+    else:
+        folder.chmod(0o700 if uid is not None else 0o000)  # root's own folder: closed to the user
+    for write in (False, True):
+        status, messages = _process_as(uid, path, write=write)
+        assert status == 2, messages
+        assert any(m.startswith(f"{path}: ") and "behörighet" in m for m in messages), messages
+    folder.chmod(0o755)
+    path.chmod(0o644)
+    assert sha(path) == sha(EXAMPLE)
 
 
 @pytest.mark.parametrize("command", ["refresh", "fill", "generate"])

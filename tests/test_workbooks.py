@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -244,7 +243,6 @@ def test_example_explanation_staff_sick_commitments():
 
 # --- LibreOffice opens them ---------------------------------------------------------------
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_libreoffice_opens_and_recalculates(tmp_path):
     profile = (tmp_path / "lo-profile").as_uri()
     subprocess.run(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 import struct
 import time
 import zipfile
@@ -257,13 +258,19 @@ class Package:
 
 
 def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise NotAWorkbook("Filen finns inte", file=path)
-    if path.is_dir():
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise NotAWorkbook("Filen finns inte", file=path) from None
+    except PermissionError:
+        raise NotAWorkbook("Du har inte behörighet att läsa filen eller mappen den ligger i", file=path) from None
+    except OSError as exc:
+        raise NotAWorkbook(f"Filen kan inte läsas ({exc.strerror or exc})", file=path) from None
+    if stat.S_ISDIR(st.st_mode):
         raise NotAWorkbook("Sökvägen är en mapp, inte en arbetsbok", file=path)
-    if not path.is_file():
+    if not stat.S_ISREG(st.st_mode):
         raise NotAWorkbook("Sökvägen är inte en vanlig fil", file=path)
-    if path.stat().st_size > MAX_ZIP_SIZE:
+    if st.st_size > MAX_ZIP_SIZE:
         raise UnsafeWorkbook("Filen är större än 4 GiB och kan inte hanteras", file=path)
 
 
@@ -302,8 +309,13 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def _check_magic(path: Path) -> None:
-    with open(path, "rb") as f:
-        head = f.read(4096)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except PermissionError:
+        raise NotAWorkbook("Du har inte behörighet att läsa filen", file=path) from None
+    except OSError as exc:
+        raise NotAWorkbook(f"Filen kan inte läsas ({exc.strerror or exc})", file=path) from None
     if head.startswith(ZIP_MAGIC):
         return
     if head.startswith(OLE2_MAGIC):
