@@ -122,7 +122,7 @@ def _sick_sentences(report: Report) -> list[str]:
     s = f"Sjukfrånvaron uppgår till {fmt_percent(value)}"
     target = report.meta.sjukmal
     if target is not None:
-        rel = "under" if value < target else "över" if value > target else "på"
+        rel = "under" if value < target else "över" if value > target else "lika med"
         s += f" vilket är {rel} målnivån på {fmt_percent(target)}"
     before = row.num(L.COL_TOTALT_FGP)
     if before is not None:

@@ -302,10 +302,6 @@ def _commitments(report: Report, config: Config) -> Iterator[Finding]:
 
 # --- staff --------------------------------------------------------------------------------
 
-def _int(v: float | None) -> str:
-    return fmt_int(v)
-
-
 @rule("personal-heltal", "personal", "Antal anställda är hela, icke-negativa tal")
 def _staff_ints(report: Report, config: Config) -> Iterator[Finding]:
     for t in filter(None, (report.staff, report.leavers)):
@@ -328,8 +324,8 @@ def _staff_gender(report: Report, config: Config) -> Iterator[Finding]:
             continue
         if abs((k or 0) + (m or 0) - tot) > 1e-9:
             yield Finding.at(t.ref(row, L.COL_TOTALT), "personal-kon", ERROR,
-                             f"{row.label}: Kvinnor ({_int(k)}) + Män ({_int(m)}) = {_int((k or 0) + (m or 0))}, "
-                             f"men Totalt är {_int(tot)}.", expected=(k or 0) + (m or 0), actual=tot)
+                             f"{row.label}: Kvinnor ({fmt_int(k)}) + Män ({fmt_int(m)}) = {fmt_int((k or 0) + (m or 0))}, "
+                             f"men Totalt är {fmt_int(tot)}.", expected=(k or 0) + (m or 0), actual=tot)
 
 
 @rule("personal-summa", "personal", "Summa = summan av anställningsformerna i varje kolumn")
@@ -339,7 +335,7 @@ def _staff_sum(report: Report, config: Config) -> Iterator[Finding]:
             continue
         for col in t.columns:
             yield from _sum_check("personal-summa", t, t.total, t.rows, col, 1e-9,
-                                  f"{t.name}: {t.total.label} ska vara summan av raderna", fmt=_int)
+                                  f"{t.name}: {t.total.label} ska vara summan av raderna", fmt=fmt_int)
 
 
 @rule("personal-forandring", "personal", "Förändring = Totalt − Totalt fg år")
@@ -353,8 +349,8 @@ def _staff_change(report: Report, config: Config) -> Iterator[Finding]:
             continue
         if abs(now - before - change) > 1e-9:
             yield Finding.at(t.ref(row, L.COL_FORANDRING), "personal-forandring", ERROR,
-                             f"{row.label}: Förändring är {_int(change)} men Totalt − Totalt fg år är "
-                             f"{_int(now - before)} ({_int(now)} − {_int(before)}).", expected=now - before,
+                             f"{row.label}: Förändring är {fmt_int(change)} men Totalt − Totalt fg år är "
+                             f"{fmt_int(now - before)} ({fmt_int(now)} − {fmt_int(before)}).", expected=now - before,
                              actual=change)
 
 
