@@ -129,3 +129,31 @@ def test_libreoffice_recalculates_the_same_numbers(refreshed, tmp_path):
         got = tuple(r1(rows[label][col[c]]) for c in ("Avvikelse ack fg år", "Avvikelse ack", "Budget helår",
                                                        "Avvikelse helår"))
         assert got == printed, label
+
+
+@pytest.mark.libreoffice
+def test_dash_for_no_value_gives_a_formula_that_recalculates(tmp_path):
+    """'–' in an input cell means no value: Excel and LibreOffice must compute what the cache says.
+
+    Text in arithmetic is #VALUE! in a spreadsheet, so ``C9-D9`` with D9 = '–' would show an
+    error the moment Excel recalculates (the tool asks it to, on open), while the cache says −1,0.
+    """
+    from variants import variant
+
+    wb = variant(tmp_path / "streck.xlsx", {"Resultaträkning!C9": -1.0, "Resultaträkning!D9": "–",
+                                            "Driftredovisning!D5": "–", "Driftredovisning!F5": "–"})
+    result = process(wb)
+    assert result.status == 0, result.findings
+    cached = _rows(wb, "Resultaträkning")["varav köp av verksamhet"]
+    assert cached[4] == -1.0
+    csvs = convert_sheets_to_csv(wb, tmp_path / "csv", recalc=True)
+    for sheet in ("Resultaträkning", "Driftredovisning"):
+        cached_rows = _rows(wb, sheet)
+        with open(csvs[sheet], encoding="utf-8") as f:
+            for r in csv.reader(f):
+                if r and r[0] in cached_rows and isinstance(cached_rows[r[0]][4], float):
+                    for col in (4, 7):
+                        want = cached_rows[r[0]][col]
+                        assert "#VALUE" not in r[col], (sheet, r[0], r[col])
+                        if isinstance(want, float):
+                            assert abs(float(r[col]) - want) < 1e-9, (sheet, r[0], col)

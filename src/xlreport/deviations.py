@@ -39,6 +39,16 @@ def _row_writes(table: Table, row: Row) -> list[CellWrite]:
         a, b = row.num(plus), row.num(minus)
         if a is None and b is None:
             continue
-        formula = f"{a1(row.row, table.columns[plus])}-{a1(row.row, table.columns[minus])}"
+        formula = f"{_operand(table, row, plus)}-{_operand(table, row, minus)}"
         out.append(CellWrite(table.sheet, row.row, table.columns[target], (a or 0.0) - (b or 0.0), formula))
     return out
+
+
+def _operand(table: Table, row: Row, column: str) -> str:
+    """The input cell as a formula operand: ``D9``, or ``N(D9)`` when it holds text such as "–".
+
+    Excel and LibreOffice treat an empty cell as 0 but give #VALUE! for text in arithmetic,
+    while the cached value (and the rules) count "–" as no value; N() makes them agree.
+    """
+    ref = a1(row.row, table.columns[column])
+    return f"N({ref})" if column in row.text_blank else ref

@@ -23,6 +23,9 @@ class Row(BaseModel):
     row: int  # 0-based sheet row
     values: dict[str, Any] = Field(default_factory=dict)  # column header -> float | str | None
     invalid: set[str] = Field(default_factory=set)  # columns whose cell could not be read
+    # columns whose cell holds text meaning "no value" ("–", a space): empty to the rules, but
+    # Excel's arithmetic on such a cell gives #VALUE!, so a formula must read it through N()
+    text_blank: set[str] = Field(default_factory=set)
 
     def num(self, column: str) -> float | None:
         v = self.values.get(column)
