@@ -139,3 +139,26 @@ def test_labels_match_regardless_of_case_and_spaces(tmp_path):
                                          "Driftredovisning!A6": "KLK  ledning"})
     result = process(path, (), write=False)
     assert result.status == 0, result.findings
+
+
+def test_first_metadata_label_counts(tmp_path):
+    """Last year's details typed below the current ones do not replace them in the report."""
+    from xlreport.files import load
+
+    wb = variant(tmp_path / "v.xlsx", {"Uppgifter!A30": "År", "Uppgifter!B30": 2019.0,
+                                       "Uppgifter!A31": "Period", "Uppgifter!B31": "helår"})
+    report = load(wb).report
+    assert (report.meta.ar, report.meta.period) == (2020, "januari–mars")
+    assert report.meta.cells["ar"].a1 == "B8"
+
+
+def test_table_ends_where_the_next_table_of_its_kind_starts(tmp_path):
+    """Last year's commitments pasted right below this year's (no blank row) are not counted."""
+    from xlreport.files import load
+
+    wb = variant(tmp_path / "v.xlsx", {"Åtaganden!A29": "Åtagande", "Åtaganden!B29": "Område",
+                                       "Åtaganden!C29": "Status", "Åtaganden!D29": "Klart under året",
+                                       "Åtaganden!A30": "Förra årets åtagande", "Åtaganden!C30": "Avslutat"})
+    outcome = load(wb)
+    assert [f for f in outcome.findings if f.sheet == "Åtaganden"] == []
+    assert len(outcome.report.commitments.rows) == 24

@@ -140,7 +140,7 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
     by_label = {L.norm(label): label for label in META_FIELDS}
     for row, col, value in g.cells():
         label = by_label.get(L.norm(value))
-        if label is None or label in meta.cells:
+        if label is None or META_FIELDS[label][0] in meta.cells:  # the first label of a kind counts
             if L.norm(value) == L.norm(L.META_UNITS_HEADER) and meta.units_header is None:
                 meta.units_header = CellRef(g.name, row, col)
             continue
@@ -268,7 +268,8 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
             end, found_end = r + 1, True
             break
         if L.norm(v) == L.norm(spec.head):
-            break  # the next table of the same kind
+            end = r  # the next table of the same kind (e.g. last year's, copied below) is not read
+            break
     if spec.total_required and total_row is None:
         out.missing(table.header_ref(), "summa-saknas",
                     f"Raden 'Summa' saknas under tabellen {spec.name} (rubriken står i {a1(table.header_row, lc)}).")
@@ -329,6 +330,8 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
             continue
         value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
         row.values[header] = value
+        if isinstance(raw, str) and value is None and finding is None:
+            row.text_blank.add(header)
         if finding is not None:
             row.invalid.add(header)
             out.findings.append(finding)
