@@ -9,7 +9,7 @@ import zipfile
 import pytest
 import python_calamine as pc
 
-from variants import EXAMPLE, sha, variant, xlreport
+from variants import EXAMPLE, rename_sheet, sha, variant, xlreport
 
 
 def test_refresh_in_place(tmp_path):
@@ -119,3 +119,49 @@ def test_rules_and_help():
     assert "avstamning" in xlreport("rules").stdout
     proc = xlreport("--help")
     assert proc.returncode == 0 and "refresh" in proc.stdout
+
+
+def _as_xlsm(src, dest):
+    """A copy of ``src`` whose workbook part is declared macro-enabled: an .xlsm as Excel saves one."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+            zout.writestr(info, data)
+    return dest
+
+
+def test_output_keeps_the_workbook_kind(tmp_path):
+    """Excel refuses to open an .xlsm saved as .xlsx (and the reverse): such an -o is refused."""
+    wb = _as_xlsm(EXAMPLE, tmp_path / "rapport.xlsm")
+    before = sha(wb)
+    proc = xlreport("refresh", wb, "-o", tmp_path / "ut.xlsx")
+    assert proc.returncode == 2
+    assert "kan inte skrivas som ut.xlsx" in proc.stdout and "slutar på .xlsm" in proc.stdout
+    assert not (tmp_path / "ut.xlsx").exists() and sha(wb) == before
+    assert no_temp_files(tmp_path)
+    assert xlreport("refresh", wb, "-o", tmp_path / "ut.xlsm").returncode == 0
+    proc = xlreport("refresh", EXAMPLE, "-o", tmp_path / "ut2.xlsm")
+    assert proc.returncode == 2 and "slutar på .xlsx" in proc.stdout
+
+
+def no_temp_files(folder):
+    return not list(folder.glob(".~xlreport-*"))
+
+
+def test_sheet_names_differing_only_in_case_are_the_same_sheet(tmp_path):
+    """Excel's sheet names ignore case: a 'RAPPORT' is replaced, never joined by a second 'Rapport'."""
+    first = tmp_path / "first.xlsx"
+    assert xlreport("refresh", EXAMPLE, "-o", first).returncode == 0
+    wb = rename_sheet(tmp_path / "rapport.xlsx", "Rapport", "RAPPORT", src=first)
+    assert xlreport("refresh", wb).returncode == 0
+    book = pc.CalamineWorkbook.from_path(str(wb))
+    folded = [n.casefold() for n in book.sheet_names]
+    assert len(folded) == len(set(folded)), book.sheet_names
+    assert book.get_sheet_by_name("RAPPORT").to_python()[0][0] == "Delårsrapport 1 2020 – Kommunstyrelsen"
+    # and a required sheet the user retyped in lower case is still found
+    wb = rename_sheet(tmp_path / "personal.xlsx", "Personal", "personal")
+    proc = xlreport("refresh", wb)
+    assert proc.returncode == 0, proc.stdout

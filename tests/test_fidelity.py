@@ -334,7 +334,7 @@ def test_read_grids_positions_and_missing_sheets(tmp_path, fixtures_dir):
     assert set(grids) == {"Summary", "Scratch"}
     assert grids["Summary"].get(0, 0) == "ACME Corp - FY2025 Budget vs Actual"
     assert grids["Summary"].get(3, 1) == 377000.0
-    offset = tmp_path / "offset.xlsx"  # data starting at C4: the grid keeps sheet coordinates
+    offset = tmp_path / "offset.xlsm"  # data starting at C4: the grid keeps sheet coordinates
     apply_changes(fixtures_dir / "calamine_vba.xlsm", ChangeSet(writes=[CellWrite("Sheet3", 3, 2, 7.0)]),
                   out=offset)
     grid = read_grids(offset, ["Sheet3"])[1]["Sheet3"]
@@ -346,3 +346,31 @@ def test_read_grids_refuses_renamed_csv(tmp_path):
     p.write_text("a,b\n1,2\n")
     with pytest.raises(NotAWorkbook):
         read_grids(p, None)
+
+
+_SPARKLINES = (b'<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" '
+               b'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+               b'<x14:sparklineGroups xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+               b'<x14:sparklineGroup><x14:sparklines><x14:sparkline><xm:f>Resultatr\xc3\xa4kning!E5:E10</xm:f>'
+               b'<xm:sqref>C20</xm:sqref></x14:sparkline></x14:sparklines></x14:sparklineGroup>'
+               b'</x14:sparklineGroups></ext></extLst></worksheet>')
+
+
+def test_sparklines_over_written_cells_are_not_counted_as_formulas(tmp_path):
+    """Only cell formulas are recalculated on open; a sparkline's range (xm:f) is no formula."""
+    from variants import EXAMPLE
+    from xlreport.files import load
+
+    with_sparkline = tmp_path / "sparkline.xlsx"
+    with zipfile.ZipFile(EXAMPLE) as zin, zipfile.ZipFile(with_sparkline, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet4.xml":  # Avvikelseförklaring, with formulas
+                data = data.replace(b"</worksheet>", _SPARKLINES)
+            zout.writestr(info, data)
+    changes = load(EXAMPLE).changes
+    counts = []
+    for path in (EXAMPLE, with_sparkline):
+        with open_package(path) as pkg:
+            counts.append(xlsx.count_dependent_formulas(pkg, changes))
+    assert counts[1] == counts[0]

@@ -242,10 +242,11 @@ class Package:
         return self._sheets
 
     def sheet(self, name: str) -> SheetInfo | None:
-        for s in self.sheets():
-            if s.name == name:
-                return s
-        return None
+        """The sheet called ``name``; as in Excel, case does not matter ("rapport" is "Rapport")."""
+        sheets = self.sheets()
+        folded = name.casefold()
+        return next((s for s in sheets if s.name == name), None) or \
+            next((s for s in sheets if s.name.casefold() == folded), None)
 
     def close(self) -> None:
         self.zf.close()

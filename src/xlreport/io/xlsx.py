@@ -194,7 +194,7 @@ def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tu
     path = Path(path)
     with open_package(path) as pkg:
         names = [s.name for s in pkg.sheets()]
-        wanted = names if sheet_names is None else [n for n in sheet_names if n in names]
+        wanted = names if sheet_names is None else _matching_sheets(names, sheet_names)
         scans = guard_for_reader(pkg, wanted)
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -212,6 +212,22 @@ def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tu
     except (CalamineError, ValueError, OSError) as exc:
         raise NotAWorkbook(f"Arbetsboken kunde inte läsas ({exc})", file=path) from exc
     return names, grids
+
+
+def _matching_sheets(names: list[str], wanted: Iterable[str]) -> list[str]:
+    """The workbook's own names of the ``wanted`` sheets that exist.
+
+    A name matches exactly or, as the engine matches sheet names, after :func:`layout.norm`
+    (case and white space), so a sheet the user retyped as "personal" is still read.
+    """
+    from ..layout import norm
+
+    out = []
+    for want in wanted:
+        found = want if want in names else next((n for n in names if norm(n) == norm(want)), None)
+        if found is not None and found not in out:
+            out.append(found)
+    return out
 
 
 def _mark_cells(grid: Grid, scan: SheetScan) -> None:
@@ -284,6 +300,7 @@ def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None =
                              "försök igen.", file=target)
     _refuse_read_only(target)
     with open_package(path) as pkg:
+        _refuse_wrong_suffix(pkg, path, target)
         dependent = count_dependent_formulas(pkg, changes)
         edit = _Edit(pkg)
         _apply_writes(edit, changes.writes)
@@ -297,6 +314,30 @@ def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None =
         _atomic_write(path, target, edit)
     return WriteSummary(path=target, changed=sorted(edit.replace), added=sorted(edit.add),
                         removed=sorted(edit.remove), dependent_formulas=dependent)
+
+
+# The main part's content type -> the only file extension Excel opens that workbook under.
+_SUFFIX_OF_MAIN = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": ".xlsx",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": ".xlsm",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml": ".xlam",
+}
+
+
+def _refuse_wrong_suffix(pkg: Package, source: Path, target: Path) -> None:
+    """Refuse ``-o ut.xlsx`` for an .xlsm (or the reverse): Excel will not open the result at all."""
+    if target.suffix.lower() == source.suffix.lower():
+        return
+    name = content_type_override(pkg.workbook_part)
+    expected = next((_SUFFIX_OF_MAIN.get(o.get("ContentType", ""))
+                     for o in pkg.xml(CONTENT_TYPES).getroot() if o.get("PartName", "").lower() == name.lower()),
+                    None)
+    if expected is not None and target.suffix.lower() != expected:
+        raise WriteFailed(f"Arbetsboken är en {expected}-fil och kan inte skrivas som {target.name}: Excel öppnar "
+                          f"inte en {expected}-arbetsbok med filändelsen {target.suffix or '(ingen)'}. Skriv till en "
+                          f"fil som slutar på {expected}; originalet är oförändrat", file=target)
 
 
 def _refuse_read_only(target: Path) -> None:
@@ -416,7 +457,7 @@ def _calc_chain_rel(edit: _Edit) -> dict[str, str] | None:
 
 def _stale_calc_cells(edit: _Edit, changes: ChangeSet) -> tuple[set[int], set[tuple[int, str]]]:
     """Sheet ids replaced whole, and (sheet id, A1) of written cells that no longer hold a formula."""
-    whole = {s.sheet_id for s in edit.pkg.sheets() if s.name in {c.name for c in changes.sheets}}
+    whole = {info.sheet_id for c in changes.sheets if (info := edit.pkg.sheet(c.name)) is not None}
     cells = set()
     for w in changes.writes:
         if w.formula is None:
@@ -615,7 +656,8 @@ _REF = re.compile(
     r"(?:(?:'(?P<qs>(?:[^']|'')+)'|(?P<s>[A-Za-z_\u00c0-\uffff][\w.\u00c0-\uffff]*))!)?"
     r"(?<![\w.])\$?(?P<c1>[A-Za-z]{1,3})(?:\$?(?P<r1>\d+))?"
     r"(?::\$?(?P<c2>[A-Za-z]{1,3})(?:\$?(?P<r2>\d+))?)?(?![\w(])")
-_F_ELEMENT = re.compile(rb"<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
+# a cell's <f>; not the <xm:f> ranges of sparklines and x14 conditional formats in extLst
+_F_ELEMENT = re.compile(rb"<(?!xm:)(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
 _SI = re.compile(rb'\bsi="(\d+)"')
 _REF_ATTR = re.compile(rb'\bref="')
 
@@ -664,7 +706,7 @@ def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
     written: dict[str, set[tuple[int, int]]] = defaultdict(set)
     for w in changes.writes:
         written[w.sheet].add((w.row, w.col))
-    owned = {s.name for s in changes.sheets}
+    owned = {(info.name if (info := pkg.sheet(s.name)) else s.name) for s in changes.sheets}
     if not written and not owned:
         return 0
     needles = {html.escape(n.replace("'", "''") if quoted else n, quote=False).encode()
