@@ -269,6 +269,76 @@ def test_a_unit_with_errors_is_left_out_with_a_warning(units_dir, tmp_path):
     assert next(s for s in r.sources if s.path == broken).included
 
 
+def test_refuses_a_unit_listed_twice(units_dir, tmp_path):
+    """A unit twice in the list got two rows and was counted twice in Summa."""
+    listing = tmp_path / "enheter.txt"
+    listing.write_text("\n".join([*UNITS, "klk hr"]), encoding="utf-8")
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("consolidate", units_dir, "--units", listing, "-o", out)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Enheten 'klk hr' finns två gånger i listan över nämndens enheter (--units)" in proc.stderr
+    assert not out.exists()
+    into = variant(tmp_path / "into.xlsx", {"Uppgifter!A18": "KLK HR", "Uppgifter!A19": "KLK HR"}, src=TEMPLATE)
+    with pytest.raises(DepartmentError, match="finns två gånger i listan 'Enheter'"):
+        consolidate([units_dir], out, into=into)
+    assert not out.exists()
+
+
+def test_a_unit_without_template_version_is_still_checked(units_dir, tmp_path):
+    """A blank Mallversion must not let a file of another year past the checks (--include-errors)."""
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    old = new("KLK HR", "2019-03", TEMPLATE, tmp_path / "KLK_HR.xlsx", **STAMP)
+    fill_unit(old.path, FIGURES["KLK HR"])
+    old.path = variant(folder / "KLK_HR.xlsx", {"Uppgifter!B13": None}, src=old.path)
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("consolidate", folder, "-o", out, "--include-errors")
+    _refused(proc, f"{old.path}: fel: Filen gäller januari–mars 2019", "olika år")
+    assert not out.exists()
+
+
+def test_consolidate_and_upgrade_refuse_a_workbook_open_in_excel(units_dir, tmp_path):
+    out = tmp_path / "namnd.xlsx"
+    out.write_bytes(b"the user's open workbook")
+    (tmp_path / "~$namnd.xlsx").write_bytes(b"owner")
+    proc = xlreport("consolidate", units_dir, "-o", out, "--units", _listing(tmp_path))
+    assert proc.returncode == 2 and "öppen i Excel" in proc.stderr, proc.stdout + proc.stderr
+    assert out.read_bytes() == b"the user's open workbook"
+    legacy = tmp_path / "gammal.xlsx"
+    shutil.copyfile(LEGACY, legacy)
+    (tmp_path / "~$gammal.xlsx").write_bytes(b"owner")
+    proc = xlreport("upgrade", legacy)
+    assert proc.returncode == 2 and "öppen i Excel" in proc.stderr, proc.stdout + proc.stderr
+    assert sha(legacy) == sha(LEGACY)
+
+
+def test_inserted_rows_move_the_formulas_of_conditional_formats_and_validations(tmp_path):
+    """Excel moves the references in these formulas with the cells; so must insert_rows."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from xlreport.departments.ooxml import PackageEdit, insert_rows
+
+    src = tmp_path / "med_regler.xlsx"
+    wb = openpyxl.load_workbook(TEMPLATE)
+    ws = wb[L.SHEET_UNITS]
+    ws.conditional_formatting.add("C5:C12", FormulaRule(formula=["$C5<$C$13"], fill=None))
+    dv = DataValidation(type="decimal", operator="lessThanOrEqual", formula1="$B$13")
+    dv.add("B5:B12")
+    ws.add_data_validation(dv)
+    wb.save(src)
+    edit = PackageEdit(src)
+    try:
+        insert_rows(edit, L.SHEET_UNITS, 11, 4, 11)
+        edit.write(tmp_path / "ut.xlsx")
+    finally:
+        edit.close()
+    ws = openpyxl.load_workbook(tmp_path / "ut.xlsx")[L.SHEET_UNITS]
+    (cf,) = ws.conditional_formatting
+    assert str(cf.sqref) == "C5:C16" and cf.rules[0].formula == ["$C5<$C$17"]
+    (dv,) = ws.data_validations.dataValidation
+    assert str(dv.sqref) == "B5:B16" and dv.formula1 == "$B$17"
+
+
 def _listing(tmp_path: Path) -> Path:
     p = tmp_path / "lista.txt"
     p.write_text("\n".join(UNITS), encoding="utf-8")

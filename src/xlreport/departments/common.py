@@ -35,6 +35,22 @@ def default_template() -> Path:
     raise DepartmentError(f"Ingen mall hittades: ange --template MALL.xlsx eller sätt {TEMPLATE_ENV}.")
 
 
+def refuse_if_open_in_excel(target: Path) -> None:
+    """Refuse to replace ``target`` while Excel has it open (its owner file ``~$name`` exists).
+
+    ``apply_changes`` checks this for the file it writes; ``consolidate`` and ``upgrade`` build
+    their result in a temporary file and rename it over ``target``, so they check ``target`` here,
+    before any work: replacing a workbook under Excel loses the result when the user saves.
+    """
+    from ..errors import WorkbookLocked
+    from ..io.xlsx import _locked_by_excel
+
+    owner = _locked_by_excel(Path(target))
+    if owner is not None:
+        raise WorkbookLocked(f"Arbetsboken är öppen i Excel ({owner.name}). Stäng den i Excel och "
+                             "försök igen.", file=target)
+
+
 # --- periods ------------------------------------------------------------------------------
 
 _ISO = re.compile(r"^\s*(\d{4})\s*[-/.:]\s*(\d{1,2})\s*$")
@@ -144,7 +160,6 @@ def unit_list(grid: Grid) -> tuple[tuple[int, int] | None, list[str]]:
 
 # --- deterministic zip entry times --------------------------------------------------------
 
-_LOCAL = struct.Struct("<4s5H3L2H")
 _CDIR = struct.Struct("<4s6H3L5H2L")
 _EOCD = struct.Struct("<4s4H2LH")
 

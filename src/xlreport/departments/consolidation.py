@@ -32,6 +32,7 @@ from .common import (
     find_label,
     meta_value,
     period_text,
+    refuse_if_open_in_excel,
     set_entry_times,
     unit_list,
     version_of,
@@ -203,7 +204,10 @@ def _refusals(result: ConsolidationResult, sources: list[UnitSource], base_meta:
             refuse(s, f"Filen är gjord från mallversion {s.version}, men nämndens arbetsbok har mallversion "
                       f"{version}. Flytta över den till den nya mallen först: xlreport upgrade \"{s.path}\".",
                    "konsolidering-mallversion")
-    readable = [s for s in sources if s.version is not None and s.version == version]
+    # A file whose Mallversion is blank is not "another version", but its period, nämnd and unit
+    # must still be checked: otherwise it would be included unchecked. Unreadable files (no
+    # metadata) are left out with a warning later.
+    readable = [s for s in sources if s.version == version or (s.version is None and s.readable)]
     namnd = _majority([L.norm(s.namnd) if s.namnd else None for s in readable],
                       L.norm(base_meta["namnd"]) if base_meta["namnd"] else None)
     for s in readable:
@@ -244,6 +248,19 @@ def _refusals(result: ConsolidationResult, sources: list[UnitSource], base_meta:
                 hint = f" Menade du '{close[0]}'?" if close else ""
                 refuse(s, f"Enheten '{s.unit}' finns inte i nämndens lista '{L.META_UNITS_HEADER}' på bladet "
                           f"{L.SHEET_META}.{hint}", "konsolidering-enhet-okand")
+
+
+def _refuse_duplicate_units(listed: list[str], workbook: Path | None) -> None:
+    """A unit listed twice would get two rows in the unit table and be counted twice in Summa."""
+    seen: set[str] = set()
+    for u in listed:
+        if L.norm(u) in seen:
+            where = (f"listan '{L.META_UNITS_HEADER}' på bladet {L.SHEET_META}" if workbook is not None
+                     else "listan över nämndens enheter (--units)")
+            raise DepartmentError(f"Enheten '{u}' finns två gånger i {where}; den skulle räknas två gånger. "
+                                  f"Ta bort dubbletten och kör igen.", file=workbook,
+                                  sheet=L.SHEET_META if workbook is not None else None)
+        seen.add(L.norm(u))
 
 
 # --- the central workbook -----------------------------------------------------------------
@@ -331,6 +348,8 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
     base_meta = {"version": version_of(grids[L.SHEET_META]) or L.TEMPLATE_VERSION,
                  "namnd": central.meta.namnd, "year": central.meta.ar, "month": central.meta.manad}
     listed = list(units) if units else list(central.meta.units)
+    _refuse_duplicate_units(listed, None if units else base)
+    refuse_if_open_in_excel(out)
     sources = read_units(files, jobs)
     result.sources = sources
     _refusals(result, sources, base_meta, listed)

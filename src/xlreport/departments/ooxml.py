@@ -207,8 +207,9 @@ _ANCHORED = ("drawing", "legacyDrawing", "tableParts")
 def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: int) -> None:
     """Insert ``n`` rows above the 0-based row ``before`` of ``sheet``, formatted like ``style_from``.
 
-    Cells, formulas (on every sheet and in defined names), merged ranges, conditional formats,
-    data validations and hyperlinks at or below ``before`` move down. Sheets with drawings,
+    Cells, formulas (on every sheet, in defined names, conditional formats and data validations),
+    merged ranges, conditional formats, data validations and hyperlinks at or below ``before``
+    move down. Sheets with drawings,
     comments or tables are refused: their anchors would need moving too.
     """
     if n <= 0:
@@ -277,6 +278,11 @@ def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: 
         for el in root.iter(q(tag)):
             if el.get(attr):
                 el.set(attr, _shift_range_list(el.get(attr), own))
+    # the formulas of conditional formats and data validations move with the cells, as in Excel
+    for tag in ("formula", "formula1", "formula2"):
+        for el in root.iter(q(tag)):
+            if el.text:
+                el.text = rewrite_refs(el.text, own)
     edit.put_xml(part, tree)
     # other sheets and defined names that point into the shifted rows
     other = lambda s, r, c: shift(s, r, c, own=False)
@@ -488,11 +494,12 @@ class StyleMerger:
         return new_id
 
 
-def _styles_part(pkg_like, wb_part: str, rels: list[dict]) -> str | None:
+def _styles_part(rels: list[dict]) -> str | None:
     return next((r["part"] for r in rels if r.get("Type", "").endswith("/styles") and "part" in r), None)
 
 
-def _shared_strings(src_pkg) -> list[etree._Element]:
+def shared_strings(src_pkg) -> list[etree._Element]:
+    """The ``<si>`` items of a package's shared strings (empty without the part)."""
     part = next((r["part"] for r in src_pkg.relationships(src_pkg.workbook_part)
                  if r.get("Type", "").endswith("/sharedStrings") and "part" in r), None)
     if part is None or not src_pkg.has(part):
@@ -620,10 +627,10 @@ def sheet_formulas(data: bytes) -> dict[tuple[int, int], str]:
 
 
 def merge_styles_part(edit: PackageEdit, src_pkg) -> StyleMerger:
-    src_part = _styles_part(src_pkg, src_pkg.workbook_part, src_pkg.relationships(src_pkg.workbook_part))
+    src_part = _styles_part(src_pkg.relationships(src_pkg.workbook_part))
     dest_rels = [{**dict(r.attrib), "part": resolve_target(edit.pkg.workbook_part, r.get("Target"))}
                  for r in edit.rels(edit.pkg.workbook_part)]
-    dest_part = _styles_part(edit, edit.pkg.workbook_part, dest_rels)
+    dest_part = _styles_part(dest_rels)
     src_root = src_pkg.xml(src_part).getroot() if src_part else etree.Element(q("styleSheet"))
     merger = StyleMerger(src_root, edit.xml(dest_part))
     merger.part = dest_part  # type: ignore[attr-defined]
@@ -633,7 +640,3 @@ def merge_styles_part(edit: PackageEdit, src_pkg) -> StyleMerger:
 def finish_styles(edit: PackageEdit, merger: StyleMerger) -> None:
     if merger.changed:
         edit.put_xml(merger.part, merger.dest_tree)  # type: ignore[attr-defined]
-
-
-def shared_strings(src_pkg) -> list[etree._Element]:
-    return _shared_strings(src_pkg)

@@ -24,7 +24,7 @@ from ..cells import CellRef, Grid, a1
 from ..changes import CellWrite, ChangeSet
 from ..errors import StructureError
 from ..model import Report, Table
-from .common import DepartmentError, default_template, version_of
+from .common import DepartmentError, default_template, refuse_if_open_in_excel, version_of
 
 #: Header texts of older template versions -> the current header (by version, for the record;
 #: all of them are accepted whatever version a workbook claims).
@@ -90,6 +90,7 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
     source = Path(path)
     target = Path(out) if out is not None else source
     tpl = Path(template) if template is not None else default_template()
+    refuse_if_open_in_excel(target)
     names, grids = read_grids(source, None)
     old_version = version_of(grids.get(L.SHEET_META))
     t_names, t_grids = read_grids(tpl, SHEETS)
@@ -138,7 +139,7 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
         writes = _value_writes(old, new, grids, cell_map, formulas, result)
         apply_changes(base, ChangeSet(writes=writes), out=tmp)
         # 3. comments and the user's own sheets
-        _comments_and_sheets(source, tmp, tmp2, names, old, new, cell_map, result)
+        _comments_and_sheets(source, tmp, tmp2, names, cell_map, result)
         os.replace(tmp2, target)
     except BaseException:
         tmp2.unlink(missing_ok=True)
@@ -260,8 +261,8 @@ def _formula_writes(new: Report, grids, old: Report, cell_map) -> list[CellWrite
     return writes
 
 
-def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str], old: Report, new: Report,
-                         cell_map, result: UpgradeResult) -> None:
+def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str], cell_map,
+                         result: UpgradeResult) -> None:
     from .ooxml import (
         PackageEdit,
         add_comments,
