@@ -289,6 +289,39 @@ def test_an_unexpected_error_names_the_log_file(monkeypatch, tmp_path):
     assert next(a for a in actions(book) if a["func"] == "alert")["args"][3] == "critical"
 
 
+def test_a_click_without_a_calling_workbook_exits_with_a_short_message(monkeypatch, tmp_path, capsys):
+    """Run outside Excel, xw.Book.caller() fails; the user sees one Swedish line, not a traceback."""
+    log = tmp_path / "fel.log"
+    monkeypatch.setattr(door, "LOG_FILE", log)
+    for entry in (door.uppdatera_allt, door.nasta_fynd):
+        with pytest.raises(SystemExit) as exit_:
+            entry()
+        message = str(exit_.value.code)
+        assert message.startswith("Delårsrapport: kunde inte nå arbetsboken") and str(log) in message
+        assert "Traceback" not in message
+    assert "Traceback" in log.read_text(encoding="utf-8")
+
+
+def test_sheet_names_are_matched_as_in_the_file_door():
+    """A required sheet retyped in lower case is read in Excel as on the command line."""
+    sheets = read_sheets()
+    sheets = {("personal" if name == "Personal" else name): rows for name, rows in sheets.items()}
+    book = remote_book(payload(sheets))
+    result = door.uppdatera_allt(book=book)
+    assert not result.failed and result.errors == 0, [f.message for f in result.findings]
+
+
+def test_an_owned_sheet_in_other_case_is_reused_not_duplicated():
+    """Excel refuses a second sheet named "Rapport" beside "RAPPORT": the existing one is written."""
+    sheets = {("RAPPORT" if name == "Rapport" else name): rows for name, rows in read_sheets().items()}
+    sheets["RAPPORT"] = [["gammal text"]]
+    book = remote_book(payload(sheets))
+    result = door.uppdatera_allt(book=book)
+    assert not result.failed
+    assert not [a for a in actions(book) if a["func"] == "addSheet"]
+    assert shown(written_cells(book, "RAPPORT")[(0, 0)]).startswith("Delårsrapport 1 2020")
+
+
 def test_kontrollera_personal_shows_only_staff_findings():
     sheets = with_error(read_sheets())
     staff = sheets["Personal"]

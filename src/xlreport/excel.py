@@ -168,12 +168,14 @@ def click(button: Button, book=None) -> ClickResult:
 def read_grids(book) -> tuple[list[str], dict[str, Grid]]:
     """All sheet names in order, and a Grid for every sheet the engine needs (one read each)."""
     from .engine import SHEETS
+    from .layout import norm
 
+    wanted = {norm(s) for s in SHEETS}  # as the file door: case and spaces do not matter
     names, grids = [], {}
     for sheet in book.sheets:
         name = sheet.name
         names.append(name)
-        if name in SHEETS:
+        if norm(name) in wanted and not any(norm(n) == norm(name) for n in grids):
             grids[name] = read_grid(sheet, name)
     return names, grids
 
@@ -319,8 +321,9 @@ def write_owned_sheet(book, content: SheetContent) -> None:
 
 
 def _owned_sheet(book, name: str):
+    """The owned sheet ``name``; as in Excel, case does not matter (a "RAPPORT" is reused)."""
     for sheet in book.sheets:
-        if sheet.name == name:
+        if sheet.name.casefold() == name.casefold():
             return sheet
     return book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
 
@@ -641,11 +644,21 @@ def _write_log() -> str:
 
 
 def _caller(book):
+    """The workbook whose button was clicked; a short Swedish message when there is none.
+
+    Called from ``RunPython`` this cannot fail in practice; run any other way (or with a broken
+    xlwings setup) it would otherwise end in a Python traceback in Excel's message box. The
+    message goes to stderr, which ``RunPython`` shows; the details go to the log.
+    """
     if book is not None:
         return book
-    import xlwings as xw
+    try:
+        import xlwings as xw
 
-    return xw.Book.caller()
+        return xw.Book.caller()
+    except Exception:  # noqa: BLE001 - no workbook means no message box: exit with the message
+        raise SystemExit("Delårsrapport: kunde inte nå arbetsboken i Excel. Klicka på knappen igen i den "
+                         "arbetsbok du vill uppdatera." + _write_log()) from None
 
 
 ENTRY_POINTS: dict[str, Callable[..., ClickResult]] = {
