@@ -40,6 +40,29 @@ def test_expand_folders_globs_and_skips(tmp_path):
                                                                                       "bra2.xlsx"]
     assert [p.name for p in expand([str(tmp_path / "**" / "fel.xlsx")])] == ["fel.xlsx"]
     assert expand([tmp_path / "saknas.xlsx"]) == [tmp_path / "saknas.xlsx"]  # reported, not dropped
+    assert expand([str(folder / "inget*.xlsx")]) == [folder / "inget*.xlsx"]  # likewise a glob matching nothing
+
+
+def test_a_glob_that_matches_nothing_is_reported_not_dropped(tmp_path):
+    mixed_folder(tmp_path)
+    folder = tmp_path / "rapporter"
+    proc = xlreport("validate", folder / "bra0.xlsx", str(folder / "inget*.xlsx"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "inget*.xlsx: fel: Inga filer matchar mönstret" in proc.stdout
+
+
+def test_a_reader_that_stops_early_is_not_a_program_error(tmp_path):
+    """`xlreport validate MAPP --format json | head -c 10`: no "oväntat fel", no log, no traceback."""
+    import subprocess
+    import sys
+
+    mixed_folder(tmp_path)
+    cmd = [sys.executable, "-m", "xlreport", "validate", str(tmp_path / "rapporter"), "--format", "json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written: every write fails
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, stderr
+    assert "oväntat fel" not in stderr and "Traceback" not in stderr
 
 
 def test_validate_batch_in_parallel_json(tmp_path):

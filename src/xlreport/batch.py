@@ -34,7 +34,8 @@ def expand(args: Iterable[str | Path]) -> list[Path]:
     """Files, folders (their .xlsx/.xlsm files, not recursive) and globs (``**`` allowed) -> files.
 
     Excel's owner files (``~$...``) and xlreport's temporary files are skipped; a path that
-    does not exist is kept (processing it reports the problem); duplicates are dropped.
+    does not exist, or a glob that matches nothing, is kept (processing it reports the problem);
+    duplicates are dropped.
     """
     out: list[Path] = []
     seen: set[str] = set()
@@ -56,10 +57,12 @@ def expand(args: Iterable[str | Path]) -> list[Path]:
             if not found:
                 add(p)  # reported as "a folder, not a workbook" rather than silently ignored
         elif _GLOB_CHARS & set(text) and not p.exists():
-            for match in sorted(glob.glob(text, recursive=True), key=str.casefold):
-                m = Path(match)
-                if m.is_file() and not _skipped(m):
-                    add(m)
+            matches = [Path(m) for m in sorted(glob.glob(text, recursive=True), key=str.casefold)]
+            matches = [m for m in matches if m.is_file() and not _skipped(m)]
+            for m in matches:
+                add(m)
+            if not matches:
+                add(p)  # reported as "no file matches" rather than silently dropped
         elif not _skipped(p):
             add(p)
     return out

@@ -236,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Avbrutet.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`xlreport validate ... | head`): not an error of
+        # ours; results were already written, so say nothing more and stop as a pipe does
+        _silence_stdout()
+        return 141
     except Exception:  # noqa: BLE001 - a bug, not a user error: short message, details in a log file
         log = Path(tempfile.gettempdir()) / "xlreport-fel.log"
         try:
@@ -246,6 +251,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Ett oväntat fel uppstod i xlreport (ett programfel, inte ditt fel).{where} "
               f"Arbetsboken har inte ändrats.", file=sys.stderr)
         return EXIT_UNPROCESSABLE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's flush at exit does not fail a second time."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _departments(args) -> int:

@@ -262,6 +262,8 @@ def _check_path(path: Path) -> None:
     try:
         st = path.stat()
     except FileNotFoundError:
+        if set("*?[") & set(path.name):  # a pattern the shell or the batch found nothing for
+            raise NotAWorkbook("Inga filer matchar mönstret", file=path) from None
         raise NotAWorkbook("Filen finns inte", file=path) from None
     except PermissionError:
         raise NotAWorkbook("Du har inte behörighet att läsa filen eller mappen den ligger i", file=path) from None
