@@ -177,6 +177,22 @@ def test_dependent_overwritten_master_untouched():
     assert f_of(out, "B3") == (None, {"t": "shared", "si": "0"})
 
 
+BLOCK = HEAD + (b'<sheetData>'
+                b'<row r="1"><c r="B1"><f t="shared" ref="B1:C2" si="0">A1*2</f><v>0</v></c>'
+                b'<c r="C1"><f t="shared" si="0"/><v>0</v></c></row>'
+                b'<row r="2"><c r="B2"><f t="shared" si="0"/><v>0</v></c><c r="C2"><f t="shared" si="0"/><v>0</v></c></row>'
+                b'</sheetData></worksheet>')
+
+
+def test_a_2d_block_whose_master_is_written_gets_one_formula_per_cell():
+    """C1 cannot be the master of B2 (the master must be the top-left of its range): unshare."""
+    out = apply_cell_writes(BLOCK, [w(0, 1, 99)])
+    assert f_of(out, "B1") is None
+    assert f_of(out, "C1") == ("B1*2", {})
+    assert f_of(out, "B2") == ("A2*2", {})
+    assert f_of(out, "C2") == ("B2*2", {})
+
+
 def test_master_translation_keeps_absolute_refs():
     xml = SHARED.replace(b">A1*2<", b">$A$1+A1*Sheet2!C1<")
     out = apply_cell_writes(xml, [w(0, 1, 0)])

@@ -219,7 +219,10 @@ def _relocate_shared_masters(sheet_data: etree._Element, targets: set[str]) -> N
     """Move a shared formula's master away from a cell about to be overwritten.
 
     The first dependent that is not itself overwritten becomes the master, with the formula
-    translated to its position and ``ref`` narrowed to the remaining cells.
+    translated to its position and ``ref`` narrowed to the remaining cells. That is only valid
+    when the new master is the top-left cell of the remaining range (a column or a row of
+    cells, as Excel's fill makes them); for any other shape (a 2-D block whose top-left cell
+    was written) every remaining cell gets its own formula instead.
     """
     for cells in _shared_groups(sheet_data).values():
         master = next((c for c in cells if c.find(q("f")).get("ref") is not None), None)
@@ -230,17 +233,29 @@ def _relocate_shared_masters(sheet_data: etree._Element, targets: set[str]) -> N
             continue
         old_f = master.find(q("f"))
         new_master = remaining[0]
+        ref = _bounding_ref(remaining)
+        if ref.split(":")[0] != new_master.get("r"):
+            for c in remaining:
+                f = c.find(q("f"))
+                text = _translated(old_f.text, master.get("r"), c.get("r"))
+                f.attrib.clear()
+                f.attrib.update({k: v for k, v in old_f.attrib.items() if k not in ("t", "ref", "si")})
+                f.text = text
+            continue
         new_f = new_master.find(q("f"))
-        # openpyxl is imported only here: it pulls in numpy and would triple the start-up time
-        from openpyxl.formula.translate import Translator
-
-        formula = Translator("=" + (old_f.text or ""), origin=master.get("r")).translate_formula(
-            new_master.get("r"))
-        new_f.text = formula[1:]
+        new_f.text = _translated(old_f.text, master.get("r"), new_master.get("r"))
         for attr, val in old_f.attrib.items():
             if attr not in ("ref",):
                 new_f.set(attr, val)
-        new_f.set("ref", _bounding_ref(remaining))
+        new_f.set("ref", ref)
+
+
+def _translated(formula: str | None, origin: str, to: str) -> str:
+    """``formula`` as written in cell ``origin``, moved to cell ``to`` (relative refs shift)."""
+    # openpyxl is imported only here: it pulls in numpy and would triple the start-up time
+    from openpyxl.formula.translate import Translator
+
+    return Translator("=" + (formula or ""), origin=origin).translate_formula(to)[1:]
 
 
 # --- public -------------------------------------------------------------------------------
