@@ -60,10 +60,12 @@ Measured by `benchmarks/excel_calls.py` with xlwings' remote engine ({version}),
 "Calls to Excel" is the number of actions xlwings sends to Excel for one click (each a round
 trip: a range read is not an action there, since the client sends the values with the request;
 on desktop Excel each sheet read adds two calls, used range and values, per sheet in
-`engine.SHEETS`). The count is the same for 8 and 80 units: deviation formulas are written one
-column run at a time, the owned sheets as one block plus one call per format rectangle, and the
-highlights as one `set_colors` call per sheet. Python time is the median of {runs} clicks and
-excludes Excel's own time to apply the actions.
+`engine.SHEETS`, and each owned sheet one read of its used range). The count is the same for 8
+and 80 units: deviation formulas are written one column run at a time, the owned sheets as one
+block plus one call per format rectangle, per run of columns of one width, one call to reset the
+row heights and one per run of neighbouring rows of one height (the wrapped table headers, and
+the long messages on Kontroller), and the highlights as one `set_colors` call per sheet. Python
+time is the median of {runs} clicks and excludes Excel's own time to apply the actions.
 
 {table}
 """

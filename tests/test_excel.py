@@ -20,6 +20,7 @@ from xlreport.cells import CellRef, parse_a1
 from xlreport.changes import Cell
 from xlreport.files import load
 from xlreport.findings import ERROR, WARNING, Finding
+from xlreport.generate import findings_sheet
 
 assert os.environ["XLWINGS_LICENSE_KEY"]  # set by excel_payload before xlwings is imported
 
@@ -209,6 +210,69 @@ def test_a_missing_owned_sheet_is_added():
     added = [a["args"][1] for a in actions(book) if a["func"] == "addSheet"]
     assert added == ["Rapport", "Kontroller"]
     assert [s.name for s in book.sheets][-2:] == ["Rapport", "Kontroller"]
+
+
+def row_heights_set(book, name: str) -> dict[int, float]:
+    """Row -> height of every setRowHeight on sheet ``name``, in order (a later call wins)."""
+    out = {}
+    for a in on_sheet(book, name, "setRowHeight"):
+        assert a["column_count"] == 16384  # whole rows
+        out.update(dict.fromkeys(range(a["start_row"], a["start_row"] + a["row_count"]), a["args"][0]))
+    return out
+
+
+def test_wrapped_rows_get_their_heights_after_every_row_is_reset(file_outcome):
+    book = remote_book(example_payload())
+    door.skapa_rapport(book=book)
+    for content in file_outcome.changes.sheets:
+        reset = on_sheet(book, content.name, "setAutofit")
+        assert [a["args"] for a in reset] == [["rows"]]
+        assert reset[0]["start_row"] == 0 and reset[0]["row_count"] >= len(content.rows)
+        heights = on_sheet(book, content.name, "setRowHeight")
+        assert all(actions(book).index(reset[0]) < actions(book).index(h) for h in heights)
+        assert row_heights_set(book, content.name) == content.row_heights
+        assert len(heights) == len(door.runs(content.row_heights))
+    report = next(c for c in file_outcome.changes.sheets if c.name == "Rapport")
+    header = next(r for r, row in enumerate(report.rows)
+                  if [c.value for c in row][:2] == ["Enhet", "Avvikelse ack fg år"])
+    assert row_heights_set(book, "Rapport")[header] == 30.0
+    wrapped = {(a["start_row"], a["start_column"]) for a in on_sheet(book, "Rapport", "setWrapText")}
+    assert (header, 0) in wrapped  # the header is wrapped in Excel too, as in the file
+
+
+def test_rows_the_last_run_made_tall_are_reset():
+    sheets = read_sheets()
+    sheets["Kontroller"] = [["Kontroller"]] + [[None]] * 38 + [["gammalt meddelande"]]  # 40 rows used
+    book = remote_book(payload(sheets))
+    door.kontrollera(book=book)
+    reset = on_sheet(book, "Kontroller", "setAutofit")
+    assert (reset[0]["start_row"], reset[0]["row_count"]) == (0, 40)
+
+
+def test_long_warnings_on_kontroller_get_their_heights():
+    sheets = read_sheets()
+    units = sheets["Driftredovisning"]
+    for row in units[4:12]:
+        row[4] = 9.9  # a hand-typed Avvikelse ack that is wrong: a warning each
+    commitments = sheets["Åtaganden"]
+    commitments[4][2] = commitments[5][2] = None  # long titles without a status
+    book = remote_book(payload(sheets))
+    result = door.kontrollera(book=book)
+    assert result.warnings == 10 and not result.errors
+    content = findings_sheet(result.findings, "Kommunstyrelsen")
+    messages = {r for r, row in enumerate(content.rows) if len(row) > 4 and row[4] is not None
+                and row[4].style == "wrap"}
+    assert len(messages) == 10
+    tall = row_heights_set(book, "Kontroller")
+    assert tall == content.row_heights and set(tall) & messages
+    assert len(on_sheet(book, "Kontroller", "setRowHeight")) == len(door.runs(tall))
+
+
+def test_runs_join_neighbours_of_the_same_size():
+    assert door.runs({}) == []
+    assert door.runs({0: 44, 1: 14, 2: 14, 3: 14, 5: 14}) == [(0, 0, 44), (1, 3, 14), (5, 5, 14)]
+    assert door.runs({7: 30.0, 3: 30.0, 4: 45.0, 5: 30.0}) == [(3, 3, 30.0), (4, 4, 45.0), (5, 5, 30.0),
+                                                               (7, 7, 30.0)]
 
 
 # --- errors: findings shown, nothing filled -------------------------------------------------

@@ -6,7 +6,16 @@ import pytest
 
 from test_engine import example_grids
 from xlreport import engine
-from xlreport.generate import summary_sentences
+from xlreport.changes import Cell, SheetContent
+from xlreport.findings import WARNING, Finding
+from xlreport.generate import (
+    LINE_HEIGHT,
+    MAX_ROW_HEIGHT,
+    findings_sheet,
+    row_heights,
+    summary_sentences,
+    wrapped_lines,
+)
 from xlreport.numbers import MINUS, fmt_mnkr, fmt_number, fmt_percent, parse_number_text
 
 
@@ -65,3 +74,64 @@ def test_sick_leave_above_target_and_fewer_staff():
     assert "Sjukfrånvaron uppgår till 2,5 % vilket är över målnivån på 2,0 %" in text
     assert "Det är en minskning med 1 person jämfört med föregående år." in text
     assert {f.rule for f in out.findings} >= {"sjuk-mal", "personal-summa"}
+
+
+# --- row heights --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, width, lines", [
+    ("Konto", 14, 1),
+    ("Budget helår", 14, 1),
+    ("Avvikelse helår", 14, 2),  # 15 characters do not fit in 13 (14 less the margins)
+    ("Avvikelse ack fg år", 14, 2),  # "Avvikelse ack" | "fg år": at the space, not mid-word
+    ("Kvinnor mars 2019–feb 2020", 14, 2),
+    ("Förändring (procentenheter)", 14, 3),  # a word longer than a line is broken across lines
+    ("a\nb", 40, 2),  # a line break starts a new line
+    ("", 14, 1),
+    ("ord " * 30, 90, 2),  # 119 characters with spaces, 89 to a line
+    ("x" * 40, 10, 5),  # one long word: ceil(40 / 9)
+    ("ab cd", 0.5, 4),  # no room at all: one character a line, never zero
+])
+def test_wrapped_lines(text, width, lines):
+    assert wrapped_lines(text, width) == lines
+
+
+def test_row_heights_only_for_wrapping_rows_that_need_more_than_a_line():
+    sheet = SheetContent("Rapport", col_widths={0: 44, 1: 14})
+    sheet.add(Cell("Enhet", "header"), Cell("Avvikelse ack fg år", "header"))  # 2 lines in B
+    sheet.add(Cell("En lång text som inte bryts eftersom stilen inte radbryts alls", "text"), Cell("x" * 30))
+    sheet.add(Cell("Konto", "header"), Cell("Utfall", "header"))  # fits: no entry
+    sheet.blank()
+    sheet.add(None, Cell("a b c d e f g h i j k l m n o p q r s t u v w x y z", "wrap"))  # 51 in 13: 4 lines
+    sheet.add(Cell(123456789012345678, "header"), Cell(None, "wrap"))  # numbers and blanks do not wrap
+    sheet.add(Cell("x" * 60, "wrap"))  # column A is 44 wide: 2 lines
+    sheet.add(None, None, Cell("x" * 20, "wrap"))  # column C has no width: Excel's default, 8.43
+    assert row_heights(sheet) == {0: 2 * LINE_HEIGHT, 4: 4 * LINE_HEIGHT, 6: 2 * LINE_HEIGHT,
+                                  7: 3 * LINE_HEIGHT}
+
+
+def test_row_heights_stop_at_excels_largest_height():
+    sheet = SheetContent("Kontroller", col_widths={0: 10})
+    sheet.add(Cell("ord " * 500, "wrap"))
+    assert row_heights(sheet) == {0: MAX_ROW_HEIGHT}
+
+
+def test_the_example_report_gives_its_wrapped_table_headers_their_height():
+    out = engine.run(*reversed(example_grids()))
+    report = next(s for s in out.changes.sheets if s.name == "Rapport")
+    assert report.row_heights == row_heights(report)
+    header = next(r for r, row in enumerate(report.rows)
+                  if row and row[0] is not None and row[0].value == "Enhet")
+    assert [c.value for c in report.rows[header]][1] == "Avvikelse ack fg år"
+    assert report.row_heights[header] == 2 * LINE_HEIGHT
+    assert all(report.rows[r][0].style == "header" for r in report.row_heights)  # headers only
+    assert header + 1 not in report.row_heights
+
+
+def test_long_finding_messages_get_their_height():
+    short = Finding("r", WARNING, "Kort meddelande.", "Driftredovisning", "E5")
+    long = Finding("r", WARNING, "Lång " * 40, "Driftredovisning", "E6")  # 200 characters in 90
+    sheet = findings_sheet([short, long])
+    rows = {row[2].value: r for r, row in enumerate(sheet.rows) if len(row) > 2 and row[2] is not None}
+    assert sheet.row_heights[rows["E6"]] == 3 * LINE_HEIGHT
+    assert rows["E5"] not in sheet.row_heights
+    assert findings_sheet([]).row_heights == {}

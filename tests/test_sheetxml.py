@@ -230,3 +230,88 @@ def test_build_owned_sheet():
 def test_build_empty_owned_sheet():
     root = etree.fromstring(build_owned_sheet(SheetContent("Kontroller"), {}))
     assert root.find("m:sheetData", NS) is not None and len(root.find("m:sheetData", NS)) == 0
+
+
+# --- row heights of owned sheets ----------------------------------------------------------
+
+# Every attribute CT_Row allows (ECMA-376 part 1, sml.xsd), and the one Excel adds from x14ac.
+ROW_ATTRIBUTES = {"r", "spans", "s", "customFormat", "ht", "hidden", "customHeight", "outlineLevel",
+                  "collapsed", "thickTop", "thickBot", "ph",
+                  "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac}dyDescent"}
+
+
+def test_owned_sheet_rows_get_their_heights():
+    content = SheetContent("Kontroller", col_widths={0: 12})
+    content.add(Cell("Rubrik", "title"))
+    content.add(Cell("Ett långt meddelande " * 3, "wrap"))
+    content.blank()
+    content.row_heights = {1: 45.0, 2: 30.0}  # an empty row with a height keeps it
+    root = etree.fromstring(build_owned_sheet(content, {"wrap": 3}))
+    rows = {r.get("r"): r for r in root.iterfind(".//m:row", NS)}
+    assert dict(rows["1"].attrib) == {"r": "1"}
+    assert dict(rows["2"].attrib) == {"r": "2", "ht": "45", "customHeight": "1"}
+    assert dict(rows["3"].attrib) == {"r": "3", "ht": "30", "customHeight": "1"} and len(rows["3"]) == 0
+    for row in rows.values():
+        assert set(row.attrib) <= ROW_ATTRIBUTES
+
+
+@pytest.fixture(scope="module")
+def refreshed_example(tmp_path_factory):
+    from variants import EXAMPLE
+    from xlreport.files import process
+
+    path = tmp_path_factory.mktemp("heights") / EXAMPLE.name
+    path.write_bytes(EXAMPLE.read_bytes())
+    assert process(path).status == 0
+    return path
+
+
+def _sheet_root(path, name: str) -> etree._Element:
+    from xlreport.io.package import open_package
+
+    with open_package(path) as pkg:
+        return etree.fromstring(pkg.read(pkg.sheet(name).part))
+
+
+def _row_of(root: etree._Element, text: str) -> etree._Element:
+    """The ``<row>`` with an inline string ``text``."""
+    found = root.xpath("//m:row[m:c/m:is/m:t = $text]", namespaces=NS, text=text)
+    assert len(found) == 1, text
+    return found[0]
+
+
+def test_refreshed_example_has_the_wrapped_header_row_at_two_lines(refreshed_example):
+    root = _sheet_root(refreshed_example, "Rapport")
+    header = _row_of(root, "Avvikelse ack fg år")
+    assert header.get("customHeight") == "1" and float(header.get("ht")) == 30.0
+    assert header.find("m:c/m:is/m:t", NS).text == "Enhet"
+    following = header.getnext()  # the first unit: one line, Excel's default height
+    assert following.get("ht") is None and following.get("customHeight") is None
+    for row in root.iterfind(".//m:row", NS):
+        assert set(row.attrib) <= ROW_ATTRIBUTES
+        if row.get("ht") is not None:
+            assert 0 < float(row.get("ht")) <= 409 and row.get("customHeight") == "1"
+
+
+def test_libreoffice_keeps_the_header_height(refreshed_example, tmp_path):
+    """LibreOffice lays the header out at its two lines: saved again by LibreOffice, the row
+    still has its height (without it, LibreOffice keeps the default and draws the second line
+    over the next row)."""
+    import libreoffice
+
+    if not libreoffice.available():
+        pytest.skip("LibreOffice is not installed")
+    out = libreoffice.convert([refreshed_example], to="xlsx:Calc Office Open XML")[refreshed_example]
+    assert out is not None
+    with zipfile.ZipFile(out) as z:
+        names = etree.fromstring(z.read("xl/workbook.xml"))
+        rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        rid = names.xpath("//m:sheet[@name='Rapport']/@r:id", namespaces={
+            **NS, "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"})[0]
+        target = rels.xpath(f"//*[@Id='{rid}']/@Target")[0]
+        root = etree.fromstring(z.read("xl/" + target.removeprefix("/xl/")))
+        strings = ["".join(si.itertext()) for si in etree.fromstring(z.read("xl/sharedStrings.xml"))]
+    index = str(strings.index("Avvikelse ack fg år"))
+    header = root.xpath("//m:row[m:c[@t='s']/m:v = $i]", namespaces=NS, i=index)[0]
+    assert float(header.get("ht")) == pytest.approx(30.0, abs=0.5)
+    assert float(header.getnext().get("ht")) < 20

@@ -39,6 +39,10 @@ Style = Literal[
 
 STYLES: tuple[str, ...] = Style.__args__  # type: ignore[attr-defined]
 
+# The styles whose text wraps within its cell. Every door wraps exactly these, and
+# :func:`xlreport.generate.row_heights` gives the rows that hold them their height.
+WRAP_STYLES: frozenset[str] = frozenset({"header", "wrap"})
+
 # Excel number formats for the numeric styles (the minus is U+2212, as in print).
 NUMBER_FORMATS = {
     "mnkr": '#,##0.0;"\u2212"#,##0.0;0.0',
@@ -78,11 +82,16 @@ class Cell:
 
 @dataclass
 class SheetContent:
-    """The full content of a sheet the tool owns; ``rows[r][c]`` is cell (r, c) from A1."""
+    """The full content of a sheet the tool owns; ``rows[r][c]`` is cell (r, c) from A1.
+
+    ``row_heights`` holds the rows that need more than one line (a wrapping cell with a long
+    text); every other row keeps the default height. No cell spans or merges with another.
+    """
 
     name: str
     rows: list[list[Cell | None]] = field(default_factory=list)
     col_widths: dict[int, float] = field(default_factory=dict)  # 0-based column -> width in chars
+    row_heights: dict[int, float] = field(default_factory=dict)  # 0-based row -> height in points
 
     def add(self, *cells: Cell | Value | None) -> None:
         """Append a row; plain values become text/number cells with the default style."""

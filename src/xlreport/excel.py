@@ -7,7 +7,10 @@ result with a number of calls to Excel that does not grow with the number of row
 * deviation formulas: one ``.formula`` write per run of consecutive cells in a column;
 * the owned sheets (``Rapport``, ``Kontroller``): cleared, then one ``.formula`` write for the
   whole block (a cell with a link becomes a ``HYPERLINK`` formula, so links cost no extra
-  call), then one call per format attribute and rectangle of cells that share it;
+  call), then one call per format attribute and rectangle of cells that share it, one per
+  run of columns of the same width, one to give every row back its automatic height, and one
+  per run of neighbouring rows of the same height (the rows of wrapped text that need more
+  than one line: the table headers, and on Kontroller the long messages);
 * highlights: one ``set_colors`` call per sheet that has or had marked cells.
 
 The workbook is never saved or closed. When the workbook has errors, nothing is filled in and
@@ -34,7 +37,7 @@ from typing import Any
 
 from . import layout as L
 from .cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
-from .changes import NUMBER_FORMATS, Cell, CellWrite, SheetContent
+from .changes import NUMBER_FORMATS, WRAP_STYLES, Cell, CellWrite, SheetContent
 from .findings import ERROR, WARNING, Counted, Finding
 
 TITLE = "Delårsrapport"
@@ -49,7 +52,7 @@ STYLE_ATTRIBUTES: dict[str, dict[str, Any]] = {
     "text": {},
     "title": {"bold": True, "size": 14},
     "heading": {"bold": True},
-    "header": {"bold": True, "fill": "#DDEBF7"},
+    "header": {"bold": True, "fill": "#DDEBF7", "wrap": True},
     "mnkr": {"number_format": NUMBER_FORMATS["mnkr"]},
     "mnkr_bold": {"number_format": NUMBER_FORMATS["mnkr_bold"], "bold": True},
     "percent": {"number_format": NUMBER_FORMATS["percent"]},
@@ -60,6 +63,7 @@ STYLE_ATTRIBUTES: dict[str, dict[str, Any]] = {
     "warning": {"font_color": "#9C5700", "fill": FILL[WARNING]},
     "wrap": {"wrap": True},
 }
+assert {name for name, attrs in STYLE_ATTRIBUTES.items() if attrs.get("wrap")} == WRAP_STYLES
 
 
 # --- the buttons --------------------------------------------------------------------------
@@ -306,8 +310,10 @@ def _escape(text: str) -> str:
 
 
 def write_owned_sheet(book, content: SheetContent) -> None:
-    """Replace a sheet the tool owns with ``content``: clear, one block write, formats, widths."""
+    """Replace a sheet the tool owns with ``content``: clear, one block write, formats, widths,
+    row heights."""
     sheet = _owned_sheet(book, content.name)
+    last_row = sheet.used_range.last_cell.row  # rows with a height of their own are used too
     sheet.clear()
     width = max((len(r) for r in content.rows), default=0)
     if content.rows and width:
@@ -316,8 +322,16 @@ def write_owned_sheet(book, content: SheetContent) -> None:
     for (attribute, value), cells in format_groups(content).items():
         for top, left, bottom, right in rectangles(cells):
             _set_attribute(sheet.range((top + 1, left + 1), (bottom + 1, right + 1)), attribute, value)
-    for first, last, chars in _width_runs(content.col_widths):
+    for first, last, chars in runs(content.col_widths):
         sheet.range(f"{col_letter(first)}:{col_letter(last)}").column_width = _width(book, chars)
+    # Clearing keeps row heights: give the rows, old and new, their automatic height back, then
+    # set the rows that need more. (A multi-area range such as "3:3,7:7" would set all rows of a
+    # height in one call, but xlwings takes one only on Windows: not on the Mac nor the remote
+    # engine. The rows that need more are the table headers, a fixed number whatever the number
+    # of units, and on Kontroller the long messages.)
+    sheet.range(f"1:{max(last_row, len(content.rows), 1)}").rows.autofit()
+    for first, last, points in runs(content.row_heights):
+        sheet.range(f"{first + 1}:{last + 1}").row_height = points
 
 
 def _owned_sheet(book, name: str):
@@ -387,15 +401,15 @@ def _set_attribute(rng, attribute: str, value) -> None:
         raise ValueError(attribute)
 
 
-def _width_runs(widths: dict[int, float]):
-    """(first, last, width) for runs of neighbouring columns with the same width."""
-    runs: list[list] = []
-    for col in sorted(widths):
-        if runs and runs[-1][1] == col - 1 and runs[-1][2] == widths[col]:
-            runs[-1][1] = col
+def runs(sizes: dict[int, float]) -> list[tuple[int, int, float]]:
+    """(first, last, size) for runs of neighbouring columns (or rows) with the same size."""
+    out: list[list] = []
+    for i in sorted(sizes):
+        if out and out[-1][1] == i - 1 and out[-1][2] == sizes[i]:
+            out[-1][1] = i
         else:
-            runs.append([col, col, widths[col]])
-    return [tuple(r) for r in runs]
+            out.append([i, i, sizes[i]])
+    return [tuple(r) for r in out]
 
 
 def _width(book, chars: float) -> float:

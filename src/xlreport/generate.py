@@ -7,11 +7,12 @@ twice, so the sentences cannot disagree with the tables they quote. The output i
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from . import layout as L
 from .cells import quote_sheet
-from .changes import Cell, SheetContent
+from .changes import WRAP_STYLES, Cell, SheetContent
 from .findings import ERROR, SEVERITY_SV, WARNING, Finding, count
 from .model import Report, Row, Table
 from .numbers import fmt_int, fmt_mnkr, fmt_percent
@@ -185,6 +186,7 @@ def report_sheet(report: Report, findings: list[Finding]) -> SheetContent:
     _unit_table(sheet, report)
     _staff_tables(sheet, report)
     _commitment_table(sheet, report)
+    sheet.row_heights = row_heights(sheet)
     return sheet
 
 
@@ -283,11 +285,12 @@ FINDINGS_HEADER = ("Allvarlighet", "Blad", "Cell", "Regel", "Meddelande", "Förv
 
 
 def findings_sheet(findings: list[Finding], namnd: str | None = None) -> SheetContent:
-    sheet = SheetContent(L.SHEET_FINDINGS, col_widths={0: 12, 1: 20, 2: 8, 3: 22, 4: 90, 5: 14, 6: 14})
+    sheet = SheetContent(L.SHEET_FINDINGS, col_widths={0: 13, 1: 20, 2: 8, 3: 22, 4: 90, 5: 14, 6: 14})
     sheet.add(Cell("Kontroller" + (f" – {namnd}" if namnd else ""), "title"))
     e, w = count(findings, ERROR), count(findings, WARNING)
     if not findings:
         sheet.add("Inga fel och inga varningar.")
+        sheet.row_heights = row_heights(sheet)
         return sheet
     sheet.add(f"{e} fel och {w} {'varning' if w == 1 else 'varningar'}. Klicka på cellen för att gå dit.")
     sheet.blank()
@@ -297,6 +300,7 @@ def findings_sheet(findings: list[Finding], namnd: str | None = None) -> SheetCo
         sheet.add(Cell(SEVERITY_SV[f.severity], "error" if f.is_error else "warning"), Cell(f.sheet),
                   Cell(f.cell, "link" if link else "text", link=link), Cell(f.rule), Cell(f.message, "wrap"),
                   _plain(f.expected), _plain(f.actual))
+    sheet.row_heights = row_heights(sheet)
     return sheet
 
 
@@ -311,3 +315,55 @@ def _plain(v) -> Cell:
     if isinstance(v, float):
         return Cell(v, "mnkr" if not float(v).is_integer() else "integer")
     return Cell(v if v is None or isinstance(v, (int, bool)) else str(v))
+
+
+# --- row heights --------------------------------------------------------------------------
+#
+# Neither Excel nor LibreOffice reliably grows a row for wrapped text when it opens a file, so
+# each door sets the height of every row that needs more than one line. A column's width is
+# measured in digits of the default font; the estimate counts every character, bold or not, as
+# one digit and leaves one to the cell's margins. Letters are on average narrower than a digit
+# in Calibri and in DejaVu Sans (LibreOffice's stand-in for Calibri), bold ones about as wide,
+# spaces much narrower: the estimate errs towards a line too many, never a line too few.
+
+LINE_HEIGHT = 15.0  # points: one line of the default 11 pt font (Excel's default row height)
+MAX_ROW_HEIGHT = 409.0  # points: Excel's largest row height
+DEFAULT_COL_WIDTH = 8.43  # characters: a column without a width of its own
+_MARGIN = 1.0  # characters of a column taken by the cell's left and right margins
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """The lines ``text`` takes in a wrapping cell ``width`` characters wide.
+
+    Words are wrapped greedily at spaces, as Excel does; a line break in the text starts a new
+    line, and a word longer than a line is broken across lines.
+    """
+    room = max(width - _MARGIN, 1.0)
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0  # characters on the current line
+        for word in filter(None, paragraph.split(" ")):  # not at a no-break space
+            if used and used + 1 + len(word) <= room:
+                used += 1 + len(word)
+                continue
+            if used:
+                lines += 1
+            extra = max(math.ceil(len(word) / room) - 1, 0)  # a word too long for a line
+            lines += extra
+            used = len(word) - extra * room
+    return lines
+
+
+def row_heights(content: SheetContent) -> dict[int, float]:
+    """Row -> height in points, for each row of ``content`` whose wrapping cells need more than
+    one line; the cell that needs the most lines sets the height."""
+    heights: dict[int, float] = {}
+    for r, row in enumerate(content.rows):
+        lines = max((wrapped_lines(cell.value, content.col_widths.get(c, DEFAULT_COL_WIDTH))
+                     for c, cell in enumerate(row)
+                     if cell is not None and cell.style in WRAP_STYLES and isinstance(cell.value, str)),
+                    default=1)
+        if lines > 1:
+            heights[r] = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+    return heights

@@ -304,10 +304,14 @@ def build_owned_sheet(content: SheetContent, style_ids: dict[str, int]) -> bytes
     links = []
     for r, line in enumerate(content.rows):
         cells = [(c, cell) for c, cell in enumerate(line) if cell is not None]
-        if not cells:
+        height = content.row_heights.get(r)
+        if not cells and height is None:
             continue
         row_el = etree.SubElement(sheet_data, q("row"))
         row_el.set("r", str(r + 1))
+        if height is not None:
+            row_el.set("ht", number_text(float(height)))
+            row_el.set("customHeight", "1")
         for c, cell in cells:
             _owned_cell(row_el, r, c, cell, style_ids)
             if cell.link:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..changes import NUMBER_FORMATS, STYLES
+from ..changes import NUMBER_FORMATS, STYLES, WRAP_STYLES
 from .package import local, parse_xml, q, serialize_xml
 
 # Schema order of a <font>'s children, and of <styleSheet>'s.
@@ -55,6 +55,7 @@ SPECS: dict[str, _Spec] = {
     "wrap": _Spec(wrap=True),
 }
 assert set(SPECS) == set(STYLES), "every named style needs a spec"
+assert {name for name, spec in SPECS.items() if spec.wrap} == WRAP_STYLES
 
 
 def _key(el: etree._Element) -> tuple:
@@ -78,12 +79,14 @@ def _section(root: etree._Element, name: str) -> etree._Element:
     return el
 
 
-class _Styles:
+class StyleSheet:
+    """Records in a styles.xml tree, found by content or appended (``changed`` tells whether any was)."""
+
     def __init__(self, root: etree._Element):
         self.root = root
         self.changed = False
 
-    def _find_or_append(self, section_name: str, el: etree._Element) -> int:
+    def find_or_append(self, section_name: str, el: etree._Element) -> int:
         section = _section(self.root, section_name)
         items = [c for c in section if isinstance(c.tag, str)]
         key = _key(el)
@@ -114,7 +117,7 @@ class _Styles:
         fonts = _section(self.root, "fonts")
         base = next(fonts.iterchildren(q("font")), None)
         if not (spec.bold or spec.size or spec.color or spec.underline):
-            return 0 if base is not None else self._find_or_append("fonts", etree.Element(q("font")))
+            return 0 if base is not None else self.find_or_append("fonts", etree.Element(q("font")))
         font = copy.deepcopy(base) if base is not None else etree.Element(q("font"))
         parts = {local(c): c for c in font if isinstance(c.tag, str)}
         if spec.bold:
@@ -130,7 +133,7 @@ class _Styles:
         for name in _FONT_ORDER:
             if name in parts:
                 font.append(parts[name])
-        return self._find_or_append("fonts", font)
+        return self.find_or_append("fonts", font)
 
     def border(self, spec: _Spec) -> int:
         if not spec.bottom_border:
@@ -141,7 +144,7 @@ class _Styles:
             if side == "bottom":
                 el.set("style", "thin")
                 etree.SubElement(el, q("color"), indexed="64")
-        return self._find_or_append("borders", border)
+        return self.find_or_append("borders", border)
 
     def xf(self, spec: _Spec) -> int:
         num_fmt = self.num_fmt(spec.number_format) if spec.number_format else 0
@@ -154,12 +157,12 @@ class _Styles:
                 xf.set(attr, "1")
         if spec.wrap:
             etree.SubElement(xf, q("alignment"), vertical="top", wrapText="1")
-        return self._find_or_append("cellXfs", xf)
+        return self.find_or_append("cellXfs", xf)
 
 
 def ensure_styles(styles_xml: bytes) -> tuple[bytes | None, dict[str, int]]:
     """Make sure styles.xml has an xf per named style; return (new XML or None, name -> xf id)."""
     tree = parse_xml(styles_xml, part="xl/styles.xml")
-    styles = _Styles(tree.getroot())
+    styles = StyleSheet(tree.getroot())
     ids = {name: styles.xf(SPECS[name]) for name in STYLES}
     return (serialize_xml(tree, styles_xml) if styles.changed else None), ids
