@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ import openpyxl
 import pytest
 import python_calamine as pc
 
-from variants import EXAMPLE, REPO, TEMPLATE, sha, variant, xlreport
+from variants import EXAMPLE, REPO, TEMPLATE, hold_lock, sha, variant, xlreport
 from xlreport import layout as L
 from xlreport.departments import consolidate, fill_unit, new, new_many, read_unit_list, upgrade
 from xlreport.departments.common import DepartmentError, parse_period, safe_stem, unique_names
@@ -253,6 +254,17 @@ def test_refuses_a_unit_not_in_the_list_and_warns_about_a_missing_one(units_dir,
     assert hr[1:] == [""] * 7
 
 
+def test_refuses_a_newer_template_version_without_suggesting_upgrade(units_dir, tmp_path):
+    """upgrade refuses to move a workbook down to an older template, so it is not the advice."""
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    newer = variant(folder / "KLK_HR.xlsx", {"Uppgifter!B13": "1.1"}, src=units_dir / "KLK_HR.xlsx")
+    proc = xlreport("consolidate", folder, "-o", tmp_path / "namnd.xlsx")
+    _refused(proc, f"{newer}: fel: Filen är gjord från mallversion 1.1, som är nyare än nämndens arbetsboks "
+                   f"mallversion 1.0. Sammanställ med den nyare mallen")
+    (line,) = [x for x in proc.stdout.splitlines() if "[konsolidering-mallversion]" in x]
+    assert "xlreport upgrade" not in line
+
+
 def test_a_unit_with_errors_is_left_out_with_a_warning(units_dir, tmp_path):
     folder = copy_units(units_dir, tmp_path / "enheter")
     broken = folder / "KLK_HR.xlsx"
@@ -404,3 +416,217 @@ def test_upgrade_in_place_and_current_version_is_a_no_op(tmp_path):
     assert r.out == src and meta(src)["Mallversion"] == L.TEMPLATE_VERSION
     again = upgrade(src, template=TEMPLATE)
     assert again.out is None and "redan den nuvarande" in again.lines()[0]
+
+
+# --- writes as safe as the file door's (lock, temporary files, permissions) ----------------
+
+def _lock_env(monkeypatch):
+    monkeypatch.setenv("XLREPORT_LOCK_TIMEOUT", "0.5")  # the CLI child inherits it
+
+
+def _stale_files(folder: Path, name: str) -> list[Path]:
+    """What killed runs on ``name`` leave: its temporary files, and those of a run on one of them."""
+    stale = [folder / f".~xlreport-{name}.k1ll3d.xlsx",
+             folder / f".~xlreport-.~xlreport-{name}.k1ll3d.xlsx.9ab.xlsx",  # apply_changes on the temp file
+             folder / f".~xlreport-.~xlreport-{name}.k1ll3d.xlsx.lock"]  # the refresh's lock on it
+    for p in stale:
+        p.write_bytes(b"PK\x03\x04 half")
+    return stale
+
+
+def test_upgrade_and_consolidate_take_the_workbook_lock(units_dir, tmp_path, monkeypatch):
+    _lock_env(monkeypatch)
+    src = tmp_path / "gammal.xlsx"
+    shutil.copyfile(LEGACY, src)
+    holder = hold_lock(src, 30)
+    try:
+        proc = xlreport("upgrade", src)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "En annan körning av xlreport arbetar med gammal.xlsx" in proc.stderr
+        assert sha(src) == sha(LEGACY)
+    finally:
+        holder.kill()
+        holder.wait()
+    out = tmp_path / "namnd.xlsx"
+    holder = hold_lock(out, 30)
+    try:
+        proc = xlreport("consolidate", units_dir, "-o", out, "--units", _listing(tmp_path))
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "En annan körning av xlreport arbetar med namnd.xlsx" in proc.stderr
+        assert not out.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _record_temp_files(monkeypatch, folder: Path) -> set[str]:
+    """The names of the temporary files in ``folder`` each time a package is written."""
+    from xlreport.departments import ooxml
+    from xlreport.io import package, xlsx
+
+    seen: set[str] = set()
+
+    def spy(original):
+        def write(*args, **kw):
+            original(*args, **kw)
+            seen.update(p.name for p in folder.iterdir() if p.name.startswith(".~"))
+        return write
+
+    for module in (xlsx, ooxml):
+        monkeypatch.setattr(module, "write_package", spy(package.write_package))
+    return seen
+
+
+def _assert_cleanable(names: set[str], target: Path) -> None:
+    """Every temporary file a run made would be removed by the next run on ``target``."""
+    from xlreport.io.xlsx import is_stale_temp_name, lock_path
+
+    assert names, "no temporary file was seen"
+    left = [n for n in names if n != lock_path(target).name and not is_stale_temp_name(n, target)]
+    assert left == [], left
+
+
+def test_upgrade_writes_as_the_file_door_does(tmp_path, monkeypatch):
+    """Temporary files named for the stale-temp cleanup, owner and permissions kept, read-only refused."""
+    src = tmp_path / "gammal.xlsx"
+    shutil.copyfile(LEGACY, src)
+    src.chmod(0o640)
+    stale = _stale_files(tmp_path, src.name)
+    seen = _record_temp_files(monkeypatch, tmp_path)
+    r = upgrade(src, template=TEMPLATE)
+    assert r.out == src and meta(src)["Mallversion"] == L.TEMPLATE_VERSION
+    _assert_cleanable(seen, src)
+    assert not any(p.exists() for p in stale)  # a killed run's leftovers are removed under the lock
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gammal.xlsx"]
+    assert src.stat().st_mode & 0o777 == 0o640
+    new_out = tmp_path / "ny.xlsx"
+    shutil.copyfile(LEGACY, src)
+    upgrade(src, new_out, template=TEMPLATE)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert new_out.stat().st_mode & 0o777 == 0o666 & ~umask  # a new file: as any program makes one
+    shutil.copyfile(LEGACY, src)
+    src.chmod(0o444)
+    proc = xlreport("upgrade", src)
+    assert proc.returncode == 2 and "skrivskyddad" in proc.stderr, proc.stdout + proc.stderr
+    assert sha(src) == sha(LEGACY)
+
+
+def test_consolidate_writes_as_the_file_door_does(units_dir, tmp_path, monkeypatch):
+    out = tmp_path / "namnd.xlsx"
+    stale = _stale_files(tmp_path, out.name)
+    seen = _record_temp_files(monkeypatch, tmp_path)
+    r = consolidate([units_dir], out, units=UNITS, template=TEMPLATE)
+    assert r.status == 0
+    _assert_cleanable(seen, out)
+    assert not any(p.exists() for p in stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["namnd.xlsx"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # not the 0600 of a bare temporary file
+    out.chmod(0o604)
+    consolidate([units_dir], out, units=UNITS, template=TEMPLATE)
+    assert out.stat().st_mode & 0o777 == 0o604
+    out.chmod(0o444)
+    before = sha(out)
+    proc = xlreport("consolidate", units_dir, "-o", out, "--units", _listing(tmp_path))
+    assert proc.returncode == 2 and "skrivskyddad" in proc.stderr, proc.stdout + proc.stderr
+    assert sha(out) == before
+
+
+def test_upgrade_refuses_a_newer_template_version(tmp_path):
+    newer = variant(tmp_path / "nyare.xlsx", {"Uppgifter!B13": "1.1"})
+    before = sha(newer)
+    proc = xlreport("upgrade", newer, "--template", TEMPLATE)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "mallversion 1.1, som är nyare än mallens version 1.0" in proc.stderr
+    assert sha(newer) == before and sorted(p.name for p in tmp_path.iterdir()) == ["nyare.xlsx"]
+    with pytest.raises(DepartmentError, match="nyare"):
+        upgrade(newer, tmp_path / "ut.xlsx", template=TEMPLATE)
+    assert not (tmp_path / "ut.xlsx").exists()
+    odd = variant(tmp_path / "udda.xlsx", {"Uppgifter!B13": "ny"})
+    with pytest.raises(DepartmentError, match="inget versionsnummer"):
+        upgrade(odd, template=TEMPLATE)
+    # the result is a copy of the .xlsx template: named .xlsm, Excel would not open it
+    with pytest.raises(DepartmentError, match=r"Ange -o NAMN\.xlsx"):
+        upgrade(LEGACY, tmp_path / "ny.xlsm", template=TEMPLATE)
+    assert not (tmp_path / "ny.xlsm").exists()
+
+
+# --- consolidation: nothing left out silently -----------------------------------------------
+
+def test_rows_the_namnd_table_lacks_are_named(units_dir, tmp_path):
+    """A unit's Resultaträkning row the nämnd's table does not have gives a warning at its cell.
+
+    Such a row never changes Intäkter, Kostnader or Resultat (docs/departments.md), so the
+    consolidation is written; the figures are the units' sums of the rows the nämnd has.
+    """
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    hr, ledning = folder / "KLK_HR.xlsx", folder / "KLK_Ledning.xlsx"
+    variant(hr, {"Resultaträkning!C8": -0.5}, src=units_dir / hr.name)  # varav lokalkostnader
+    variant(ledning, {"Resultaträkning!A9": "Finansnetto", "Resultaträkning!C9": -0.2},
+            src=units_dir / ledning.name)  # not a row of the template
+    into = variant(tmp_path / "namnd_mall.xlsx", {"Resultaträkning!A8": None}, src=TEMPLATE)  # no lokalkostnader
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("consolidate", folder, "--into", into, "-o", out, "--units", _listing(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (f"{hr}: Resultaträkning!A8: varning: Raden 'varav lokalkostnader' finns inte i nämndens "
+            f"Resultaträkning") in proc.stdout, proc.stdout
+    assert f"{ledning}: Resultaträkning!A9: varning: Raden 'Finansnetto' är inte en rad i mallen" in proc.stdout
+    income = {r[0]: r for r in sheet(out, L.SHEET_INCOME)[4:10]}
+    assert round_half_up(income["Resultat"][4], 1) == 16.4  # unchanged by the rows left out
+
+
+def test_a_unit_with_empty_tables_is_left_out_with_a_warning(units_dir, tmp_path):
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    empty = new("KLK HR", "2020-03", TEMPLATE, folder / "KLK_HR.xlsx", force=True, **STAMP).path  # not filled in
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("consolidate", folder, "-o", out, "--units", _listing(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{empty}: varning: Filen har inga ifyllda värden: alla tabeller är tomma" in proc.stdout
+    assert "Enheten 'KLK HR' finns i nämndens lista men ingen godkänd fil" in proc.stdout
+    assert next(r for r in sheet(out, L.SHEET_UNITS) if r[0] == "KLK HR")[1:] == [""] * 7
+    sources = {r[1]: r for r in sheet(out, "Källor")[4:]}
+    assert sources[str(empty)][8] == "Nej"
+
+
+def test_a_blank_month_is_a_period_mismatch(units_dir, tmp_path):
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    hr = variant(folder / "KLK_HR.xlsx", {"Uppgifter!B10": None}, src=units_dir / "KLK_HR.xlsx")
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("consolidate", folder, "-o", out)
+    _refused(proc, f"{hr}: fel: Uppgiften 'Månad' saknas på bladet Uppgifter; filens period är okänd")
+    assert not out.exists()
+    # the other way round: the nämnd's workbook has År (or Period) but no Månad; the units must still agree
+    into = variant(tmp_path / "namnd_2021.xlsx", {"Uppgifter!B8": 2021}, src=TEMPLATE)
+    proc = xlreport("consolidate", units_dir, "--into", into, "-o", out, "--units", _listing(tmp_path))
+    _refused(proc, f"{units_dir / 'KLK_HR.xlsx'}: fel: Filen gäller januari–mars 2020, men nämndens arbetsbok "
+                   f"gäller 2021: olika år")
+    into = variant(tmp_path / "namnd_aug.xlsx", {"Uppgifter!B9": "januari–augusti"}, src=TEMPLATE)
+    proc = xlreport("consolidate", units_dir, "--into", into, "-o", out, "--units", _listing(tmp_path))
+    _refused(proc, "Filen gäller januari–mars 2020, men nämndens arbetsbok gäller januari–augusti: olika period")
+    assert not out.exists()
+    into = variant(tmp_path / "namnd_2020.xlsx", {"Uppgifter!B8": 2020}, src=TEMPLATE)  # agrees: Månad is filled in
+    proc = xlreport("consolidate", units_dir, "--into", into, "-o", out, "--units", _listing(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (meta(out)["År"], meta(out)["Månad"]) == (2020, 3)
+
+
+def test_inserting_rows_drops_the_calc_chain(tmp_copy, tmp_path):
+    """The formulas moved, so the calc chain goes (part, relationship, content type): Excel rebuilds it."""
+    import zipfile
+
+    from xlreport.departments.ooxml import PackageEdit, insert_rows
+
+    src = tmp_copy("calamine_shared_formula_simple.xlsx")
+    edit = PackageEdit(src)
+    try:
+        insert_rows(edit, "Sheet1", 1, 2, 1)
+        edit.write(tmp_path / "ut.xlsx")
+    finally:
+        edit.close()
+    with zipfile.ZipFile(tmp_path / "ut.xlsx") as z:
+        names = set(z.namelist())
+        assert "xl/calcChain.xml" not in names
+        assert b"calcChain" not in z.read("xl/_rels/workbook.xml.rels")
+        assert b"calcChain" not in z.read("[Content_Types].xml")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from variants import EXAMPLE, REPO
+from variants import EXAMPLE, REPO, hold_lock
 
 KILL_COUNT = int(os.environ.get("XLREPORT_KILL_COUNT", "20"))
 
@@ -53,23 +53,6 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
     out, err = proc.communicate(timeout=120)
     assert "Traceback" not in out + err, err
     return proc.returncode, out + err
-
-
-HOLDER = """
-import sys, time
-from xlreport.io.xlsx import workbook_lock
-with workbook_lock(sys.argv[1]):
-    print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
-"""
-
-
-def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
-    """Another process holding the workbook's xlreport lock (as a long refresh would)."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE,
-                            text=True)
-    assert proc.stdout.readline().strip() == "held"
-    return proc
 
 
 def copy(tmp_path: Path) -> Path:

@@ -64,3 +64,23 @@ def sha(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_HOLDER = """
+import sys, time
+from xlreport.io.xlsx import workbook_lock
+with workbook_lock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(path: Path, seconds: float):
+    """Another process holding the workbook's xlreport lock (as a long refresh would); kill it when done."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc

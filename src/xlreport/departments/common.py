@@ -1,10 +1,9 @@
-"""Shared helpers: the default template, period text, safe file names, Uppgifter cells, zip times."""
+"""Shared helpers: the default template, period text, safe file names, Uppgifter cells, versions."""
 
 from __future__ import annotations
 
 import os
 import re
-import struct
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -35,22 +34,6 @@ def default_template() -> Path:
     raise DepartmentError(f"Ingen mall hittades: ange --template MALL.xlsx eller sätt {TEMPLATE_ENV}.")
 
 
-def refuse_if_open_in_excel(target: Path) -> None:
-    """Refuse to replace ``target`` while Excel has it open (its owner file ``~$name`` exists).
-
-    ``apply_changes`` checks this for the file it writes; ``consolidate`` and ``upgrade`` build
-    their result in a temporary file and rename it over ``target``, so they check ``target`` here,
-    before any work: replacing a workbook under Excel loses the result when the user saves.
-    """
-    from ..errors import WorkbookLocked
-    from ..io.xlsx import _locked_by_excel
-
-    owner = _locked_by_excel(Path(target))
-    if owner is not None:
-        raise WorkbookLocked(f"Arbetsboken är öppen i Excel ({owner.name}). Stäng den i Excel och "
-                             "försök igen.", file=target)
-
-
 # --- periods ------------------------------------------------------------------------------
 
 _ISO = re.compile(r"^\s*(\d{4})\s*[-/.:]\s*(\d{1,2})\s*$")
@@ -60,6 +43,15 @@ _WORDS = re.compile(r"^\s*(?:([a-zåäö]+)\s*[–-]\s*)?([a-zåäö]+)\s+(\d{4}
 def period_text(month: int) -> str:
     """3 -> "januari–mars" (interim reports run from January)."""
     return L.MONTHS[0] if month == 1 else f"{L.MONTHS[0]}–{L.MONTHS[month - 1]}"
+
+
+def month_of_period(text: str | None) -> int | None:
+    """"januari–mars" -> 3 (the last month of an interim period written as :func:`period_text`
+    writes it); None for anything else."""
+    if not text:
+        return None
+    want = L.norm(str(text).replace("-", "–"))
+    return next((m for m in range(1, 13) if L.norm(period_text(m)) == want), None)
 
 
 def parse_period(text: str) -> tuple[int, int, str]:
@@ -146,6 +138,15 @@ def version_of(grid: Grid | None) -> str | None:
     return str(v).strip() or None
 
 
+def version_key(version: str) -> tuple[int, ...] | None:
+    """"1.0" -> (1, 0) and "0.9" -> (0, 9), to tell an older Mallversion from a newer one; None
+    when it is not a version number."""
+    parts = str(version).strip().split(".")
+    if not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
 def unit_list(grid: Grid) -> tuple[tuple[int, int] | None, list[str]]:
     """The "Enheter" header cell and the names listed below it (up to the first blank)."""
     at = find_label(grid, L.META_UNITS_HEADER)
@@ -158,48 +159,7 @@ def unit_list(grid: Grid) -> tuple[tuple[int, int] | None, list[str]]:
     return at, names
 
 
-# --- deterministic zip entry times --------------------------------------------------------
-
-_CDIR = struct.Struct("<4s6H3L5H2L")
-_EOCD = struct.Struct("<4s4H2LH")
-
-
-def dos_time_utc(epoch: float) -> tuple[int, int]:
-    import time
-
-    t = time.gmtime(max(epoch, 315532800))  # not before 1980-01-01
-    return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
-
-
-def set_entry_times(path: Path, names: set[str], epoch: float) -> None:
-    """Set the modification time of the zip entries ``names`` (in place, headers only).
-
-    The package writer stamps freshly written entries with the current time; to make a
-    consolidation byte-for-byte repeatable the tool sets them to a time derived from its inputs.
-    """
-    dtime, ddate = dos_time_utc(epoch)
-    with open(path, "r+b") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        tail_len = min(size, 65536 + _EOCD.size)
-        f.seek(size - tail_len)
-        tail = f.read(tail_len)
-        _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(tail, tail.rfind(b"PK\x05\x06"))
-        f.seek(cd_offset)
-        cd = bytearray(f.read(cd_size))
-        p = 0
-        for _ in range(count):
-            rec = _CDIR.unpack_from(cd, p)
-            n_len, x_len, c_len, offset = rec[10], rec[11], rec[12], rec[16]
-            name = bytes(cd[p + 46:p + 46 + n_len]).decode("utf-8" if rec[3] & 0x800 else "cp437")
-            if name in names:
-                struct.pack_into("<2H", cd, p + 12, dtime, ddate)
-                f.seek(offset + 10)
-                f.write(struct.pack("<2H", dtime, ddate))
-            p += 46 + n_len + x_len + c_len
-        f.seek(cd_offset)
-        f.write(cd)
-
+# --- zip entries ----------------------------------------------------------------------------
 
 def changed_entries(base: Path, result: Path) -> set[str]:
     """Entries of ``result`` that are new or differ from ``base`` (content or time stamp)."""

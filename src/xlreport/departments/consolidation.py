@@ -10,17 +10,16 @@ provenance sheet *Källor*.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import layout as L
-from ..cells import a1
+from ..cells import a1, parse_a1
 from ..changes import Cell, CellWrite, ChangeSet, SheetContent
 from ..errors import StructureError, XlreportError
 from ..findings import ERROR, WARNING, Counted, Finding
@@ -31,10 +30,10 @@ from .common import (
     default_template,
     find_label,
     meta_value,
+    month_of_period,
     period_text,
-    refuse_if_open_in_excel,
-    set_entry_times,
     unit_list,
+    version_key,
     version_of,
 )
 
@@ -61,6 +60,11 @@ class UnitSource(Counted):
     result: dict[str, float | None] = field(default_factory=dict)  # the unit's Resultat row
     avv_fg: float | None = None  # Avvikelse ack fg år from its Driftredovisning's Summa
     income: dict[str, dict[str, float | None]] = field(default_factory=dict)  # row key -> column -> mnkr
+    income_sheet: str = L.SHEET_INCOME  # the sheet's name in this workbook
+    income_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # row key -> (label cell, label)
+    income_unknown: list[tuple[str, str]] = field(default_factory=list)  # (label cell, label) of rows not in the
+    # template: the unit's own check leaves them out of its Resultat, the nämnd's table cannot hold them
+    empty: bool = False  # no value in any input cell of any table (a template sent back unfilled)
     version: str | None = None
     unit: str | None = None
     namnd: str | None = None
@@ -72,12 +76,16 @@ class UnitSource(Counted):
     included: bool = False
     read_at: str = ""
 
-    def period_key(self) -> tuple:
-        return (self.year, self.month if self.month is not None else L.norm(self.period))
-
     def period_label(self) -> str:
-        text = period_text(self.month) if self.month and 1 <= self.month <= 12 else (self.period or "okänd period")
-        return f"{text} {self.year if self.year is not None else '(år saknas)'}"
+        return _period_label(self.year, self.month, self.period)
+
+
+def _period_label(year: int | None, month: int | None, text: str | None = None) -> str:
+    """ "januari–mars 2020"; the parts that are not known are left out."""
+    parts = [period_text(month) if month is not None and 1 <= month <= 12
+             else (f"månad {month}" if month is not None else text)]
+    parts.append(str(year) if year is not None else None)
+    return " ".join(p for p in parts if p) or "okänd period"
 
 
 @dataclass
@@ -90,8 +98,9 @@ class ConsolidationResult:
     central: object | None = None  # files.FileResult of the refresh
     units: list[str] = field(default_factory=list)
 
-    def add(self, file: str | None, severity, message: str, rule: str = "konsolidering") -> None:
-        self.notes.append((file, Finding(rule, severity, message)))
+    def add(self, file: str | None, severity, message: str, rule: str = "konsolidering", sheet: str | None = None,
+            cell: str | None = None) -> None:
+        self.notes.append((file, Finding(rule, severity, message, sheet, cell)))
 
 
 def _now() -> str:
@@ -161,9 +170,31 @@ def read_unit(path: Path) -> UnitSource:
     src.result = {c: _num(res, c) for c in _FROM_RESULT}
     src.avv_fg = _num(rep.units.total, L.COL_AVV_FG)
     src.income = {row.key: {c: row.num(c) for c in _INCOME_INPUTS} for row in rep.income.rows}
+    src.income_sheet = rep.income.sheet
+    src.income_labels = {row.key: (a1(row.row, rep.income.label_col), row.label) for row in rep.income.rows}
+    income_grid = grids.get(rep.income.sheet)
+    for f in outcome.findings:  # rows the reader did not take: "not a row of the template"
+        if f.rule == "okand-rad" and f.sheet == rep.income.sheet and f.cell and income_grid is not None:
+            label = income_grid.get(*parse_a1(f.cell))
+            src.income_unknown.append((f.cell, "" if label is None else str(label).strip()))
+    src.empty = _all_tables_empty(rep)
     src.findings = outcome.findings
     src.status = 1 if outcome.errors else 0
     return src
+
+
+def _all_tables_empty(rep: Report) -> bool:
+    """Whether no input cell of any table holds anything: labels, the formula rows (Resultat,
+    Summa) and the deviation columns the tool fills do not count."""
+    for table in (rep.income, rep.units, rep.explanation, rep.staff, rep.leavers, rep.sick, rep.commitments):
+        if table is None:
+            continue
+        for row in table.rows:
+            if table is rep.income and row.key == L.ROW_RESULTAT:
+                continue
+            if row.invalid or any(v is not None for col, v in row.values.items() if col not in _COMPUTED):
+                return False
+    return True
 
 
 def read_units(files: list[Path], jobs: int | None = None) -> list[UnitSource]:
@@ -200,7 +231,15 @@ def _refusals(result: ConsolidationResult, sources: list[UnitSource], base_meta:
 
     version = base_meta["version"]
     for s in sources:
-        if s.version is not None and s.version != version:
+        if s.version is None or s.version == version:
+            continue
+        newer = version_key(s.version) is not None and version_key(version) is not None and \
+            version_key(s.version) > version_key(version)
+        if newer:
+            refuse(s, f"Filen är gjord från mallversion {s.version}, som är nyare än nämndens arbetsboks "
+                      f"mallversion {version}. Sammanställ med den nyare mallen (--template eller --into).",
+                   "konsolidering-mallversion")
+        else:
             refuse(s, f"Filen är gjord från mallversion {s.version}, men nämndens arbetsbok har mallversion "
                       f"{version}. Flytta över den till den nya mallen först: xlreport upgrade \"{s.path}\".",
                    "konsolidering-mallversion")
@@ -214,18 +253,27 @@ def _refusals(result: ConsolidationResult, sources: list[UnitSource], base_meta:
         if s.namnd and namnd and L.norm(s.namnd) != namnd:
             refuse(s, f"Filen gäller nämnden '{s.namnd}', inte '{base_meta['namnd'] or namnd}'.",
                    "konsolidering-namnd")
-    keys = [s.period_key() if s.year is not None else None for s in readable]
-    ref_key = (base_meta["year"], base_meta["month"]) if base_meta["year"] and base_meta["month"] else None
-    want = _majority(keys, ref_key)
-    want_src = next((s for s in readable if s.period_key() == want), None)
-    want_label = (f"{period_text(want[1])} {want[0]}" if ref_key else want_src.period_label()) if want else None
+    # The period is År and Månad. What the nämnd's workbook says (either, or both) is the
+    # reference; what it leaves blank is taken from the most common period of the files.
+    by, bm = base_meta["year"], base_meta["month"]
+    keys = [(s.year, s.month) for s in readable if s.year is not None and s.month is not None]
+    fits = [k for k in keys if (by is None or k[0] == by) and (bm is None or k[1] == bm)]
+    want = _majority(fits) or (by if by is not None else _majority([k[0] for k in keys]),
+                               bm if bm is not None else _majority([k[1] for k in keys]))
+    if by is not None or bm is not None:
+        want_label = f"nämndens arbetsbok gäller {_period_label(by, bm)}"
+    else:
+        want_label = f"de andra gäller {_period_label(*want)}"
     for s in readable:
         if s.year is None:
             refuse(s, f"Uppgiften '{L.META_AR}' saknas på bladet {L.SHEET_META}; filens period är okänd.",
                    "konsolidering-period")
-        elif want is not None and s.period_key() != want:
-            what = "år" if s.year != want[0] else "period"
-            refuse(s, f"Filen gäller {s.period_label()}, men de andra gäller {want_label}: olika {what} "
+        elif s.month is None:
+            refuse(s, f"Uppgiften '{L.META_MANAD}' saknas på bladet {L.SHEET_META}; filens period är okänd "
+                      f"(Månad är periodens sista månad, t.ex. 3 för januari–mars).", "konsolidering-period")
+        elif (want[0] is not None and s.year != want[0]) or (want[1] is not None and s.month != want[1]):
+            what = "år" if want[0] is not None and s.year != want[0] else "period"
+            refuse(s, f"Filen gäller {s.period_label()}, men {want_label}: olika {what} "
                       f"kan inte sammanställas.", "konsolidering-period")
     by_unit: dict[str, list[UnitSource]] = {}
     for s in readable:
@@ -324,16 +372,43 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
 
     Refusals (different versions, periods, nämnder, a unit twice, a unit not in the list) write
     nothing and give status 1. A unit file with errors is left out with a warning (unless
-    ``include_errors`` and it could be read), a listed unit without a file gives a warning.
+    ``include_errors`` and it could be read), so is a file whose tables are all empty; a listed
+    unit without a file, and a row of a unit's Resultaträkning that the nämnd's table does not
+    have, give a warning.
+
+    ``out`` is written as the file door writes: refused while open in Excel or read-only, under
+    its xlreport lock from reading to writing, built in a temporary file beside it (removed by
+    the next run if this one is killed) and renamed over it, keeping its owner and permissions.
     """
+    from ..io.xlsx import refuse_unwritable, workbook_lock
+
+    out = Path(out)
+    refuse_unwritable(out)
+    with contextlib.ExitStack() as stack:
+        # In a folder that does not exist yet there is nothing to lock (and a refusal must not
+        # create it): the lock is then taken when the folder is made, just before writing.
+        locked = out.parent.is_dir()
+        if locked:
+            stack.enter_context(workbook_lock(out))
+
+        def lock_for_writing() -> None:
+            if not locked:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(workbook_lock(out))
+
+        return _consolidate(paths, out, into, template, units, include_errors, jobs, lock_for_writing)
+
+
+def _consolidate(paths, out: Path, into, template, units, include_errors: bool, jobs,
+                 lock_for_writing) -> ConsolidationResult:
     from ..batch import expand
     from ..engine import SHEETS
     from ..files import process
-    from ..io.xlsx import TEMP_PREFIX, apply_changes, read_grids
+    from ..io.package import set_entry_times
+    from ..io.xlsx import apply_changes, atomic_output, read_grids
     from ..reader import read_report
     from .ooxml import PackageEdit, insert_rows
 
-    out = Path(out)
     base = Path(into) if into is not None else Path(template) if template is not None else default_template()
     result = ConsolidationResult(out=None)
     files = [p for p in expand(paths) if p.resolve() not in {out.resolve(), base.resolve()}]
@@ -346,10 +421,10 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
         exc.file = str(base)
         raise
     base_meta = {"version": version_of(grids[L.SHEET_META]) or L.TEMPLATE_VERSION,
-                 "namnd": central.meta.namnd, "year": central.meta.ar, "month": central.meta.manad}
+                 "namnd": central.meta.namnd, "year": central.meta.ar,
+                 "month": central.meta.manad if central.meta.manad is not None else month_of_period(central.meta.period)}
     listed = list(units) if units else list(central.meta.units)
     _refuse_duplicate_units(listed, None if units else base)
-    refuse_if_open_in_excel(out)
     sources = read_units(files, jobs)
     result.sources = sources
     _refusals(result, sources, base_meta, listed)
@@ -362,12 +437,17 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
     for s in sources:
         s.read_at = previous.get((str(s.path), s.sha256), now)
         usable = s.readable and (s.status == 0 or (include_errors and s.status == 1))
-        s.included = usable
-        if not usable:
+        if usable and s.empty:
+            result.add(str(s.path), WARNING, "Filen har inga ifyllda värden: alla tabeller är tomma (en mall som inte "
+                       "fyllts i?). Den är inte med i sammanställningen; be enheten fylla i den och skicka den igen.",
+                       "konsolidering-tom")
+            usable = False
+        elif not usable:
             why = "kunde inte läsas" if s.status == 2 else f"har {s.errors} fel"
             result.add(str(s.path), WARNING, f"Filen {why} och är inte med i sammanställningen"
                        f"{'' if s.status == 2 else ' (rätta felen, eller använd --include-errors)'}.",
                        "konsolidering-utelamnad")
+        s.included = usable
     included = {L.norm(s.unit): s for s in sources if s.included}
     if not listed:
         listed = sorted((s.unit for s in sources if s.included), key=L.norm)
@@ -377,15 +457,12 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
         if L.norm(u) not in included:
             result.add(None, WARNING, f"Enheten '{u}' finns i nämndens lista men ingen godkänd fil för den ingår; "
                                       f"dess rad lämnas tom.", "konsolidering-enhet-saknas")
+    _warn_rows_not_consolidated(result, central, [s for s in sources if s.included])
     result.units = listed
     ref = next((s for s in sources if s.included), None) or next((s for s in sources if s.readable), None)
 
-    folder = out.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=out.suffix or ".xlsx", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    lock_for_writing()
+    with atomic_output(out, out.suffix or ".xlsx") as tmp:
         t = central.units
         summa = t.total.row
         capacity = summa - t.header_row - 1
@@ -417,14 +494,33 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
         result.central = refreshed
         epoch = max(_epoch(s.read_at) for s in sources)
         set_entry_times(tmp, changed_entries(base, tmp), epoch)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     result.out = out
     worst_unit = max((s.status for s in sources), default=0)
     result.status = max(min(worst_unit, 1), refreshed.status)
     return result
+
+
+def _warn_rows_not_consolidated(result: ConsolidationResult, central: Report, units: list[UnitSource]) -> None:
+    """A row of a unit's Resultaträkning that the nämnd's table does not have is not summed: say so.
+
+    It never changes the nämnd's Intäkter, Kostnader or Resultat. The nämnd's table has those
+    rows (the reader requires them), so such a row is either a *varav* row (a part of Kostnader)
+    the nämnd's workbook lacks, or a row that is not in the template at all, which the unit's own
+    Resultat does not count either (its check Resultat = Intäkter + Kostnader would fail).
+    """
+    t = central.income
+    for s in units:
+        for key, values in s.income.items():
+            if t.get(key) is not None or all(v is None for v in values.values()):
+                continue
+            cell, label = s.income_labels.get(key, (None, key))
+            result.add(str(s.path), WARNING, f"Raden '{label}' finns inte i nämndens {t.name} och räknas inte med "
+                       f"där (Intäkter, Kostnader och Resultat påverkas inte). Lägg till raden i nämndens "
+                       f"arbetsbok (--into) om den ska med.", "konsolidering-rad-saknas", s.income_sheet, cell)
+        for cell, label in s.income_unknown:
+            result.add(str(s.path), WARNING, f"Raden '{label}' är inte en rad i mallen och räknas inte med i "
+                       f"nämndens {t.name} (inte heller i enhetens Resultat). Flytta beloppet till en rad i mallen "
+                       f"om det ska med.", "konsolidering-rad-saknas", s.income_sheet, cell)
 
 
 def _meta_writes(meta_grid, central: Report, ref: UnitSource | None, listed: list[str]) -> list[CellWrite]:

@@ -32,6 +32,7 @@ from ..io.package import (
     serialize_xml,
     write_package,
 )
+from ..io.styles import StyleSheet
 from .common import DepartmentError
 
 REL_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
@@ -107,6 +108,7 @@ class PackageEdit:
         self.replace: dict[str, bytes] = {}
         self.add: dict[str, bytes] = {}
         self.remove: set[str] = set()
+        self._trees: dict[str, etree._ElementTree] = {}
 
     def close(self) -> None:
         self.pkg.close()
@@ -127,7 +129,18 @@ class PackageEdit:
     def xml(self, part: str) -> etree._ElementTree:
         return parse_xml(self.read(part), part=part, file=self.path)
 
+    def tree(self, part: str) -> etree._ElementTree:
+        """The part as a tree to edit in place, then :meth:`touch` (the file door's edit protocol,
+        so that its helpers, e.g. removing the calc chain, work on this edit too)."""
+        if part not in self._trees:
+            self._trees[part] = self.xml(part)
+        return self._trees[part]
+
+    def touch(self, part: str) -> None:
+        self.put_xml(part, self._trees.pop(part))
+
     def put(self, part: str, data: bytes) -> None:
+        self._trees.pop(part, None)
         if self.pkg.has(part) and part not in self.remove:
             self.replace[part] = data
         else:
@@ -317,20 +330,14 @@ def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: 
 
 
 def _drop_calc_chain(edit: PackageEdit) -> None:
+    """Formulas moved: remove the calc chain (its part, relationship and content type), as the
+    file door does when it empties one; Excel rebuilds it."""
+    from ..io.xlsx import _remove_calc_chain
+
     wb = edit.pkg.workbook_part
-    root = edit.rels(wb)
-    for r in list(root):
+    for r in list(edit.rels(wb)):
         if r.get("Type", "").endswith("/calcChain"):
-            part = resolve_target(wb, r.get("Target"))
-            root.remove(r)
-            edit.put_rels(wb, root)
-            if edit.has(part):
-                edit.remove.add(part)
-            ct = edit.content_types()
-            for o in list(ct.getroot()):
-                if o.get("PartName") == content_type_override(part):
-                    ct.getroot().remove(o)
-            edit.put_xml(CONTENT_TYPES, ct)
+            _remove_calc_chain(edit, resolve_target(wb, r.get("Target")), r.get("Id"))
 
 
 # --- comments -----------------------------------------------------------------------------
@@ -423,41 +430,23 @@ def _rc(ref: str) -> tuple[int, int]:
 
 # --- copying a sheet from another package -------------------------------------------------
 
-_STYLE_SECTIONS = (("numFmts", "numFmt"), ("fonts", "font"), ("fills", "fill"), ("borders", "border"),
-                   ("cellXfs", "xf"))
-
-
 class StyleMerger:
-    """Carries cell formats (xf records and what they use) from one styles.xml into another."""
+    """Carries cell formats (xf records and what they use) from one styles.xml into another.
+
+    The records are found or appended by :class:`xlreport.io.styles.StyleSheet`, as the tool's
+    own named styles are.
+    """
 
     def __init__(self, src: etree._Element, dest_tree: etree._ElementTree):
         self.src = src
         self.dest_tree = dest_tree
         self.dest = dest_tree.getroot()
+        self.styles = StyleSheet(self.dest)
         self.map: dict[int, int] = {}
-        self.changed = False
 
-    def _section(self, root: etree._Element, name: str) -> etree._Element:
-        el = root.find(q(name))
-        if el is None:
-            order = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
-                     "tableStyles", "colors", "extLst")
-            el = etree.Element(q(name))
-            idx = order.index(name)
-            pos = next((i for i, c in enumerate(root) if local(c) in order[idx + 1:]), len(root))
-            root.insert(pos, el)
-        return el
-
-    def _append(self, section: str, el: etree._Element) -> int:
-        sec = self._section(self.dest, section)
-        key = etree.tostring(el)
-        for i, existing in enumerate(sec):
-            if etree.tostring(existing) == key:
-                return i
-        sec.append(copy.deepcopy(el))
-        sec.set("count", str(len(sec)))
-        self.changed = True
-        return len(sec) - 1
+    @property
+    def changed(self) -> bool:
+        return self.styles.changed
 
     def xf(self, s: int) -> int:
         if s in self.map:
@@ -471,27 +460,16 @@ class StyleMerger:
             src_sec = self.src.find(q(section))
             i = int(xf.get(attr, "0"))
             if src_sec is not None and i < len(src_sec):
-                xf.set(attr, str(self._append(section, src_sec[i])))
+                xf.set(attr, str(self.styles.find_or_append(section, copy.deepcopy(src_sec[i]))))
         fmt_id = int(xf.get("numFmtId", "0"))
         if fmt_id >= 164:
             code = next((f.get("formatCode") for f in self.src.iter(q("numFmt"))
                          if f.get("numFmtId") == str(fmt_id)), None)
             if code is not None:
-                xf.set("numFmtId", str(self._num_fmt(code)))
+                xf.set("numFmtId", str(self.styles.num_fmt(code)))
         xf.set("xfId", "0")
-        self.map[s] = self._append("cellXfs", xf)
+        self.map[s] = self.styles.find_or_append("cellXfs", xf)
         return self.map[s]
-
-    def _num_fmt(self, code: str) -> int:
-        sec = self._section(self.dest, "numFmts")
-        for f in sec:
-            if f.get("formatCode") == code:
-                return int(f.get("numFmtId"))
-        new_id = max([163, *(int(f.get("numFmtId")) for f in sec)]) + 1
-        etree.SubElement(sec, q("numFmt"), numFmtId=str(new_id), formatCode=code)
-        sec.set("count", str(len(sec)))
-        self.changed = True
-        return new_id
 
 
 def _styles_part(rels: list[dict]) -> str | None:

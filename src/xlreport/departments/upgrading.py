@@ -14,8 +14,6 @@ recomputes them.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from ..cells import CellRef, Grid, a1
 from ..changes import CellWrite, ChangeSet
 from ..errors import StructureError
 from ..model import Report, Table
-from .common import DepartmentError, default_template, refuse_if_open_in_excel, version_of
+from .common import DepartmentError, default_template, version_key, version_of
 
 #: Header texts of older template versions -> the current header (by version, for the record;
 #: all of them are accepted whatever version a workbook claims).
@@ -81,16 +79,33 @@ def _capacity(t: Table) -> int | None:
 
 def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | Path | None = None) -> UpgradeResult:
     """Move the data of ``path`` into a fresh copy of the current template, written to ``out``
-    (default: replace ``path``; the original stays untouched until the new file is complete)."""
-    from ..engine import SHEETS
-    from ..io.xlsx import TEMP_PREFIX, apply_changes, read_grids
-    from ..reader import read_report
-    from .ooxml import PackageEdit, insert_rows
+    (default: replace ``path``; the original stays untouched until the new file is complete).
+
+    As every write of the file door: ``out`` is refused while Excel has it open or when it is
+    read-only, the run holds its xlreport lock from reading to writing, the result is built in
+    temporary files beside it (removed by the next run if this one is killed) and renamed over it
+    in one step, keeping its owner and permission bits. A workbook made from a *newer* template
+    than ``template`` is refused: a downgrade would drop what the newer template has.
+    """
+    from ..io.xlsx import refuse_unwritable, workbook_lock
 
     source = Path(path)
     target = Path(out) if out is not None else source
     tpl = Path(template) if template is not None else default_template()
-    refuse_if_open_in_excel(target)
+    refuse_unwritable(target)
+    if target.suffix.lower() != tpl.suffix.lower():
+        raise DepartmentError(f"Den nya mallen är en {tpl.suffix}-arbetsbok; resultatet kan inte heta "
+                              f"{target.name}. Ange -o NAMN{tpl.suffix}.", file=target)
+    with workbook_lock(target):
+        return _upgrade(source, target, tpl)
+
+
+def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
+    from ..engine import SHEETS
+    from ..io.xlsx import apply_changes, atomic_output, read_grids, temp_beside
+    from ..reader import read_report
+    from .ooxml import PackageEdit, insert_rows
+
     names, grids = read_grids(source, None)
     old_version = version_of(grids.get(L.SHEET_META))
     t_names, t_grids = read_grids(tpl, SHEETS)
@@ -98,9 +113,19 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
     if old_version is None:
         raise DepartmentError(f"Arbetsboken har ingen {L.META_VERSION} på bladet {L.SHEET_META}; den är inte gjord "
                               f"från mallen och kan inte uppgraderas.", file=source)
+    old_key, new_key = version_key(old_version), version_key(new_version)
+    if old_key is None:
+        raise DepartmentError(f"{L.META_VERSION} '{old_version}' på bladet {L.SHEET_META} är inget versionsnummer "
+                              f"(som {new_version}); arbetsboken kan inte uppgraderas.", file=source,
+                              sheet=L.SHEET_META)
     result = UpgradeResult(source, None, old_version, new_version)
     if old_version == new_version:
         return result
+    if new_key is not None and old_key > new_key:
+        raise DepartmentError(f"Arbetsboken är gjord från mallversion {old_version}, som är nyare än mallens "
+                              f"version {new_version} ({tpl}). Den flyttas inte till en äldre mall: det som bara "
+                              f"finns i den nyare mallen skulle gå förlorat. Använd en nyare xlreport, eller "
+                              f"mallen med version {old_version} (--template).", file=source, sheet=L.SHEET_META)
     try:
         old, _ = read_report(_aliased(grids), names)
     except StructureError as exc:
@@ -108,44 +133,41 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
                               f"rubriker: {exc.message}", file=source) from exc
     new, _ = read_report(t_grids, t_names)
 
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    tmp, tmp2 = Path(tmp_name), Path(tmp_name + ".2.xlsx")
-    try:
-        # 1. room for the user's rows in the variable tables
-        base = tpl
-        old_t, new_t = _tables(old), _tables(new)
-        inserts = []
-        for key in ("units", "explanation"):
-            cap, need = _capacity(new_t[key]), len(old_t[key].rows)
-            if cap is not None and need > cap:
-                inserts.append((new_t[key], need - cap))
-        if inserts:
-            edit = PackageEdit(tpl)
-            try:
-                for t, n in inserts:
-                    last = t.total.row - 1
-                    insert_rows(edit, t.sheet, last, n, last)
-                edit.write(tmp2)
-            finally:
-                edit.close()
-            base = tmp2
-            t_names, t_grids = read_grids(base, SHEETS)
-            new, _ = read_report(t_grids, t_names)
-            new_t = _tables(new)
-        # 2. the values
-        cell_map: dict[tuple[str, int, int], CellRef] = {}
-        formulas = _old_formulas(source, old)
-        writes = _value_writes(old, new, grids, cell_map, formulas, result)
-        apply_changes(base, ChangeSet(writes=writes), out=tmp)
-        # 3. comments and the user's own sheets
-        _comments_and_sheets(source, tmp, tmp2, names, cell_map, result)
-        os.replace(tmp2, target)
-    except BaseException:
-        tmp2.unlink(missing_ok=True)
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(target, tpl.suffix) as final:
+        rows = temp_beside(target, tpl.suffix)  # the template with room for the user's rows
+        values = temp_beside(target, tpl.suffix)  # ... and with the user's values
+        try:
+            # 1. room for the user's rows in the variable tables
+            base = tpl
+            old_t, new_t = _tables(old), _tables(new)
+            inserts = []
+            for key in ("units", "explanation"):
+                cap, need = _capacity(new_t[key]), len(old_t[key].rows)
+                if cap is not None and need > cap:
+                    inserts.append((new_t[key], need - cap))
+            if inserts:
+                edit = PackageEdit(tpl)
+                try:
+                    for t, n in inserts:
+                        last = t.total.row - 1
+                        insert_rows(edit, t.sheet, last, n, last)
+                    edit.write(rows)
+                finally:
+                    edit.close()
+                base = rows
+                t_names, t_grids = read_grids(base, SHEETS)
+                new, _ = read_report(t_grids, t_names)
+                new_t = _tables(new)
+            # 2. the values
+            cell_map: dict[tuple[str, int, int], CellRef] = {}
+            formulas = _old_formulas(source, old)
+            writes = _value_writes(old, new, grids, cell_map, formulas, result)
+            apply_changes(base, ChangeSet(writes=writes), out=values)
+            # 3. comments and the user's own sheets
+            _comments_and_sheets(source, values, final, names, cell_map, result)
+        finally:
+            rows.unlink(missing_ok=True)
+            values.unlink(missing_ok=True)
     result.out = target
     return result
 

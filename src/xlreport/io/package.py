@@ -478,7 +478,8 @@ class _RawEntry:
     flags: int
 
 
-def _read_central_directory(f) -> list[_RawEntry]:
+def _end_of_central_directory(f) -> tuple[int, int, int]:
+    """(number of entries, size, offset) of the central directory of the zip open as ``f``."""
     f.seek(0, os.SEEK_END)
     size = f.tell()
     tail_len = min(size, 65536 + _EOCD.size)
@@ -490,6 +491,11 @@ def _read_central_directory(f) -> list[_RawEntry]:
     _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(tail, pos)
     if 0xFFFFFFFF in (cd_size, cd_offset) or count == 0xFFFF:
         raise zipfile.BadZipFile("zip64 is not supported")
+    return count, cd_size, cd_offset
+
+
+def _read_central_directory(f) -> list[_RawEntry]:
+    count, cd_size, cd_offset = _end_of_central_directory(f)
     f.seek(cd_offset)
     cd = f.read(cd_size)
     entries, p = [], 0
@@ -532,8 +538,8 @@ def _now() -> float:
     return time.time()
 
 
-def _dos_time(t: float) -> tuple[int, int]:
-    lt = time.localtime(t)
+def _dos_time(t: float, *, utc: bool = False) -> tuple[int, int]:
+    lt = time.gmtime(t) if utc else time.localtime(t)
     year = max(lt.tm_year, 1980)
     dtime = (lt.tm_hour << 11) | (lt.tm_min << 5) | (lt.tm_sec // 2)
     ddate = ((year - 1980) << 9) | (lt.tm_mon << 5) | lt.tm_mday
@@ -603,6 +609,26 @@ def write_package(src_path: str | Path, dest_path: str | Path, replace: dict[str
         out.write(_EOCD.pack(b"PK\x05\x06", 0, 0, len(centrals), len(centrals), cd_size, cd_offset, 0))
         out.flush()
         os.fsync(out.fileno())
+
+
+def set_entry_times(path: str | Path, names: set[str], epoch: float) -> None:
+    """Set the modification time of the zip entries ``names`` of ``path`` to ``epoch`` (UTC), in place.
+
+    Only the time fields of their local headers and central directory records change. The
+    package writer stamps fresh entries with the current time; ``consolidate`` sets them to a
+    time derived from its inputs so that a re-run gives the same bytes.
+    """
+    when = struct.pack("<2H", *_dos_time(max(epoch, 315532800), utc=True))  # not before 1980-01-01
+    with open(path, "r+b") as f:
+        entries = _read_central_directory(f)
+        _count, _size, record = _end_of_central_directory(f)
+        for entry in entries:
+            if entry.name in names:
+                f.seek(record + 12)  # central record: version made by, needed, flags, method, time
+                f.write(when)
+                f.seek(entry.offset + 10)  # local header: signature, version, flags, method, time
+                f.write(when)
+            record += len(entry.central)
 
 
 def content_type_override(part: str) -> str:

@@ -290,15 +290,22 @@ def _locked_by_excel(target: Path) -> Path | None:
     return owner if owner.exists() else None
 
 
-def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None = None) -> WriteSummary:
-    """Apply ``changes`` to the workbook at ``path``, writing ``out`` (default: in place) atomically."""
-    path = Path(path)
-    target = Path(out) if out is not None else path
+def refuse_unwritable(target: str | Path) -> None:
+    """Refuse to write ``target`` while Excel has it open (its owner file ``~$name`` exists) or
+    when it is marked read-only. Call before any work: nothing has been written yet."""
+    target = Path(target)
     owner = _locked_by_excel(target)
     if owner is not None:
         raise WorkbookLocked(f"Arbetsboken är öppen i Excel ({owner.name}). Stäng den i Excel och "
                              "försök igen.", file=target)
     _refuse_read_only(target)
+
+
+def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None = None) -> WriteSummary:
+    """Apply ``changes`` to the workbook at ``path``, writing ``out`` (default: in place) atomically."""
+    path = Path(path)
+    target = Path(out) if out is not None else path
+    refuse_unwritable(target)
     with open_package(path) as pkg:
         _refuse_wrong_suffix(pkg, path, target)
         dependent = count_dependent_formulas(pkg, changes)
@@ -531,30 +538,65 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _write_failed(target: Path, exc: OSError) -> WriteFailed:
+    return WriteFailed(f"Kunde inte skriva {target.name} ({exc.strerror or exc}); originalet är "
+                       "oförändrat", file=target)
+
+
 def _atomic_write(source: Path, target: Path, edit: _Edit) -> None:
     """Write the edited package to a temp file beside ``target``, then rename it into place."""
+    with atomic_output(target) as tmp:
+        try:
+            write_package(source, tmp, edit.replace, edit.add, edit.remove)
+        except OSError as exc:
+            raise _write_failed(target, exc) from exc
+
+
+def temp_beside(target: Path, suffix: str | None = None) -> Path:
+    """A new empty temporary file beside ``target``, named ``.~xlreport-<name>.<random><suffix>``
+    (``suffix`` defaults to the target's), so that :func:`remove_stale_temp_files` removes it
+    if the run is killed. The caller removes it when done."""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=target.suffix, dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target),
+                                        suffix=target.suffix if suffix is None else suffix, dir=target.parent)
     except OSError as exc:
-        raise WriteFailed(f"Kunde inte skriva {target.name} ({exc.strerror or exc}); originalet är "
-                          "oförändrat", file=target) from exc
+        raise _write_failed(target, exc) from exc
     os.close(fd)
-    tmp = Path(tmp_name)
+    return Path(tmp_name)
+
+
+@contextlib.contextmanager
+def atomic_output(target: str | Path, suffix: str | None = None):
+    """Yield a temporary file beside ``target`` to build the result in; when the block ends
+    without an exception, the file is fsynced, given the original's owner, group and permission
+    bits (or the default ones for a new file) and renamed over ``target`` in one step, and the
+    folder is fsynced. On any exception the temporary file is removed and ``target`` is untouched.
+
+    The temporary file is named by :func:`temp_beside`; hold :func:`workbook_lock` of ``target``
+    around the block so two processes never interleave.
+    """
+    target = Path(target)
+    tmp = temp_beside(target, suffix)
     try:
-        write_package(source, tmp, edit.replace, edit.add, edit.remove)
-        if target.exists():
-            _copy_permissions(target, tmp)
-        else:
-            _default_permissions(tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise WriteFailed(f"Kunde inte skriva {target.name} ({exc.strerror or exc}); originalet är "
-                          "oförändrat", file=target) from exc
+        yield tmp
+        try:
+            _fsync_file(tmp)
+            if target.exists():
+                _copy_permissions(target, tmp)
+            else:
+                _default_permissions(tmp)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise _write_failed(target, exc) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
 
 
 def temp_prefix(target: Path) -> str:
@@ -631,9 +673,21 @@ def _holds_current_file(lock, path: Path) -> bool:
         return False
 
 
+def is_stale_temp_name(name: str, target: Path) -> bool:
+    """Whether ``name`` (in ``target``'s folder) is a temporary file of a run on ``target``.
+
+    That is ``target``'s own temporary files (:func:`temp_beside`), and every file of a run on
+    one of those (``consolidate`` and ``upgrade`` build their result in a temporary file and
+    refresh or edit it there, all under ``target``'s lock): its temporary and lock files.
+    """
+    prefix = temp_prefix(target)
+    if name.startswith(TEMP_PREFIX + prefix):
+        return True
+    return name.startswith(prefix) and name.endswith(target.suffix) and not name.endswith(LOCK_SUFFIX)
+
+
 def remove_stale_temp_files(target: Path) -> list[Path]:
     """Remove temporary files of ``target`` left by a killed run; call only while holding the lock."""
-    prefix = temp_prefix(target)
     removed = []
     try:
         entries = list(os.scandir(target.parent))
@@ -641,7 +695,7 @@ def remove_stale_temp_files(target: Path) -> list[Path]:
         return removed
     for entry in entries:
         name = entry.name
-        if name.startswith(prefix) and name.endswith(target.suffix) and not name.endswith(LOCK_SUFFIX):
+        if is_stale_temp_name(name, target):
             with contextlib.suppress(OSError):
                 if entry.is_file(follow_symlinks=False):
                     os.unlink(entry.path)
