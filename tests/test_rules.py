@@ -91,6 +91,15 @@ def test_every_rule_has_a_breaking_case():
     assert {r.id for r in RULES} <= covered
 
 
+@pytest.mark.parametrize("version, advice", [("0.9", "xlreport upgrade"), ("2.0", "nyare version av xlreport"),
+                                             ("10.0", "nyare version av xlreport")])
+def test_template_version_advice_depends_on_older_or_newer(tmp_path, version, advice):
+    """An older workbook is upgraded; a newer one needs a newer xlreport (upgrade refuses it)."""
+    result = process(variant(tmp_path / "v.xlsx", {"Uppgifter!B13": version}), (), write=False)
+    message = next(f.message for f in result.findings if f.rule == "mallversion")
+    assert advice in message and f"mallversion {version}" in message
+
+
 def test_text_number_says_what_was_meant(tmp_path):
     path = variant(tmp_path / "v.xlsx", {"Resultaträkning!C5": "1 234,5", "Resultaträkning!D5": "(3,2)",
                                          "Resultaträkning!F5": "3,2 mnkr", "Resultaträkning!G5": "12.9"})

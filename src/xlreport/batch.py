@@ -83,9 +83,7 @@ def version_hint(path: str | Path) -> Finding | None:
     if v is None or v == L.TEMPLATE_VERSION:
         return None
     return Finding("mallversion", ERROR,
-                   f"Arbetsboken är gjord från mallversion {v}, men verktyget använder version "
-                   f"{L.TEMPLATE_VERSION}. Flytta över uppgifterna till den nya mallen: xlreport upgrade "
-                   f"\"{path}\".", L.SHEET_META, None, L.TEMPLATE_VERSION, v)
+                   L.version_advice(v, path), L.SHEET_META, None, L.TEMPLATE_VERSION, v)
 
 
 def run_one(path: str, actions: tuple[str, ...], write: bool, out: str | None = None) -> FileResult:

@@ -14,6 +14,26 @@ import unicodedata
 
 TEMPLATE_VERSION = "1.0"
 
+
+def version_key(version: str) -> tuple[int, ...] | None:
+    """"1.0" -> (1, 0) and "0.9" -> (0, 9), to tell an older Mallversion from a newer one; None
+    when it is not a version number."""
+    parts = str(version).strip().split(".")
+    if not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def version_advice(version: str, path: object = None) -> str:
+    """What a user should do about a workbook of Mallversion ``version`` (not the current one)."""
+    found, current = version_key(version), version_key(TEMPLATE_VERSION)
+    if found is not None and current is not None and found > current:
+        return (f"Arbetsboken är gjord från mallversion {version}, som är nyare än verktygets version "
+                f"{TEMPLATE_VERSION}. Använd en nyare version av xlreport.")
+    command = f'xlreport upgrade "{path}"' if path is not None else "xlreport upgrade"
+    return (f"Arbetsboken är gjord från mallversion {version}, men verktyget använder version "
+            f"{TEMPLATE_VERSION}. Flytta över uppgifterna till den nya mallen: {command}.")
+
 # --- sheets -------------------------------------------------------------------------------
 SHEET_META = "Uppgifter"
 SHEET_INCOME = "Resultaträkning"

@@ -87,9 +87,7 @@ def _version(report: Report, config: Config) -> Iterator[Finding]:
     v = report.meta.version
     if v is not None and v.strip() != L.TEMPLATE_VERSION:
         yield Finding.at(report.meta.cells.get("version"), "mallversion", ERROR,
-                         f"Arbetsboken är gjord från mallversion {v}, men verktyget använder version "
-                         f"{L.TEMPLATE_VERSION}. Flytta över uppgifterna till den nya mallen "
-                         f"(xlreport upgrade).", expected=L.TEMPLATE_VERSION, actual=v)
+                         L.version_advice(v.strip()), expected=L.TEMPLATE_VERSION, actual=v)
 
 
 _META_NEEDED = (("namnd", L.META_NAMND), ("rapport", L.META_RAPPORT), ("ar", L.META_AR),

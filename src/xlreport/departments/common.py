@@ -138,15 +138,6 @@ def version_of(grid: Grid | None) -> str | None:
     return str(v).strip() or None
 
 
-def version_key(version: str) -> tuple[int, ...] | None:
-    """"1.0" -> (1, 0) and "0.9" -> (0, 9), to tell an older Mallversion from a newer one; None
-    when it is not a version number."""
-    parts = str(version).strip().split(".")
-    if not all(p.isdigit() for p in parts):
-        return None
-    return tuple(int(p) for p in parts)
-
-
 def unit_list(grid: Grid) -> tuple[tuple[int, int] | None, list[str]]:
     """The "Enheter" header cell and the names listed below it (up to the first blank)."""
     at = find_label(grid, L.META_UNITS_HEADER)

@@ -33,7 +33,6 @@ from .common import (
     month_of_period,
     period_text,
     unit_list,
-    version_key,
     version_of,
 )
 
@@ -233,8 +232,8 @@ def _refusals(result: ConsolidationResult, sources: list[UnitSource], base_meta:
     for s in sources:
         if s.version is None or s.version == version:
             continue
-        newer = version_key(s.version) is not None and version_key(version) is not None and \
-            version_key(s.version) > version_key(version)
+        newer = L.version_key(s.version) is not None and L.version_key(version) is not None and \
+            L.version_key(s.version) > L.version_key(version)
         if newer:
             refuse(s, f"Filen är gjord från mallversion {s.version}, som är nyare än nämndens arbetsboks "
                       f"mallversion {version}. Sammanställ med den nyare mallen (--template eller --into).",

@@ -22,7 +22,7 @@ from ..cells import CellRef, Grid, a1
 from ..changes import CellWrite, ChangeSet
 from ..errors import StructureError
 from ..model import Report, Table
-from .common import DepartmentError, default_template, version_key, version_of
+from .common import DepartmentError, default_template, version_of
 
 #: Header texts of older template versions -> the current header (by version, for the record;
 #: all of them are accepted whatever version a workbook claims).
@@ -113,7 +113,7 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
     if old_version is None:
         raise DepartmentError(f"Arbetsboken har ingen {L.META_VERSION} på bladet {L.SHEET_META}; den är inte gjord "
                               f"från mallen och kan inte uppgraderas.", file=source)
-    old_key, new_key = version_key(old_version), version_key(new_version)
+    old_key, new_key = L.version_key(old_version), L.version_key(new_version)
     if old_key is None:
         raise DepartmentError(f"{L.META_VERSION} '{old_version}' på bladet {L.SHEET_META} är inget versionsnummer "
                               f"(som {new_version}); arbetsboken kan inte uppgraderas.", file=source,
