@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import layout as L
+from ..generate import row_heights
 from ..cells import a1, parse_a1
 from ..changes import Cell, CellWrite, ChangeSet, SheetContent
 from ..errors import StructureError, XlreportError
@@ -342,7 +343,7 @@ def _previous_reads(path: Path | None) -> dict[tuple[str, str], str]:
 
 
 def _sources_sheet(result: ConsolidationResult, namnd: str | None) -> SheetContent:
-    sheet = SheetContent(SHEET_SOURCES, col_widths={0: 36, 1: 48, 2: 14, 3: 66, 4: 22, 5: 22, 6: 6, 7: 10, 8: 22})
+    sheet = SheetContent(SHEET_SOURCES, col_widths={0: 36, 1: 48, 2: 16, 3: 66, 4: 22, 5: 22, 6: 6, 7: 11, 8: 25})
     sheet.add(Cell(f"Källor till sammanställningen{' – ' + namnd if namnd else ''}", "title"))
     sheet.add(Cell("Skapas av xlreport consolidate. Varje rad är en enhets arbetsbok; SHA-256 identifierar "
                    "exakt den fil som lästes. Läst = när xlreport först läste just det innehållet.", "text"))
@@ -352,6 +353,7 @@ def _sources_sheet(result: ConsolidationResult, namnd: str | None) -> SheetConte
         sheet.add(Cell(s.unit or "", "text"), Cell(str(s.path), "text"), Cell(s.size, "integer"),
                   Cell(s.sha256, "text"), Cell(s.read_at, "text"), Cell(_iso(s.mtime) if s.mtime else "", "text"),
                   Cell(s.errors, "integer"), Cell(s.warnings, "integer"), Cell("Ja" if s.included else "Nej", "text"))
+    sheet.row_heights = row_heights(sheet)  # headers such as "Med i sammanställningen" wrap
     return sheet
 
 
