@@ -418,6 +418,38 @@ def test_upgrade_in_place_and_current_version_is_a_no_op(tmp_path):
     assert again.out is None and "redan den nuvarande" in again.lines()[0]
 
 
+def _legacy_with_macros(dest: Path, fixtures_dir: Path) -> Path:
+    """The 0.9 workbook saved as an .xlsm with a real VBA project (taken from a fixture)."""
+    import zipfile
+
+    vba = zipfile.ZipFile(fixtures_dir / "calamine_vba.xlsm").read("xl/vbaProject.bin")
+    with zipfile.ZipFile(LEGACY) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"spreadsheetml.sheet.main+xml", b"PLACEHOLDER").replace(
+                    b"application/vnd.openxmlformats-officedocument.PLACEHOLDER",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml").replace(
+                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.'
+                                    b'com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
+            zout.writestr(info, data)
+        zout.writestr("xl/vbaProject.bin", vba)
+    return dest
+
+
+def test_upgrade_of_a_macro_workbook_says_its_macros_stay_behind(tmp_path, fixtures_dir):
+    """The template is an .xlsx: the .xlsm is upgraded to a new file, and the user is told so."""
+    src = _legacy_with_macros(tmp_path / "gammal.xlsm", fixtures_dir)
+    before = sha(src)
+    with pytest.raises(DepartmentError, match="Ange -o NAMN.xlsx"):
+        upgrade(src, template=TEMPLATE)  # in place would give an .xlsm Excel cannot open
+    r = upgrade(src, tmp_path / "ny.xlsx", template=TEMPLATE)
+    assert any("makron (VBA)" in n and "gammal.xlsm" in n for n in r.notes), r.notes
+    assert sha(src) == before and meta(r.out)["Mallversion"] == L.TEMPLATE_VERSION
+
+
 # --- writes as safe as the file door's (lock, temporary files, permissions) ----------------
 
 def _lock_env(monkeypatch):

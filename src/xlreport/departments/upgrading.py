@@ -343,6 +343,9 @@ def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str],
             wb = src.pkg.xml(src.pkg.workbook_part).getroot()
             if any(el.text and any(n in el.text for n in extra) for el in wb.iter() if el.tag.endswith("definedName")):
                 result.notes.append("namngivna områden (definierade namn) på de egna bladen följde inte med")
+        if any(n.lower().endswith("vbaproject.bin") for n in src.pkg.names):
+            result.notes.append("arbetsbokens makron (VBA) följer inte med till den nya mallen; de finns kvar i "
+                                f"{source.name}")
         edit.write(dest)
     finally:
         edit.close()
