@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import layout as L
-from ..generate import row_heights
 from ..cells import a1, parse_a1
 from ..changes import Cell, CellWrite, ChangeSet, SheetContent
 from ..errors import StructureError, XlreportError
 from ..findings import ERROR, WARNING, Counted, Finding
+from ..generate import row_heights
 from ..model import Report
 from .common import (
     DepartmentError,
@@ -408,7 +408,7 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
     from ..io.package import set_entry_times
     from ..io.xlsx import apply_changes, atomic_output, read_grids
     from ..reader import read_report
-    from .ooxml import PackageEdit, insert_rows
+    from .ooxml import copy_with_rows_inserted
 
     base = Path(into) if into is not None else Path(template) if template is not None else default_template()
     result = ConsolidationResult(out=None)
@@ -470,13 +470,8 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         work = base
         extra = len(listed) - capacity
         if extra > 0:
-            edit = PackageEdit(base)
-            try:
-                last = summa - 1 if capacity > 0 else summa
-                insert_rows(edit, t.sheet, last, extra, last if capacity > 0 else t.header_row + 1)
-                edit.write(tmp)
-            finally:
-                edit.close()
+            last = summa - 1 if capacity > 0 else summa
+            copy_with_rows_inserted(base, tmp, [(t.sheet, last, extra, last if capacity > 0 else t.header_row + 1)])
             work = tmp
             names, grids = read_grids(work, SHEETS)
             central, _ = read_report(grids, names)

@@ -217,6 +217,18 @@ class PackageEdit:
 _ANCHORED = ("drawing", "legacyDrawing", "tableParts")
 
 
+def copy_with_rows_inserted(source: Path, dest: Path, inserts: list[tuple[str, int, int, int]]) -> None:
+    """Write ``source`` to ``dest`` with rows inserted: ``(sheet, before, n, style_from)`` each,
+    as :func:`insert_rows` takes them (at most one insert per sheet: later ones are not shifted)."""
+    edit = PackageEdit(source)
+    try:
+        for sheet, before, n, style_from in inserts:
+            insert_rows(edit, sheet, before, n, style_from)
+        edit.write(dest)
+    finally:
+        edit.close()
+
+
 def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: int) -> None:
     """Insert ``n`` rows above the 0-based row ``before`` of ``sheet``, formatted like ``style_from``.
 

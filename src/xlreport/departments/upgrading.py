@@ -104,7 +104,7 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
     from ..engine import SHEETS
     from ..io.xlsx import apply_changes, atomic_output, read_grids, temp_beside
     from ..reader import read_report
-    from .ooxml import PackageEdit, insert_rows
+    from .ooxml import copy_with_rows_inserted
 
     names, grids = read_grids(source, None)
     old_version = version_of(grids.get(L.SHEET_META))
@@ -146,14 +146,8 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
                 if cap is not None and need > cap:
                     inserts.append((new_t[key], need - cap))
             if inserts:
-                edit = PackageEdit(tpl)
-                try:
-                    for t, n in inserts:
-                        last = t.total.row - 1
-                        insert_rows(edit, t.sheet, last, n, last)
-                    edit.write(rows)
-                finally:
-                    edit.close()
+                copy_with_rows_inserted(tpl, rows, [(t.sheet, t.total.row - 1, n, t.total.row - 1)
+                                                    for t, n in inserts])
                 base = rows
                 t_names, t_grids = read_grids(base, SHEETS)
                 new, _ = read_report(t_grids, t_names)
