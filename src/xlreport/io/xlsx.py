@@ -545,9 +545,9 @@ def _write_failed(target: Path, exc: OSError) -> WriteFailed:
 
 def _atomic_write(source: Path, target: Path, edit: _Edit) -> None:
     """Write the edited package to a temp file beside ``target``, then rename it into place."""
-    with atomic_output(target) as tmp:
+    with atomic_output(target, synced=True) as tmp:
         try:
-            write_package(source, tmp, edit.replace, edit.add, edit.remove)
+            write_package(source, tmp, edit.replace, edit.add, edit.remove)  # fsyncs what it writes
         except OSError as exc:
             raise _write_failed(target, exc) from exc
 
@@ -566,11 +566,11 @@ def temp_beside(target: Path, suffix: str | None = None) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_output(target: str | Path, suffix: str | None = None):
+def atomic_output(target: str | Path, suffix: str | None = None, *, synced: bool = False):
     """Yield a temporary file beside ``target`` to build the result in; when the block ends
-    without an exception, the file is fsynced, given the original's owner, group and permission
-    bits (or the default ones for a new file) and renamed over ``target`` in one step, and the
-    folder is fsynced. On any exception the temporary file is removed and ``target`` is untouched.
+    without an exception, the file is fsynced (unless ``synced``: the block did it), given the
+    original's owner, group and permission bits (or the default ones for a new file) and
+    renamed over ``target`` in one step, and the folder is fsynced. On any exception the temporary file is removed and ``target`` is untouched.
 
     The temporary file is named by :func:`temp_beside`; hold :func:`workbook_lock` of ``target``
     around the block so two processes never interleave.
@@ -580,7 +580,8 @@ def atomic_output(target: str | Path, suffix: str | None = None):
     try:
         yield tmp
         try:
-            _fsync_file(tmp)
+            if not synced:
+                _fsync_file(tmp)
             if target.exists():
                 _copy_permissions(target, tmp)
             else:
