@@ -466,7 +466,7 @@ def _stale_files(folder: Path, name: str) -> list[Path]:
     return stale
 
 
-def test_upgrade_and_consolidate_take_the_workbook_lock(units_dir, tmp_path, monkeypatch):
+def test_every_departments_write_takes_the_workbook_lock(units_dir, tmp_path, monkeypatch):
     _lock_env(monkeypatch)
     src = tmp_path / "gammal.xlsx"
     shutil.copyfile(LEGACY, src)
@@ -486,6 +486,28 @@ def test_upgrade_and_consolidate_take_the_workbook_lock(units_dir, tmp_path, mon
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "En annan körning av xlreport arbetar med namnd.xlsx" in proc.stderr
         assert not out.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    stamped = tmp_path / "enhet.xlsx"
+    holder = hold_lock(stamped, 30)
+    try:
+        proc = xlreport("new", "--unit", "KLK HR", "--period", "2020-03", "--template", TEMPLATE, "-o", stamped)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "En annan körning av xlreport arbetar med enhet.xlsx" in proc.stderr
+        assert not stamped.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    new("KLK HR", "2020-03", TEMPLATE, stamped)
+    before = sha(stamped)
+    holder = hold_lock(stamped, 30)
+    try:
+        from xlreport.errors import WorkbookLocked
+
+        with pytest.raises(WorkbookLocked):
+            fill_unit(stamped, {L.COL_UTFALL: -10.0})
+        assert sha(stamped) == before
     finally:
         holder.kill()
         holder.wait()

@@ -21,6 +21,13 @@ _RESULT_COLUMNS = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS
 def fill_unit(path: str | Path, figures: dict[str, float | None], *, utfall_fg: float | None = None) -> None:
     """Write ``figures`` ({column: mnkr} for Avvikelse ack fg år, Utfall ack, Budget ack, Budget
     helår, Prognos helår) into the unit workbook at ``path`` (in place)."""
+    from ..io.xlsx import workbook_lock
+
+    with workbook_lock(Path(path)):  # from reading to writing, as refresh
+        _fill_unit(path, figures, utfall_fg)
+
+
+def _fill_unit(path: str | Path, figures: dict[str, float | None], utfall_fg: float | None) -> None:
     from ..engine import SHEETS
     from ..io.xlsx import apply_changes, read_grids
     from ..reader import read_report

@@ -99,12 +99,15 @@ def _stamp_writes(plan: _Plan, unit: str, period: str | None, *, kommun: str | N
 
 
 def _write(plan: _Plan, writes: list[CellWrite], out: Path, force: bool) -> None:
-    from ..io.xlsx import apply_changes
+    from ..io.xlsx import apply_changes, workbook_lock
 
     if out.exists() and not force:
         raise DepartmentError("Filen finns redan; välj ett annat namn eller använd --force.", file=out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    apply_changes(plan.template, ChangeSet(writes=writes), out=out)
+    with workbook_lock(out):  # a second run stamping the same name waits, then finds the file
+        if out.exists() and not force:
+            raise DepartmentError("Filen finns redan; välj ett annat namn eller använd --force.", file=out)
+        apply_changes(plan.template, ChangeSet(writes=writes), out=out)
 
 
 def new(unit: str, period: str | None, template: str | Path | None = None, out: str | Path | None = None, *,
