@@ -6,6 +6,7 @@ reference report's unit figures, and consolidated by the CLI.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -466,51 +467,44 @@ def _stale_files(folder: Path, name: str) -> list[Path]:
     return stale
 
 
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Another process holds ``path``'s xlreport lock for the duration of the block."""
+    holder = hold_lock(path, 30)
+    try:
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _refused_while_locked(target: Path, *args) -> None:
+    with _locked(target):
+        proc = xlreport(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"En annan körning av xlreport arbetar med {target.name}" in proc.stderr
+
+
 def test_every_departments_write_takes_the_workbook_lock(units_dir, tmp_path, monkeypatch):
+    from xlreport.errors import WorkbookLocked
+
     _lock_env(monkeypatch)
     src = tmp_path / "gammal.xlsx"
     shutil.copyfile(LEGACY, src)
-    holder = hold_lock(src, 30)
-    try:
-        proc = xlreport("upgrade", src)
-        assert proc.returncode == 2, proc.stdout + proc.stderr
-        assert "En annan körning av xlreport arbetar med gammal.xlsx" in proc.stderr
-        assert sha(src) == sha(LEGACY)
-    finally:
-        holder.kill()
-        holder.wait()
+    _refused_while_locked(src, "upgrade", src)
+    assert sha(src) == sha(LEGACY)
     out = tmp_path / "namnd.xlsx"
-    holder = hold_lock(out, 30)
-    try:
-        proc = xlreport("consolidate", units_dir, "-o", out, "--units", _listing(tmp_path))
-        assert proc.returncode == 2, proc.stdout + proc.stderr
-        assert "En annan körning av xlreport arbetar med namnd.xlsx" in proc.stderr
-        assert not out.exists()
-    finally:
-        holder.kill()
-        holder.wait()
+    _refused_while_locked(out, "consolidate", units_dir, "-o", out, "--units", _listing(tmp_path))
+    assert not out.exists()
     stamped = tmp_path / "enhet.xlsx"
-    holder = hold_lock(stamped, 30)
-    try:
-        proc = xlreport("new", "--unit", "KLK HR", "--period", "2020-03", "--template", TEMPLATE, "-o", stamped)
-        assert proc.returncode == 2, proc.stdout + proc.stderr
-        assert "En annan körning av xlreport arbetar med enhet.xlsx" in proc.stderr
-        assert not stamped.exists()
-    finally:
-        holder.kill()
-        holder.wait()
+    _refused_while_locked(stamped, "new", "--unit", "KLK HR", "--period", "2020-03", "--template", TEMPLATE,
+                          "-o", stamped)
+    assert not stamped.exists()
     new("KLK HR", "2020-03", TEMPLATE, stamped)
     before = sha(stamped)
-    holder = hold_lock(stamped, 30)
-    try:
-        from xlreport.errors import WorkbookLocked
-
-        with pytest.raises(WorkbookLocked):
-            fill_unit(stamped, {L.COL_UTFALL: -10.0})
-        assert sha(stamped) == before
-    finally:
-        holder.kill()
-        holder.wait()
+    with _locked(stamped), pytest.raises(WorkbookLocked):
+        fill_unit(stamped, {L.COL_UTFALL: -10.0})
+    assert sha(stamped) == before
 
 
 def _record_temp_files(monkeypatch, folder: Path) -> set[str]:
