@@ -32,9 +32,9 @@ TEMPLATE = REPO / "workbooks" / "mall.xlsx"
 READ_ONLY = """
 import sys
 from pathlib import Path
-from xlreport.engine import SHEETS
-from xlreport.io.xlsx import read_grids
-from xlreport.reader import read_report
+from xlreport.core.engine import SHEETS
+from xlreport.ooxml.xlsx import read_grids
+from xlreport.core.reader import read_report
 for p in sorted(Path(sys.argv[1]).glob('*.xlsx')):
     names, grids = read_grids(p, SHEETS)
     read_report(grids, names)
@@ -42,7 +42,7 @@ for p in sorted(Path(sys.argv[1]).glob('*.xlsx')):
 
 
 def make_units(folder: Path, n: int) -> list[str]:
-    from xlreport import layout as L
+    from xlreport.core import layout as L
     from xlreport.departments import fill_unit, new_many
 
     names = [f"Enhet {i:03d}" for i in range(n)]

@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-import xlreport.excel as door
+import xlreport.doors.excel as door
 from excel_payload import payload, read_sheets, remote_book, times_units
 
 HEADING = "## Excel add-in"

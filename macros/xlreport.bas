@@ -1,7 +1,7 @@
 Attribute VB_Name = "xlreportRibbon"
 ' The ribbon callbacks of the xlreport add-in (tab "Delårsrapport", see customUI.xml).
 ' Each button makes one call to Python through xlwings' RunPython (module xlwings in this
-' project); the Python side, xlreport.excel, reads the workbook, runs the checks, writes the
+' project); the Python side, xlreport.doors.excel, reads the workbook, runs the checks, writes the
 ' results and reports the outcome to the user in Swedish.
 Option Explicit
 
@@ -11,25 +11,25 @@ Private Function HasWorkbook() As Boolean
 End Function
 
 Sub Kontrollera(control As IRibbonControl)
-    If HasWorkbook() Then RunPython "import xlreport.excel as door; door.kontrollera()"
+    If HasWorkbook() Then RunPython "import xlreport.doors.excel as door; door.kontrollera()"
 End Sub
 
 Sub BeraknaAvvikelser(control As IRibbonControl)
-    If HasWorkbook() Then RunPython "import xlreport.excel as door; door.berakna_avvikelser()"
+    If HasWorkbook() Then RunPython "import xlreport.doors.excel as door; door.berakna_avvikelser()"
 End Sub
 
 Sub KontrolleraPersonal(control As IRibbonControl)
-    If HasWorkbook() Then RunPython "import xlreport.excel as door; door.kontrollera_personal()"
+    If HasWorkbook() Then RunPython "import xlreport.doors.excel as door; door.kontrollera_personal()"
 End Sub
 
 Sub SkapaRapport(control As IRibbonControl)
-    If HasWorkbook() Then RunPython "import xlreport.excel as door; door.skapa_rapport()"
+    If HasWorkbook() Then RunPython "import xlreport.doors.excel as door; door.skapa_rapport()"
 End Sub
 
 Sub UppdateraAllt(control As IRibbonControl)
-    If HasWorkbook() Then RunPython "import xlreport.excel as door; door.uppdatera_allt()"
+    If HasWorkbook() Then RunPython "import xlreport.doors.excel as door; door.uppdatera_allt()"
 End Sub
 
 Sub NastaFynd(control As IRibbonControl)
-    If HasWorkbook() Then RunPython "import xlreport.excel as door; door.nasta_fynd()"
+    If HasWorkbook() Then RunPython "import xlreport.doors.excel as door; door.nasta_fynd()"
 End Sub

@@ -23,7 +23,7 @@ from pathlib import Path
 from openpyxl.formula.translate import Translator
 
 from variants import EXAMPLE, REPO, rename_sheet, variant
-from xlreport.cells import a1, parse_a1
+from xlreport.core.cells import a1, parse_a1
 
 PARTS = {  # sheet name -> worksheet part in the example
     "Uppgifter": "xl/worksheets/sheet1.xml",

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 import libreoffice
-import xlreport.excel as door
+import xlreport.doors.excel as door
 from xlreport import addin
 from xlreport.cli import main
 
@@ -20,7 +20,7 @@ CUI = "{http://schemas.microsoft.com/office/2006/01/customui}"
 STRUCTURE = {"customUI": {"ribbon"}, "ribbon": {"tabs"}, "tabs": {"tab"}, "tab": {"group"}, "group": {"button"},
              "button": set()}
 CALLBACK = re.compile(r"^Sub\s+(\w+)\s*\(\s*control\s+As\s+IRibbonControl\s*\)\s*$", re.MULTILINE | re.IGNORECASE)
-RUN_PYTHON = re.compile(r'RunPython\s+"import xlreport\.excel as door; door\.(\w+)\(\)"')
+RUN_PYTHON = re.compile(r'RunPython\s+"import xlreport\.doors\.excel as door; door\.(\w+)\(\)"')
 
 
 @pytest.fixture(scope="module")

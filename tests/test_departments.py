@@ -19,10 +19,10 @@ import pytest
 import python_calamine as pc
 
 from variants import EXAMPLE, REPO, TEMPLATE, hold_lock, sha, variant, xlreport
-from xlreport import layout as L
+from xlreport.core import layout as L
+from xlreport.core.swedish import round_half_up
 from xlreport.departments import consolidate, fill_unit, new, new_many, read_unit_list, upgrade
 from xlreport.departments.common import DepartmentError, parse_period, safe_stem, unique_names
-from xlreport.numbers import round_half_up
 
 DATA = json.loads((REPO / "workbooks" / "data" / "example.json").read_text(encoding="utf-8"))
 UNIT_COLUMNS = [getattr(L, c) for c in DATA["units"]["columns"]]
@@ -486,7 +486,7 @@ def _refused_while_locked(target: Path, *args) -> None:
 
 
 def test_every_departments_write_takes_the_workbook_lock(units_dir, tmp_path, monkeypatch):
-    from xlreport.errors import WorkbookLocked
+    from xlreport.core.errors import WorkbookLocked
 
     _lock_env(monkeypatch)
     src = tmp_path / "gammal.xlsx"
@@ -510,7 +510,7 @@ def test_every_departments_write_takes_the_workbook_lock(units_dir, tmp_path, mo
 def _record_temp_files(monkeypatch, folder: Path) -> set[str]:
     """The names of the temporary files in ``folder`` each time a package is written."""
     from xlreport.departments import ooxml
-    from xlreport.io import package, xlsx
+    from xlreport.ooxml import package, xlsx
 
     seen: set[str] = set()
 
@@ -527,7 +527,7 @@ def _record_temp_files(monkeypatch, folder: Path) -> set[str]:
 
 def _assert_cleanable(names: set[str], target: Path) -> None:
     """Every temporary file a run made would be removed by the next run on ``target``."""
-    from xlreport.io.xlsx import is_stale_temp_name, lock_path
+    from xlreport.ooxml.xlsx import is_stale_temp_name, lock_path
 
     assert names, "no temporary file was seen"
     left = [n for n in names if n != lock_path(target).name and not is_stale_temp_name(n, target)]

@@ -6,9 +6,9 @@ import pytest
 import python_calamine as pc
 
 from variants import EXAMPLE
-from xlreport import engine
-from xlreport.cells import Grid, a1
-from xlreport.errors import StructureError
+from xlreport.core import engine
+from xlreport.core.cells import Grid, a1
+from xlreport.core.errors import StructureError
 
 
 def example_grids() -> tuple[list[str], dict[str, Grid]]:
@@ -51,7 +51,7 @@ def test_moved_tables_give_the_same_result_at_the_new_place():
 
 
 def _shift(ref: str, rows: int, cols: int) -> str:
-    from xlreport.cells import parse_a1
+    from xlreport.core.cells import parse_a1
 
     r, c = parse_a1(ref)
     return a1(r + rows, c + cols)
@@ -95,7 +95,7 @@ def test_engine_imports_no_adapter():
     import subprocess
     import sys
 
-    code = ("import sys, xlreport.engine, xlreport.files; "
+    code = ("import sys, xlreport.core.engine, xlreport.doors.file; "
             "bad = [m for m in ('openpyxl', 'xlwings', 'python_calamine', 'lxml', 'pandas') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

@@ -13,14 +13,14 @@ import sys
 
 import pytest
 
-import xlreport.excel as door
+import xlreport.doors.excel as door
 from excel_payload import EXAMPLE, example_payload, mark_name, payload, read_sheets, remote_book, times_units
-from xlreport import engine
-from xlreport.cells import CellRef, parse_a1
-from xlreport.changes import Cell
-from xlreport.files import load
-from xlreport.findings import ERROR, WARNING, Finding
-from xlreport.generate import findings_sheet
+from xlreport.core import engine
+from xlreport.core.cells import CellRef, parse_a1
+from xlreport.core.changes import Cell
+from xlreport.core.findings import ERROR, WARNING, Finding
+from xlreport.core.generate import findings_sheet
+from xlreport.doors.file import load
 
 assert os.environ["XLWINGS_LICENSE_KEY"]  # set by excel_payload before xlwings is imported
 
@@ -102,7 +102,7 @@ def file_outcome():
 # --- reading ------------------------------------------------------------------------------
 
 def test_import_is_light():
-    code = "import sys, xlreport.excel; print('xlwings' in sys.modules, 'pandas' in sys.modules)"
+    code = "import sys, xlreport.doors.excel; print('xlwings' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from python_calamine import CalamineWorkbook
+from xlreport.ooxml.package import open_package
+from xlreport.ooxml.xlsx import apply_changes, read_grids
 
 import libreoffice
 from conftest import fixture_workbooks, raw_compressed
-from xlreport.changes import Cell, CellWrite, ChangeSet, SheetContent
-from xlreport.errors import NotAWorkbook, StructureError, WorkbookLocked, WriteFailed
-from xlreport.io import xlsx
-from xlreport.io.package import open_package
-from xlreport.io.xlsx import apply_changes, read_grids
+from xlreport.core.changes import Cell, CellWrite, ChangeSet, SheetContent
+from xlreport.core.errors import NotAWorkbook, StructureError, WorkbookLocked, WriteFailed
+from xlreport.ooxml import xlsx
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 FIXTURES = fixture_workbooks()
@@ -359,7 +359,7 @@ _SPARKLINES = (b'<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" '
 def test_sparklines_over_written_cells_are_not_counted_as_formulas(tmp_path):
     """Only cell formulas are recalculated on open; a sparkline's range (xm:f) is no formula."""
     from variants import EXAMPLE
-    from xlreport.files import load
+    from xlreport.doors.file import load
 
     with_sparkline = tmp_path / "sparkline.xlsx"
     with zipfile.ZipFile(EXAMPLE) as zin, zipfile.ZipFile(with_sparkline, "w", zipfile.ZIP_DEFLATED) as zout:

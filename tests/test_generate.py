@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from test_engine import example_grids
-from xlreport import engine
-from xlreport.changes import Cell, SheetContent
-from xlreport.findings import WARNING, Finding
-from xlreport.generate import (
+from xlreport.core import engine
+from xlreport.core.changes import Cell, SheetContent
+from xlreport.core.findings import WARNING, Finding
+from xlreport.core.generate import (
     LINE_HEIGHT,
     MAX_ROW_HEIGHT,
     findings_sheet,
@@ -16,7 +16,7 @@ from xlreport.generate import (
     summary_sentences,
     wrapped_lines,
 )
-from xlreport.numbers import MINUS, fmt_mnkr, fmt_number, fmt_percent, parse_number_text
+from xlreport.core.swedish import MINUS, fmt_mnkr, fmt_number, fmt_percent, parse_number_text
 
 
 @pytest.mark.parametrize("value, text", [

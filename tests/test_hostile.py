@@ -121,7 +121,7 @@ def deviation_written(sheet: str, row: int, col: int, value: float) -> Callable[
     def check(path: Path, run: Run) -> None:
         assert round(sheet_rows(path, sheet)[row][col], 2) == value
         xml = parts(path)[H.PARTS[sheet]].decode()
-        from xlreport.cells import a1
+        from xlreport.core.cells import a1
 
         assert f'<c r="{a1(row, col)}"' in xml and "<f>" in xml
     return check
@@ -516,8 +516,8 @@ def _process_as(uid: int | None, path: Path, write: bool) -> tuple[int, list[str
     import encodings.cp437  # noqa: F401 - zipfile's name codec, loaded lazily otherwise
     import multiprocessing
 
-    from xlreport import files
-    from xlreport.io import xlsx  # noqa: F401 - loaded before the fork, the child cannot import
+    from xlreport.doors import file as files
+    from xlreport.ooxml import xlsx  # noqa: F401 - loaded before the fork, the child cannot import
 
     def child(conn) -> None:
         try:

@@ -7,10 +7,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from xlreport.ooxml.package import (
+    CONTENT_TYPES,
+    Limits,
+    open_package,
+    parse_xml,
+    resolve_target,
+    write_package,
+)
 
 from conftest import fixture_workbooks, raw_compressed
-from xlreport.errors import NotAWorkbook, UnsafeWorkbook
-from xlreport.io.package import CONTENT_TYPES, Limits, open_package, parse_xml, resolve_target, write_package
+from xlreport.core.errors import NotAWorkbook, UnsafeWorkbook
 
 CT = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
       b'package/2006/content-types"/>')

@@ -18,8 +18,8 @@ import python_calamine as pc
 
 from libreoffice import convert_sheets_to_csv
 from variants import EXAMPLE
-from xlreport.files import process
-from xlreport.numbers import round_half_up
+from xlreport.core.swedish import round_half_up
+from xlreport.doors.file import process
 
 # Resultaträkning: Avvikelse ack, Avvikelse helår (printed)
 INCOME = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from variants import EXAMPLE, rename_sheet, variant
-from xlreport.files import process
-from xlreport.rules import RULES
+from xlreport.core.rules import RULES
+from xlreport.doors.file import process
 
 NBSP = "\u00a0"
 
@@ -152,7 +152,7 @@ def test_labels_match_regardless_of_case_and_spaces(tmp_path):
 
 def test_first_metadata_label_counts(tmp_path):
     """Last year's details typed below the current ones do not replace them in the report."""
-    from xlreport.files import load
+    from xlreport.doors.file import load
 
     wb = variant(tmp_path / "v.xlsx", {"Uppgifter!A30": "År", "Uppgifter!B30": 2019.0,
                                        "Uppgifter!A31": "Period", "Uppgifter!B31": "helår"})
@@ -163,7 +163,7 @@ def test_first_metadata_label_counts(tmp_path):
 
 def test_table_ends_where_the_next_table_of_its_kind_starts(tmp_path):
     """Last year's commitments pasted right below this year's (no blank row) are not counted."""
-    from xlreport.files import load
+    from xlreport.doors.file import load
 
     wb = variant(tmp_path / "v.xlsx", {"Åtaganden!A29": "Åtagande", "Åtaganden!B29": "Område",
                                        "Åtaganden!C29": "Status", "Åtaganden!D29": "Klart under året",

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from xlreport.ooxml.package import parse_xml, pull_parser
 
 from test_fidelity_example import build_rich_example
 from variants import variant
-from xlreport.io.package import parse_xml, pull_parser
 
 AUDIT = r'''
 import json, os, sys

@@ -6,9 +6,9 @@ import zipfile
 
 import pytest
 from lxml import etree
+from xlreport.ooxml.sheetxml import apply_cell_writes, build_owned_sheet
 
-from xlreport.changes import Cell, CellWrite, SheetContent
-from xlreport.io.sheetxml import apply_cell_writes, build_owned_sheet
+from xlreport.core.changes import Cell, CellWrite, SheetContent
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<worksheet xmlns="http://schemas.'
@@ -258,7 +258,7 @@ def test_owned_sheet_rows_get_their_heights():
 @pytest.fixture(scope="module")
 def refreshed_example(tmp_path_factory):
     from variants import EXAMPLE
-    from xlreport.files import process
+    from xlreport.doors.file import process
 
     path = tmp_path_factory.mktemp("heights") / EXAMPLE.name
     path.write_bytes(EXAMPLE.read_bytes())
@@ -267,7 +267,7 @@ def refreshed_example(tmp_path_factory):
 
 
 def _sheet_root(path, name: str) -> etree._Element:
-    from xlreport.io.package import open_package
+    from xlreport.ooxml.package import open_package
 
     with open_package(path) as pkg:
         return etree.fromstring(pkg.read(pkg.sheet(name).part))

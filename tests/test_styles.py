@@ -6,10 +6,10 @@ import zipfile
 
 import pytest
 from lxml import etree
+from xlreport.ooxml.styles import ensure_styles
 
 from conftest import fixture_workbooks
-from xlreport.changes import NUMBER_FORMATS, STYLES
-from xlreport.io.styles import ensure_styles
+from xlreport.core.changes import NUMBER_FORMATS, STYLES
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 SECTIONS = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs")

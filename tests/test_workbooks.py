@@ -12,7 +12,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from xlreport import layout as L
+from xlreport.core import layout as L
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOKS = ROOT / "workbooks"

@@ -7,7 +7,7 @@ Usage::
 
 Both files are reproducible: byte-identical on every run (fixed document properties, fixed zip
 timestamps, no time-dependent content). Every sheet name, header and row label comes from
-:mod:`xlreport.layout`; the example's figures come from ``workbooks/data/example.json``.
+:mod:`xlreport.core.layout`; the example's figures come from ``workbooks/data/example.json``.
 
 The module can be imported by path (it does not need to be on ``sys.path``)::
 
@@ -34,10 +34,10 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 HERE = Path(__file__).resolve().parent
 try:
-    from xlreport import layout as L
+    from xlreport.core import layout as L
 except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, str(HERE.parent / "src"))
-    from xlreport import layout as L
+    from xlreport.core import layout as L
 
 DATA_FILE = HERE / "data" / "example.json"
 TEMPLATE_NAME = "mall.xlsx"
@@ -172,7 +172,7 @@ class _Formats:
 def _const(name: str) -> Any:
     """Resolve a layout constant name from the data file (``"ROW_INTAKTER"`` -> ``"Intäkter"``)."""
     if not name.isupper() or not hasattr(L, name):
-        raise KeyError(f"{name!r} is not a constant of xlreport.layout")
+        raise KeyError(f"{name!r} is not a constant of xlreport.core.layout")
     return getattr(L, name)
 
 

@@ -1,6 +1,6 @@
 """Many workbooks at once: expand files, folders and globs, run them in parallel processes.
 
-Each file runs through :func:`xlreport.files.process` in a worker process. The worker is a
+Each file runs through :func:`xlreport.doors.file.process` in a worker process. The worker is a
 top-level function, so the pool works with every start method. On Linux the workers are
 forked from a parent that has already imported the engine and the file door, so a worker
 starts at once instead of spending ~0.4 s importing them again (a spawned worker would); on
@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
-from .files import UNPROCESSABLE, FileResult
-from .findings import ERROR, Finding
+from .core.findings import ERROR, Finding
+from .doors.file import UNPROCESSABLE, FileResult
 
 SUFFIXES = (".xlsx", ".xlsm")
 SKIP_PREFIXES = ("~$", ".~xlreport-")
@@ -70,10 +70,10 @@ def expand(args: Iterable[str | Path]) -> list[Path]:
 
 def version_hint(path: str | Path) -> Finding | None:
     """For a workbook the reader could not use: a finding naming its older Mallversion, if any."""
-    from . import layout as L
+    from .core import layout as L
+    from .core.errors import XlreportError
     from .departments.common import version_of
-    from .errors import XlreportError
-    from .io.xlsx import read_grids
+    from .ooxml.xlsx import read_grids
 
     try:
         _names, grids = read_grids(path, [L.SHEET_META])
@@ -88,7 +88,7 @@ def version_hint(path: str | Path) -> Finding | None:
 
 def run_one(path: str, actions: tuple[str, ...], write: bool, out: str | None = None) -> FileResult:
     """Process one file (the worker): never raises, drops the in-memory report before returning."""
-    from .files import process
+    from .doors.file import process
 
     started = time.perf_counter()
     try:
@@ -135,8 +135,8 @@ def run_batch(paths: list[Path], actions: Collection[str], *, write: bool, out: 
 
     ctx = multiprocessing.get_context(_start_method())
     if ctx.get_start_method() == "fork":
-        from . import files  # noqa: F401 - imported once here, inherited by every forked worker
-        from .io import xlsx  # noqa: F401
+        from .doors import file  # noqa: F401 - imported once here, inherited by every forked worker
+        from .ooxml import xlsx  # noqa: F401
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = {pool.submit(run_one, str(p), actions, write, out): i for i, p in enumerate(paths)}
         for fut in as_completed(futures):

@@ -264,7 +264,7 @@ def _silence_stdout() -> None:
 
 
 def _departments(args) -> int:
-    from .errors import XlreportError
+    from .core.errors import XlreportError
 
     try:
         return {"new": _new, "upgrade": _upgrade, "consolidate": _consolidate}[args.command](args)
@@ -337,7 +337,7 @@ def _print_text(r, actions, write: bool) -> None:
 
 
 def _rules() -> int:
-    from .rules import RULES
+    from .core.rules import RULES
 
     for r in RULES:
         print(f"{r.id:24} {r.group:10} {r.description}")

@@ -8,9 +8,9 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from .. import layout as L
-from ..cells import Grid
-from ..errors import XlreportError
+from ..core import layout as L
+from ..core.cells import Grid
+from ..core.errors import XlreportError
 
 #: Environment variable naming the template to use when ``--template`` is not given.
 TEMPLATE_ENV = "XLREPORT_TEMPLATE"

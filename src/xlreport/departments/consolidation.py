@@ -18,13 +18,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import layout as L
-from ..cells import a1, parse_a1
-from ..changes import Cell, CellWrite, ChangeSet, SheetContent
-from ..errors import StructureError, XlreportError
-from ..findings import ERROR, WARNING, Counted, Finding
-from ..generate import row_heights
-from ..model import Report
+from ..core import layout as L
+from ..core.cells import a1, parse_a1
+from ..core.changes import Cell, CellWrite, ChangeSet, SheetContent
+from ..core.errors import StructureError, XlreportError
+from ..core.findings import ERROR, WARNING, Counted, Finding
+from ..core.generate import row_heights
+from ..core.model import Report
 from .common import (
     DepartmentError,
     changed_entries,
@@ -131,8 +131,8 @@ def _as_text(v) -> str | None:
 
 def read_unit(path: Path) -> UnitSource:
     """Read, hash and check one unit workbook; never raises for a user error."""
-    from ..engine import SHEETS, run
-    from ..io.xlsx import read_grids
+    from ..core.engine import SHEETS, run
+    from ..ooxml.xlsx import read_grids
 
     src = UnitSource(path=path)
     try:
@@ -317,7 +317,7 @@ def _previous_reads(path: Path | None) -> dict[tuple[str, str], str]:
     """(file, sha256) -> Läst from an earlier Källor sheet, so a re-run keeps the bytes."""
     if path is None or not path.is_file():
         return {}
-    from ..io.xlsx import read_grids
+    from ..ooxml.xlsx import read_grids
 
     try:
         _names, grids = read_grids(path, [SHEET_SOURCES])
@@ -381,7 +381,7 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
     its xlreport lock from reading to writing, built in a temporary file beside it (removed by
     the next run if this one is killed) and renamed over it, keeping its owner and permissions.
     """
-    from ..io.xlsx import refuse_unwritable, workbook_lock
+    from ..ooxml.xlsx import refuse_unwritable, workbook_lock
 
     out = Path(out)
     refuse_unwritable(out)
@@ -403,11 +403,11 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
 def _consolidate(paths, out: Path, into, template, units, include_errors: bool, jobs,
                  lock_for_writing) -> ConsolidationResult:
     from ..batch import expand
-    from ..engine import SHEETS
-    from ..files import process
-    from ..io.package import set_entry_times
-    from ..io.xlsx import apply_changes, atomic_output, read_grids
-    from ..reader import read_report
+    from ..core.engine import SHEETS
+    from ..core.reader import read_report
+    from ..doors.file import process
+    from ..ooxml.package import set_entry_times
+    from ..ooxml.xlsx import apply_changes, atomic_output, read_grids
     from .ooxml import copy_with_rows_inserted
 
     base = Path(into) if into is not None else Path(template) if template is not None else default_template()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import layout as L
-from ..cells import a1
-from ..changes import CellWrite, ChangeSet
+from ..core import layout as L
+from ..core.cells import a1
+from ..core.changes import CellWrite, ChangeSet
 
 _RESULT_COLUMNS = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS)
 
@@ -21,16 +21,16 @@ _RESULT_COLUMNS = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS
 def fill_unit(path: str | Path, figures: dict[str, float | None], *, utfall_fg: float | None = None) -> None:
     """Write ``figures`` ({column: mnkr} for Avvikelse ack fg år, Utfall ack, Budget ack, Budget
     helår, Prognos helår) into the unit workbook at ``path`` (in place)."""
-    from ..io.xlsx import workbook_lock
+    from ..ooxml.xlsx import workbook_lock
 
     with workbook_lock(Path(path)):  # from reading to writing, as refresh
         _fill_unit(path, figures, utfall_fg)
 
 
 def _fill_unit(path: str | Path, figures: dict[str, float | None], utfall_fg: float | None) -> None:
-    from ..engine import SHEETS
-    from ..io.xlsx import apply_changes, read_grids
-    from ..reader import read_report
+    from ..core.engine import SHEETS
+    from ..core.reader import read_report
+    from ..ooxml.xlsx import apply_changes, read_grids
 
     names, grids = read_grids(path, SHEETS)
     rep, _ = read_report(grids, names)

@@ -1,7 +1,7 @@
 """Package-level edits the cell writer does not do: insert rows, re-create comments, copy sheets.
 
 All edits are collected on a :class:`PackageEdit` and written with the lossless package writer
-(:func:`xlreport.io.package.write_package`): parts that do not change are copied raw.
+(:func:`xlreport.ooxml.package.write_package`): parts that do not change are copied raw.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..cells import col_index, col_letter
-from ..io.package import (
+from ..core.cells import col_index, col_letter
+from ..ooxml.package import (
     CONTENT_TYPES,
     NS_CT,
     NS_MAIN,
@@ -32,7 +32,7 @@ from ..io.package import (
     serialize_xml,
     write_package,
 )
-from ..io.styles import StyleSheet
+from ..ooxml.styles import StyleSheet
 from .common import DepartmentError
 
 REL_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
@@ -344,7 +344,7 @@ def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: 
 def _drop_calc_chain(edit: PackageEdit) -> None:
     """Formulas moved: remove the calc chain (its part, relationship and content type), as the
     file door does when it empties one; Excel rebuilds it."""
-    from ..io.xlsx import _remove_calc_chain
+    from ..ooxml.xlsx import _remove_calc_chain
 
     wb = edit.pkg.workbook_part
     for r in list(edit.rels(wb)):
@@ -445,7 +445,7 @@ def _rc(ref: str) -> tuple[int, int]:
 class StyleMerger:
     """Carries cell formats (xf records and what they use) from one styles.xml into another.
 
-    The records are found or appended by :class:`xlreport.io.styles.StyleSheet`, as the tool's
+    The records are found or appended by :class:`xlreport.ooxml.styles.StyleSheet`, as the tool's
     own named styles are.
     """
 

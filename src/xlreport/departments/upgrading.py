@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import layout as L
-from ..cells import CellRef, Grid, a1
-from ..changes import CellWrite, ChangeSet
-from ..errors import StructureError
-from ..model import Report, Table
+from ..core import layout as L
+from ..core.cells import CellRef, Grid, a1
+from ..core.changes import CellWrite, ChangeSet
+from ..core.errors import StructureError
+from ..core.model import Report, Table
 from .common import DepartmentError, default_template, version_of
 
 #: Header texts of older template versions -> the current header (by version, for the record;
@@ -87,7 +87,7 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
     in one step, keeping its owner and permission bits. A workbook made from a *newer* template
     than ``template`` is refused: a downgrade would drop what the newer template has.
     """
-    from ..io.xlsx import refuse_unwritable, workbook_lock
+    from ..ooxml.xlsx import refuse_unwritable, workbook_lock
 
     source = Path(path)
     target = Path(out) if out is not None else source
@@ -101,9 +101,9 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
 
 
 def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
-    from ..engine import SHEETS
-    from ..io.xlsx import apply_changes, atomic_output, read_grids, temp_beside
-    from ..reader import read_report
+    from ..core.engine import SHEETS
+    from ..core.reader import read_report
+    from ..ooxml.xlsx import apply_changes, atomic_output, read_grids, temp_beside
     from .ooxml import copy_with_rows_inserted
 
     names, grids = read_grids(source, None)
@@ -167,7 +167,7 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
 
 
 def _old_formulas(source: Path, old: Report) -> dict[str, dict[tuple[int, int], str]]:
-    from ..io.package import open_package
+    from ..ooxml.package import open_package
     from .ooxml import sheet_formulas
 
     out = {}
@@ -300,7 +300,7 @@ def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str],
                 continue
             moved = []
             for ref, author, text in read_comments(src, info.part):
-                from ..cells import parse_a1
+                from ..core.cells import parse_a1
 
                 r, c = parse_a1(ref)
                 dst = cell_map.get((name, r, c))

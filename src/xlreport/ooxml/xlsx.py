@@ -22,9 +22,9 @@ from pathlib import Path
 from lxml import etree
 from python_calamine import CalamineError, CalamineWorkbook
 
-from ..cells import Grid, a1, col_index, parse_a1
-from ..changes import CellWrite, ChangeSet, SheetContent
-from ..errors import NotAWorkbook, StructureError, UnsafeWorkbook, WorkbookLocked, WriteFailed
+from ..core.cells import Grid, a1, col_index, parse_a1
+from ..core.changes import CellWrite, ChangeSet, SheetContent
+from ..core.errors import NotAWorkbook, StructureError, UnsafeWorkbook, WorkbookLocked, WriteFailed
 from .package import (
     CONTENT_TYPES,
     NS_CT,
@@ -189,7 +189,7 @@ def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tu
     ``sheet_names=None`` reads every sheet. The package is checked for safety first, and every
     part calamine reads is checked (size, XML declarations, extent) before calamine sees it.
     Error values (``#N/A``) appear in the grid as their text, and a formula without a cached
-    value as an :class:`~xlreport.reader.Uncalculated` string holding the formula.
+    value as an :class:`~xlreport.core.reader.Uncalculated` string holding the formula.
     """
     path = Path(path)
     with open_package(path) as pkg:
@@ -220,7 +220,7 @@ def _matching_sheets(names: list[str], wanted: Iterable[str]) -> list[str]:
     A name matches exactly or, as the engine matches sheet names, after :func:`layout.norm`
     (case and white space), so a sheet the user retyped as "personal" is still read.
     """
-    from ..layout import norm
+    from ..core.layout import norm
 
     out = []
     for want in wanted:
@@ -232,7 +232,7 @@ def _matching_sheets(names: list[str], wanted: Iterable[str]) -> list[str]:
 
 def _mark_cells(grid: Grid, scan: SheetScan) -> None:
     """Show error values and uncalculated formulas in the grid, where calamine shows nothing."""
-    from ..reader import Uncalculated
+    from ..core.reader import Uncalculated
 
     marks = {**scan.errors, **{k: Uncalculated(v) for k, v in scan.uncalculated.items()}}
     for (row, col), value in marks.items():

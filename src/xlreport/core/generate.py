@@ -2,7 +2,7 @@
 
 Every figure in the text is read from the model here and formatted once; nothing is typed
 twice, so the sentences cannot disagree with the tables they quote. The output is two
-:class:`~xlreport.changes.SheetContent` objects for the sheets the tool owns.
+:class:`~xlreport.core.changes.SheetContent` objects for the sheets the tool owns.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .cells import quote_sheet
 from .changes import WRAP_STYLES, Cell, SheetContent
 from .findings import ERROR, SEVERITY_SV, WARNING, Finding, count
 from .model import Report, Row, Table
-from .numbers import fmt_int, fmt_mnkr, fmt_percent
+from .swedish import fmt_int, fmt_mnkr, fmt_percent
 
 
 def generate_report(report: Report, findings: list[Finding]) -> list[SheetContent]:

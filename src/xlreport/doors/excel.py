@@ -1,7 +1,7 @@
 """The Excel door: one function per ribbon button, run by the add-in through xlwings.
 
 Each button gets the calling workbook (``xw.Book.caller()``; tests pass ``book=``), reads every
-sheet in :data:`xlreport.engine.SHEETS` with one range read, runs the engine, and applies the
+sheet in :data:`xlreport.core.engine.SHEETS` with one range read, runs the engine, and applies the
 result with a number of calls to Excel that does not grow with the number of rows or units:
 
 * deviation formulas: one ``.formula`` write per run of consecutive cells in a column;
@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import layout as L
-from .cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
-from .changes import NUMBER_FORMATS, WRAP_STYLES, Cell, CellWrite, SheetContent
-from .findings import ERROR, WARNING, Counted, Finding
+from ..core import layout as L
+from ..core.cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
+from ..core.changes import NUMBER_FORMATS, WRAP_STYLES, Cell, CellWrite, SheetContent
+from ..core.findings import ERROR, WARNING, Counted, Finding
 
 TITLE = "Delårsrapport"
 MARK_NAME = "_xlreport_markerade"
@@ -171,8 +171,8 @@ def click(button: Button, book=None) -> ClickResult:
 
 def read_grids(book) -> tuple[list[str], dict[str, Grid]]:
     """All sheet names in order, and a Grid for every sheet the engine needs (one read each)."""
-    from .engine import SHEETS
-    from .layout import norm
+    from ..core.engine import SHEETS
+    from ..core.layout import norm
 
     wanted = {norm(s) for s in SHEETS}  # as the file door: case and spaces do not matter
     names, grids = [], {}
@@ -193,8 +193,8 @@ def read_grid(sheet, name: str) -> Grid:
 
 def _check(book, actions, staff_only: bool = False):
     """(engine outcome or None when the structure is missing, the findings to show)."""
-    from .engine import run
-    from .errors import StructureError
+    from ..core.engine import run
+    from ..core.errors import StructureError
 
     names, grids = read_grids(book)
     try:
@@ -207,7 +207,7 @@ def _check(book, actions, staff_only: bool = False):
 
 def staff_findings(findings: list[Finding]) -> list[Finding]:
     """The findings of the staff checks, and any finding on the staff and sick-leave sheets."""
-    from .rules import RULES
+    from ..core.rules import RULES
 
     staff_rules = {r.id for r in RULES if r.group == "personal"}
     staff_sheets = {L.SHEET_STAFF, L.SHEET_SICK}
@@ -217,7 +217,7 @@ def staff_findings(findings: list[Finding]) -> list[Finding]:
 # --- applying -----------------------------------------------------------------------------
 
 def _apply(book, button: Button, outcome, result: ClickResult) -> None:
-    from .generate import findings_sheet
+    from ..core.generate import findings_sheet
 
     has_errors = result.errors > 0
     sheets: list[SheetContent] = []
@@ -635,7 +635,7 @@ def _active_sheet_name(book) -> str:
 
 def _report_failure(book, result: ClickResult, exc: Exception) -> None:
     """A user error gets its message; anything else a short message naming the log file."""
-    from .errors import XlreportError
+    from ..core.errors import XlreportError
 
     result.failed = True
     if isinstance(exc, XlreportError):

@@ -17,7 +17,7 @@ from .cells import CellRef
 from .config import DEFAULT, Config
 from .findings import ERROR, WARNING, Finding
 from .model import Report, Row, Table
-from .numbers import fmt_int, fmt_number, fmt_percent
+from .swedish import fmt_int, fmt_number, fmt_percent
 
 Check = Callable[[Report, Config], Iterable[Finding]]
 

@@ -1,7 +1,7 @@
 """The engine: sheet grids in, findings and a change set out. No files, no Excel.
 
 Every door (the CLI's file adapter, the xlwings add-in, batch and consolidation) does the same
-three things: read the sheets named by :data:`SHEETS` into :class:`~xlreport.cells.Grid`
+three things: read the sheets named by :data:`SHEETS` into :class:`~xlreport.core.cells.Grid`
 objects, call :func:`run`, and apply ``outcome.changes`` (unless ``outcome.errors``).
 
 The policy that protects the user's data lives here, once: when any check finds an *error*,
@@ -48,7 +48,7 @@ def run(grids: Mapping[str, Grid], sheet_names: list[str] | None = None, *,
         actions: Collection[str] = ACTIONS, config: Config = DEFAULT) -> Outcome:
     """Read, check, and (when there are no errors) compute the changes for ``actions``.
 
-    Raises :class:`~xlreport.errors.StructureError` when the template structure is missing.
+    Raises :class:`~xlreport.core.errors.StructureError` when the template structure is missing.
     """
     report, read_findings = read_report(grids, sheet_names)
     outcome = Outcome(report, check(report, read_findings, config))

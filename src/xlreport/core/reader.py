@@ -1,9 +1,9 @@
-"""Build the :class:`~xlreport.model.Report` from sheet grids, finding structure by its names.
+"""Build the :class:`~xlreport.core.model.Report` from sheet grids, finding structure by its names.
 
 Every table is located by the text of its first-column header (``Konto``, ``Enhet``, ...) and
 its columns by their header text, so users may insert rows and columns, move a table down or
 sideways, and reorder columns. What cannot be found is collected in one pass and raised as a
-single :class:`~xlreport.errors.StructureError`; cells that hold the wrong kind of value become
+single :class:`~xlreport.core.errors.StructureError`; cells that hold the wrong kind of value become
 findings (the model keeps ``None`` for them and the rules skip what depends on them).
 """
 
@@ -19,7 +19,7 @@ from .cells import CellRef, Grid, a1
 from .errors import StructureError
 from .findings import ERROR, WARNING, Finding
 from .model import Meta, Report, Row, Table
-from .numbers import fmt_number, parse_number_text
+from .swedish import fmt_number, parse_number_text
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from ..cells import a1, col_letter, parse_a1
-from ..changes import Cell, CellWrite, SheetContent, Value
+from ..core.cells import a1, col_letter, parse_a1
+from ..core.changes import Cell, CellWrite, SheetContent, Value
 from .package import NS_MAIN, NS_R, local, parse_xml, q, serialize_xml
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"

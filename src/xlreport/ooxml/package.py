@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
-from ..errors import NotAWorkbook, UnsafeWorkbook
+from ..core.errors import NotAWorkbook, UnsafeWorkbook
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -1,7 +1,7 @@
 """The in-memory model of one report workbook: what the rules, the arithmetic and the text use.
 
 The model keeps, for every figure, the cell it came from, so that every finding can point at
-the user's own cell. It knows nothing of files or Excel: :mod:`xlreport.reader` builds it from
+the user's own cell. It knows nothing of files or Excel: :mod:`xlreport.core.reader` builds it from
 plain sheet grids.
 """
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..changes import NUMBER_FORMATS, STYLES, WRAP_STYLES
+from ..core.changes import NUMBER_FORMATS, STYLES, WRAP_STYLES
 from .package import local, parse_xml, q, serialize_xml
 
 # Schema order of a <font>'s children, and of <styleSheet>'s.

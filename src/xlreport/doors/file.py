@@ -8,10 +8,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DEFAULT, Config
-from .engine import ACTIONS, SHEETS, Outcome, run
-from .errors import StructureError, XlreportError
-from .findings import ERROR, Counted, Finding
+from ..core.config import DEFAULT, Config
+from ..core.engine import ACTIONS, SHEETS, Outcome, run
+from ..core.errors import StructureError, XlreportError
+from ..core.findings import ERROR, Counted, Finding
 
 OK, FINDINGS, UNPROCESSABLE = 0, 1, 2
 
@@ -33,7 +33,7 @@ class FileResult(Counted):
 
 def load(path: str | Path, config: Config = DEFAULT, actions: Collection[str] = ACTIONS) -> Outcome:
     """Read a workbook and run the engine on it; raises XlreportError for a file it cannot use."""
-    from .io.xlsx import read_grids  # the file adapter, imported only by the file door
+    from ..ooxml.xlsx import read_grids  # the file adapter, imported only by the file door
 
     names, grids = read_grids(path, SHEETS)
     try:
@@ -60,7 +60,7 @@ def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | 
             result.findings = outcome.findings
             result.status = FINDINGS if outcome.errors else OK
             if write and outcome.changes and not outcome.errors:
-                from .io.xlsx import apply_changes
+                from ..ooxml.xlsx import apply_changes
 
                 target = Path(out) if out is not None else Path(path)
                 summary = apply_changes(path, outcome.changes, out=target)
@@ -81,7 +81,7 @@ def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | 
 def _write_lock(target: Path, write: bool):
     if not write:
         return contextlib.nullcontext()
-    from .io.xlsx import workbook_lock
+    from ..ooxml.xlsx import workbook_lock
 
     return workbook_lock(target)
 

@@ -40,7 +40,7 @@ Style = Literal[
 STYLES: tuple[str, ...] = Style.__args__  # type: ignore[attr-defined]
 
 # The styles whose text wraps within its cell. Every door wraps exactly these, and
-# :func:`xlreport.generate.row_heights` gives the rows that hold them their height.
+# :func:`xlreport.core.generate.row_heights` gives the rows that hold them their height.
 WRAP_STYLES: frozenset[str] = frozenset({"header", "wrap"})
 
 # Excel number formats for the numeric styles (the minus is U+2212, as in print).
