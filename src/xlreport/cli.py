@@ -15,7 +15,8 @@ import tempfile
 import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNPROCESSABLE = 0, 1, 2
+from .core.errors import OK as EXIT_OK
+from .core.errors import UNPROCESSABLE as EXIT_UNPROCESSABLE
 
 DESCRIPTION = """\
 Kontrollera och fyll i delårsrapportens arbetsbok.

@@ -83,6 +83,25 @@ class Grid:
             return None if v == "" else v
         return None
 
+    def set(self, row: int, col: int, value: Any, *, only_if_empty: bool = False) -> None:
+        """Put ``value`` at sheet position (row, col), growing the rectangle as needed."""
+        if self.values and row < self.top:
+            self.values[:0] = [[] for _ in range(self.top - row)]
+            self.top = row
+        if self.values and col < self.left:
+            self.values = [[""] * (self.left - col) + line for line in self.values]
+            self.left = col
+        if not self.values:
+            self.top, self.left = row, col
+        r, c = row - self.top, col - self.left
+        while len(self.values) <= r:
+            self.values.append([])
+        line = self.values[r]
+        if len(line) <= c:
+            line.extend([""] * (c + 1 - len(line)))
+        if not only_if_empty or line[c] in ("", None):
+            line[c] = value
+
     @property
     def n_rows(self) -> int:
         return self.top + len(self.values)

@@ -7,6 +7,7 @@ The engine never touches a file or Excel. It returns a :class:`ChangeSet`:
   cell's existing formatting.
 * ``sheets``: whole sheets the tool owns (``Rapport``, ``Kontroller``). The adapter replaces
   the sheet's content with exactly this, creating the sheet if it is missing.
+* ``marks``: finding cells to colour, for a door a person is looking at (the Excel door).
 
 Styles are named, not specified: each door maps a :data:`Style` to its own formatting
 (an ``xf`` record in styles.xml, or an xlwings ``number_format``/``font``).
@@ -101,14 +102,27 @@ class SheetContent:
         self.rows.append([])
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A finding's cell to colour in a workbook a person is looking at (the Excel door)."""
+
+    sheet: str
+    cell: str  # A1
+    severity: str  # "error" or "warning"
+
+
 @dataclass
 class ChangeSet:
     writes: list[CellWrite] = field(default_factory=list)
     sheets: list[SheetContent] = field(default_factory=list)
+    # None: leave the tool's marks as they are; a list (empty too): these replace the last marks.
+    marks: list[Mark] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.writes or self.sheets)
+        return bool(self.writes or self.sheets or self.marks is not None)
 
     def extend(self, other: ChangeSet) -> None:
         self.writes.extend(other.writes)
         self.sheets.extend(other.sheets)
+        if other.marks is not None:
+            self.marks = [*(self.marks or []), *other.marks]

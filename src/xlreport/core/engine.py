@@ -1,42 +1,73 @@
 """The engine: sheet grids in, findings and a change set out. No files, no Excel.
 
-Every door (the CLI's file adapter, the xlwings add-in, batch and consolidation) does the same
-three things: read the sheets named by :data:`SHEETS` into :class:`~xlreport.core.cells.Grid`
-objects, call :func:`run`, and apply ``outcome.changes`` (unless ``outcome.errors``).
+Every door (the file door, the Excel door, the in-memory door of the tests) implements the
+:class:`Door` contract: it reads the sheets the engine asks for into
+:class:`~xlreport.core.cells.Grid` objects and applies a :class:`~xlreport.core.changes.ChangeSet`.
+:func:`process` owns the sequence (read, check, compute, apply) and :func:`run` owns the whole
+policy of what is written, once for every door:
 
-The policy that protects the user's data lives here, once: when any check finds an *error*,
-the change set is empty, so no door writes over a workbook it could not fully read.
+* **no errors**: the deviation formulas (``fill``) and the owned sheets Rapport and Kontroller
+  (``generate``) that were asked for;
+* **errors** (or a template structure that is missing): nothing over the user's data, ever.
+  A door that a person is looking at (``interactive``: the Excel door) still gets the
+  Kontroller sheet and the cells to mark, so the user sees why; a door that runs unattended
+  (the file door) gets an empty change set, so the file is left byte for byte as it was and
+  the findings are reported on the console.
+
+Without errors an interactive door always gets Kontroller and the marks too, whatever the
+actions, so the sheet and the colours never disagree with the last click.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from . import layout as L
 from .cells import Grid
-from .changes import ChangeSet
+from .changes import ChangeSet, Mark
 from .config import DEFAULT, Config
 from .deviations import fill_deviations
-from .findings import Counted, Finding
-from .generate import generate_report
+from .errors import StructureError
+from .findings import ERROR, Counted, Finding
+from .generate import findings_sheet, generate_report
 from .model import Report
 from .reader import read_report
-from .rules import check_staff, validate
+from .rules import RULES, check_staff, validate
 
 FILL = "fill"
 GENERATE = "generate"
 ACTIONS = (FILL, GENERATE)
 
-#: The sheets an adapter must read (owned sheets are never read).
+#: The finding scope of "Kontrollera personal": the staff rules and anything on the staff sheets.
+STAFF = "personal"
+
+#: The sheets a door must read (owned sheets are never read).
 SHEETS: tuple[str, ...] = L.REQUIRED_SHEETS
+
+
+class Door(Protocol):
+    """What the engine needs of a workbook, wherever it lives (a file, Excel, memory)."""
+
+    #: A person looks at the workbook while the tool runs (findings are shown in it).
+    interactive: bool
+
+    def read(self, sheets: Sequence[str]) -> tuple[list[str], dict[str, Grid]]:
+        """Every sheet name in workbook order, and a Grid for each of ``sheets`` that exists
+        (matched as Excel does: case and spaces do not matter)."""
+
+    def apply(self, changes: ChangeSet) -> Any:
+        """Write ``changes`` into the workbook; called only with a non-empty change set."""
 
 
 @dataclass
 class Outcome(Counted):
-    report: Report
+    report: Report | None  # None when the template structure was missing
     findings: list[Finding] = field(default_factory=list)
     changes: ChangeSet = field(default_factory=ChangeSet)
+    structure_error: StructureError | None = None
+    applied: Any = None  # what the door's apply returned
 
 
 def check(report: Report, read_findings: list[Finding], config: Config = DEFAULT) -> list[Finding]:
@@ -44,18 +75,68 @@ def check(report: Report, read_findings: list[Finding], config: Config = DEFAULT
     return [*read_findings, *validate(report, config), *check_staff(report, config)]
 
 
+def in_scope(findings: list[Finding], scope: str | None) -> list[Finding]:
+    """The findings a button shows: all, or (``scope="personal"``) the staff rules' findings and
+    any finding on the staff and sick-leave sheets."""
+    if scope is None:
+        return findings
+    if scope != STAFF:
+        raise ValueError(scope)
+    sheets = {L.SHEET_STAFF, L.SHEET_SICK}
+    staff_rules = {r.id for r in RULES if r.group == STAFF}
+    return [f for f in findings if f.rule in staff_rules or f.sheet in sheets]
+
+
 def run(grids: Mapping[str, Grid], sheet_names: list[str] | None = None, *,
-        actions: Collection[str] = ACTIONS, config: Config = DEFAULT) -> Outcome:
-    """Read, check, and (when there are no errors) compute the changes for ``actions``.
+        actions: Collection[str] = ACTIONS, config: Config = DEFAULT, scope: str | None = None,
+        interactive: bool = False) -> Outcome:
+    """Read, check, and decide what is written (the policy in the module docstring).
 
     Raises :class:`~xlreport.core.errors.StructureError` when the template structure is missing.
     """
     report, read_findings = read_report(grids, sheet_names)
-    outcome = Outcome(report, check(report, read_findings, config))
-    if outcome.errors:
-        return outcome
-    if FILL in actions:
-        outcome.changes.writes.extend(fill_deviations(report))
-    if GENERATE in actions:
-        outcome.changes.sheets.extend(generate_report(report, outcome.findings))
+    outcome = Outcome(report, in_scope(check(report, read_findings, config), scope))
+    if not outcome.errors:
+        if FILL in actions:
+            outcome.changes.writes.extend(fill_deviations(report))
+        if GENERATE in actions:
+            outcome.changes.sheets.extend(generate_report(report, outcome.findings))
+    if interactive:
+        _show_findings(outcome, report.meta.namnd)
+    return outcome
+
+
+def _show_findings(outcome: Outcome, namnd: str | None) -> None:
+    """An interactive door shows every finding: on Kontroller and as marked cells."""
+    changes = outcome.changes
+    if not any(s.name == L.SHEET_FINDINGS for s in changes.sheets):
+        changes.sheets.append(findings_sheet(outcome.findings, namnd))
+    changes.marks = marks(outcome.findings)
+
+
+def marks(findings: list[Finding]) -> list[Mark]:
+    """The finding cells to colour, errors first; cells on the owned sheets are never marked."""
+    out = []
+    for f in sorted(findings, key=lambda f: f.severity != ERROR):
+        if f.sheet and f.cell and f.sheet not in L.OWNED_SHEETS:
+            out.append(Mark(f.sheet, f.cell, f.severity))
+    return out
+
+
+def process(door: Door, *, actions: Collection[str] = ACTIONS, config: Config = DEFAULT,
+            scope: str | None = None) -> Outcome:
+    """The whole sequence for one workbook: read through ``door``, run, apply what :func:`run`
+    decided. A missing template structure is a :class:`StructureError` for an unattended door;
+    an interactive door gets an outcome with the structure findings shown on Kontroller."""
+    names, grids = door.read(SHEETS)
+    try:
+        outcome = run(grids, names, actions=actions, config=config, scope=scope, interactive=door.interactive)
+    except StructureError as exc:
+        if not door.interactive:
+            raise
+        findings = exc.findings or [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+        outcome = Outcome(None, findings, structure_error=exc)
+        _show_findings(outcome, None)
+    if outcome.changes:
+        outcome.applied = door.apply(outcome.changes)
     return outcome

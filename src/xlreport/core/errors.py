@@ -67,3 +67,8 @@ class StructureError(XlreportError):
     def __init__(self, message: str, *, findings=None, **kw):
         super().__init__(message, **kw)
         self.findings = list(findings or [])
+
+
+#: The outcome of one file, and the exit code of a command (the worst outcome of its files):
+#: no errors (warnings allowed), errors found, the file could not be processed.
+OK, FINDINGS, UNPROCESSABLE = 0, 1, 2

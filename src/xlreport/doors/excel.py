@@ -37,7 +37,7 @@ from typing import Any
 
 from ..core import layout as L
 from ..core.cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
-from ..core.changes import NUMBER_FORMATS, WRAP_STYLES, Cell, CellWrite, SheetContent
+from ..core.changes import NUMBER_FORMATS, WRAP_STYLES, Cell, CellWrite, Mark, SheetContent
 from ..core.findings import ERROR, WARNING, Counted, Finding
 
 TITLE = "Delårsrapport"
@@ -72,7 +72,7 @@ assert {name for name, attrs in STYLE_ATTRIBUTES.items() if attrs.get("wrap")} =
 class Button:
     name: str
     actions: tuple[str, ...]  # engine actions: "fill", "generate"
-    staff_only: bool = False
+    scope: str | None = None  # engine finding scope: None (all) or "personal"
     shows_findings: bool = False  # ends on the Kontroller sheet
 
 
@@ -92,7 +92,7 @@ class ClickResult(Counted):
 
 KONTROLLERA = Button("kontrollera", (), shows_findings=True)
 BERAKNA = Button("berakna_avvikelser", ("fill",))
-PERSONAL = Button("kontrollera_personal", (), staff_only=True, shows_findings=True)
+PERSONAL = Button("kontrollera_personal", (), scope="personal", shows_findings=True)
 RAPPORT = Button("skapa_rapport", ("generate",))
 ALLT = Button("uppdatera_allt", ("fill", "generate"))
 
@@ -128,7 +128,7 @@ def nasta_fynd(book=None) -> ClickResult:
     result = ClickResult("nasta_fynd")
     started = time.perf_counter()
     try:
-        result.findings = _check(book, ())[1]
+        result.findings = _findings(book)
         target = next_finding(result.findings, _sheet_order(book), _selected(book))
         if target is None:
             result.message = "Inga fynd att visa: arbetsboken har inga fel och inga varningar."
@@ -148,16 +148,19 @@ def nasta_fynd(book=None) -> ClickResult:
 
 def click(button: Button, book=None) -> ClickResult:
     """Run one button on ``book`` (the calling workbook when None)."""
+    from ..core import engine
+
     book = _caller(book)
     result = ClickResult(button.name)
     started = time.perf_counter()
     try:
         _status(book, "Delårsrapport: läser arbetsboken …")
-        outcome, result.findings = _check(book, button.actions, staff_only=button.staff_only)
-        _status(book, "Delårsrapport: skriver resultatet …")
+        door = ExcelDoor(book, result)
         with _screen_paused(book):
-            _apply(book, button, outcome, result)
-        result.message = outcome_message(button, result, outcome is not None)
+            outcome = engine.process(door, actions=button.actions, scope=button.scope)
+            result.findings = outcome.findings
+            book.sheets[_final_sheet(button, result, door.active)].activate()
+        result.message = outcome_message(button, result, outcome.structure_error is None)
         _alert(book, result.message)
     except Exception as exc:  # noqa: BLE001 - every failure ends in a Swedish message, never a traceback
         _report_failure(book, result, exc)
@@ -167,14 +170,43 @@ def click(button: Button, book=None) -> ClickResult:
     return result
 
 
+class ExcelDoor:
+    """The engine's door to an open workbook: one range read per sheet, bulk writes.
+
+    Interactive: the engine gives it Kontroller and the cells to mark even when the workbook
+    has errors (but then nothing else), so the user sees why."""
+
+    interactive = True
+
+    def __init__(self, book, result: ClickResult | None = None):
+        self.book = book
+        self.result = result if result is not None else ClickResult("")
+        self.active = _active_sheet_name(book)
+
+    def read(self, sheets):
+        return read_grids(self.book, sheets)
+
+    def apply(self, changes) -> ClickResult:
+        _status(self.book, "Delårsrapport: skriver resultatet …")
+        if changes.writes:
+            write_deviations(self.book, changes.writes)
+        self.result.cells_written = len(changes.writes)
+        for content in changes.sheets:
+            write_owned_sheet(self.book, content)
+        self.result.sheets_written = [s.name for s in changes.sheets]
+        if changes.marks is not None:
+            self.result.cells_marked = mark_findings(self.book, changes.marks)
+        return self.result
+
+
 # --- reading and checking -----------------------------------------------------------------
 
-def read_grids(book) -> tuple[list[str], dict[str, Grid]]:
+def read_grids(book, sheets: Iterable[str] | None = None) -> tuple[list[str], dict[str, Grid]]:
     """All sheet names in order, and a Grid for every sheet the engine needs (one read each)."""
     from ..core.engine import SHEETS
     from ..core.layout import norm
 
-    wanted = {norm(s) for s in SHEETS}  # as the file door: case and spaces do not matter
+    wanted = {norm(s) for s in (SHEETS if sheets is None else sheets)}  # as the file door: case and spaces do not matter
     names, grids = [], {}
     for sheet in book.sheets:
         name = sheet.name
@@ -191,49 +223,16 @@ def read_grid(sheet, name: str) -> Grid:
     return Grid(name=name, values=[list(row) for row in values], top=used.row - 1, left=used.column - 1)
 
 
-def _check(book, actions, staff_only: bool = False):
-    """(engine outcome or None when the structure is missing, the findings to show)."""
+def _findings(book) -> list[Finding]:
+    """Every finding in the open workbook (nothing is written)."""
     from ..core.engine import run
     from ..core.errors import StructureError
 
     names, grids = read_grids(book)
     try:
-        outcome = run(grids, names, actions=actions)
+        return run(grids, names, actions=()).findings
     except StructureError as exc:
-        return None, exc.findings or [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
-    findings = staff_findings(outcome.findings) if staff_only else outcome.findings
-    return outcome, findings
-
-
-def staff_findings(findings: list[Finding]) -> list[Finding]:
-    """The findings of the staff checks, and any finding on the staff and sick-leave sheets."""
-    from ..core.rules import RULES
-
-    staff_rules = {r.id for r in RULES if r.group == "personal"}
-    staff_sheets = {L.SHEET_STAFF, L.SHEET_SICK}
-    return [f for f in findings if f.rule in staff_rules or f.sheet in staff_sheets]
-
-
-# --- applying -----------------------------------------------------------------------------
-
-def _apply(book, button: Button, outcome, result: ClickResult) -> None:
-    from ..core.generate import findings_sheet
-
-    has_errors = result.errors > 0
-    sheets: list[SheetContent] = []
-    if outcome is not None and not has_errors:
-        write_deviations(book, outcome.changes.writes)
-        result.cells_written = len(outcome.changes.writes)
-        sheets = list(outcome.changes.sheets)
-    if not any(s.name == L.SHEET_FINDINGS for s in sheets):
-        namnd = outcome.report.meta.namnd if outcome is not None else None
-        sheets.append(findings_sheet(result.findings, namnd))
-    active = _active_sheet_name(book)
-    for content in sheets:
-        write_owned_sheet(book, content)
-    result.sheets_written = [s.name for s in sheets]
-    result.cells_marked = mark_findings(book, result.findings)
-    book.sheets[_final_sheet(button, result, active)].activate()
+        return exc.findings or [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
 
 
 def _final_sheet(button: Button, result: ClickResult, active: str) -> str:
@@ -419,27 +418,28 @@ def _width(book, chars: float) -> float:
 
 # --- highlights ---------------------------------------------------------------------------
 
-def wanted_marks(findings: list[Finding], sheet_names: Iterable[str]) -> dict[str, dict[tuple[int, int], str]]:
-    """The fill for each finding cell, per sheet; an error's fill wins over a warning's."""
+def wanted_marks(marks: Iterable[Mark], sheet_names: Iterable[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """The fill for each marked cell, per sheet; the first mark of a cell wins (the engine
+    gives errors first), at most :data:`MAX_MARKS_PER_SHEET` a sheet."""
     present = set(sheet_names)
-    marks: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)
-    for f in sorted(findings, key=lambda f: f.severity != ERROR):
-        if f.sheet in present and f.cell and f.sheet not in L.OWNED_SHEETS:
+    out: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)
+    for m in marks:
+        if m.sheet in present:
             try:
-                cell = parse_a1(f.cell)
+                cell = parse_a1(m.cell)
             except ValueError:
                 continue
-            sheet_marks = marks[f.sheet]
+            sheet_marks = out[m.sheet]
             if cell not in sheet_marks and len(sheet_marks) < MAX_MARKS_PER_SHEET:
-                sheet_marks[cell] = FILL[f.severity]
-    return dict(marks)
+                sheet_marks[cell] = FILL[m.severity]
+    return dict(out)
 
 
-def mark_findings(book, findings: list[Finding]) -> int:
-    """Clear the cells the tool marked last time, colour the finding cells, remember them."""
+def mark_findings(book, marks: Iterable[Mark]) -> int:
+    """Clear the cells the tool marked last time, colour the marked cells, remember them."""
     sheets = {s.name: s for s in book.sheets}
     previous = remembered_marks(book)
-    wanted = wanted_marks(findings, sheets)
+    wanted = wanted_marks(marks, sheets)
     for name in sorted(set(previous) | set(wanted), key=list(sheets).index):
         colours: dict[tuple[int, int], str | None] = dict.fromkeys(previous.get(name, ()))
         colours.update(wanted.get(name, {}))

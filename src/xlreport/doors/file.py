@@ -1,4 +1,4 @@
-"""The file door: run the engine on a workbook on disk and write the result back losslessly."""
+"""The file door: the engine on a workbook on disk, the result written back losslessly."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core import engine
+from ..core.changes import ChangeSet
 from ..core.config import DEFAULT, Config
-from ..core.engine import ACTIONS, SHEETS, Outcome, run
-from ..core.errors import StructureError, XlreportError
+from ..core.engine import ACTIONS, Outcome
+from ..core.errors import FINDINGS, OK, UNPROCESSABLE, StructureError, XlreportError
 from ..core.findings import ERROR, Counted, Finding
-
-OK, FINDINGS, UNPROCESSABLE = 0, 1, 2
 
 
 @dataclass
@@ -31,15 +31,44 @@ class FileResult(Counted):
     outcome: Outcome | None = None
 
 
-def load(path: str | Path, config: Config = DEFAULT, actions: Collection[str] = ACTIONS) -> Outcome:
-    """Read a workbook and run the engine on it; raises XlreportError for a file it cannot use."""
-    from ..ooxml.xlsx import read_grids  # the file adapter, imported only by the file door
+class FileDoor:
+    """The engine's door to a workbook on disk: calamine reads, the package layer writes.
 
-    names, grids = read_grids(path, SHEETS)
+    Unattended: with errors the engine gives it nothing to write, so the file stays as it was.
+    ``write=False`` (validate) never writes; ``out`` writes the result to another file.
+    """
+
+    interactive = False
+
+    def __init__(self, path: str | Path, out: str | Path | None = None, *, write: bool = True):
+        self.path = Path(path)
+        self.target = Path(out) if out is not None else self.path
+        self.write = write
+
+    def read(self, sheets):
+        from ..ooxml.xlsx import read_grids  # imported only by the file door
+
+        return read_grids(self.path, sheets)
+
+    def apply(self, changes: ChangeSet):
+        if not self.write:
+            return None
+        from ..ooxml.xlsx import apply_changes
+
+        return apply_changes(self.path, changes, out=self.target)
+
+
+def load(path: str | Path, config: Config = DEFAULT, actions: Collection[str] = ACTIONS) -> Outcome:
+    """Read a workbook and run the engine on it (nothing is written); raises XlreportError for
+    a file it cannot use."""
+    return _process(FileDoor(path, write=False), actions, config)
+
+
+def _process(door: FileDoor, actions: Collection[str], config: Config) -> Outcome:
     try:
-        return run(grids, names, actions=actions, config=config)
+        return engine.process(door, actions=actions, config=config)
     except StructureError as exc:
-        exc.file = str(path)
+        exc.file = str(door.path)
         raise
 
 
@@ -51,23 +80,20 @@ def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | 
     """
     started = time.perf_counter()
     result = FileResult(str(path))
+    door = FileDoor(path, out, write=write)
     try:
         # Writing runs hold the workbook's lock from reading to writing, so two xlreport
         # processes on the same file never interleave (the second waits, then refuses).
-        with _write_lock(Path(out) if out is not None else Path(path), write):
-            outcome = load(path, config, actions)
+        with _write_lock(door.target, write):
+            outcome = _process(door, actions, config)
             result.outcome = outcome
             result.findings = outcome.findings
             result.status = FINDINGS if outcome.errors else OK
-            if write and outcome.changes and not outcome.errors:
-                from ..ooxml.xlsx import apply_changes
-
-                target = Path(out) if out is not None else Path(path)
-                summary = apply_changes(path, outcome.changes, out=target)
-                result.written = target
+            if outcome.applied is not None:
+                result.written = door.target
                 result.cells_written = len(outcome.changes.writes)
                 result.sheets_written = [s.name for s in outcome.changes.sheets]
-                result.dependent_formulas = summary.dependent_formulas
+                result.dependent_formulas = outcome.applied.dependent_formulas
     except StructureError as exc:
         result.status = UNPROCESSABLE
         result.findings = exc.findings or [_as_finding(exc)]

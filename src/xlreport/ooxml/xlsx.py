@@ -236,22 +236,7 @@ def _mark_cells(grid: Grid, scan: SheetScan) -> None:
 
     marks = {**scan.errors, **{k: Uncalculated(v) for k, v in scan.uncalculated.items()}}
     for (row, col), value in marks.items():
-        if grid.values and row < grid.top:  # calamine starts at the first cell with a value
-            grid.values[:0] = [[] for _ in range(grid.top - row)]
-            grid.top = row
-        if grid.values and col < grid.left:
-            grid.values = [[""] * (grid.left - col) + line for line in grid.values]
-            grid.left = col
-        if not grid.values:
-            grid.top, grid.left = row, col
-        r, c = row - grid.top, col - grid.left
-        while len(grid.values) <= r:
-            grid.values.append([])
-        line = grid.values[r]
-        if len(line) <= c:
-            line.extend([""] * (c + 1 - len(line)))
-        if line[c] in ("", None):
-            line[c] = value
+        grid.set(row, col, value, only_if_empty=True)
 
 
 # --- applying changes ---------------------------------------------------------------------
