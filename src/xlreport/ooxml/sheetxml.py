@@ -7,9 +7,10 @@ validations, namespaces, the XML declaration) exactly as it was.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from lxml import etree
 
@@ -130,41 +131,59 @@ def _normalise_refs(sheet_data: etree._Element) -> None:
                 c.set("r", f"{col_letter(col)}{row_no}")
 
 
-def _find_or_insert(parent: etree._Element, tag: str, key: int, key_of, make) -> etree._Element:
-    """Find the child with ``key_of(child) == key``; insert ``make()`` in order if missing."""
-    last_index = None
-    for i, child in enumerate(parent):
-        if child.tag != tag:
-            continue
-        k = key_of(child)
-        if k == key:
-            return child
-        if k > key:
-            new = make()
-            parent.insert(i, new)
-            return new
-        last_index = i
-    new = make()
-    parent.insert(0 if last_index is None else last_index + 1, new)
-    return new
+class _Children:
+    """The children of ``parent`` with one tag, indexed once by their position key.
 
+    Finding or inserting a row (or a cell) is then a dictionary look-up and a binary search,
+    not a walk over every sibling: writing a deviation into each of N unit rows is linear in N.
+    """
 
-def _row_el(sheet_data: etree._Element, row: int) -> etree._Element:
-    def make():
-        el = etree.Element(q("row"))
-        el.set("r", str(row + 1))
+    def __init__(self, parent: etree._Element, tag: str, key_of: Callable[[etree._Element], int]):
+        self.parent = parent
+        self.by_key = {key_of(child): child for child in parent.iterchildren(tag)}
+        self.keys = sorted(self.by_key)
+
+    def get(self, key: int, make: Callable[[], etree._Element]) -> etree._Element:
+        el = self.by_key.get(key)
+        if el is not None:
+            return el
+        el = make()
+        i = bisect.bisect_left(self.keys, key)
+        if i < len(self.keys):
+            self.by_key[self.keys[i]].addprevious(el)
+        elif self.keys:
+            self.by_key[self.keys[-1]].addnext(el)
+        else:
+            self.parent.insert(0, el)
+        self.keys.insert(i, key)
+        self.by_key[key] = el
         return el
-    return _find_or_insert(sheet_data, q("row"), row + 1, lambda el: int(el.get("r")), make)
 
 
-def _cell_el(row_el: etree._Element, row: int, col: int) -> etree._Element:
-    def make():
-        el = etree.Element(q("c"))
-        el.set("r", a1(row, col))
-        return el
-    c = _find_or_insert(row_el, q("c"), col, lambda el: parse_a1(el.get("r"))[1], make)
-    _widen_spans(row_el, col)
-    return c
+class _SheetIndex:
+    """Rows of a ``sheetData`` and, when first asked for, the cells of a row."""
+
+    def __init__(self, sheet_data: etree._Element):
+        self.rows = _Children(sheet_data, q("row"), lambda el: int(el.get("r")))
+        self.cells: dict[int, _Children] = {}
+
+    def cell(self, row: int, col: int) -> etree._Element:
+        def make_row():
+            el = etree.Element(q("row"))
+            el.set("r", str(row + 1))
+            return el
+
+        def make_cell():
+            el = etree.Element(q("c"))
+            el.set("r", a1(row, col))
+            return el
+
+        row_el = self.rows.get(row + 1, make_row)
+        if row not in self.cells:
+            self.cells[row] = _Children(row_el, q("c"), lambda el: parse_a1(el.get("r"))[1])
+        c = self.cells[row].get(col, make_cell)
+        _widen_spans(row_el, col)
+        return c
 
 
 def _widen_spans(row_el: etree._Element, col: int) -> None:
@@ -272,8 +291,9 @@ def apply_cell_writes(sheet_xml: bytes, writes: list[CellWrite]) -> bytes:
         raise ValueError("worksheet has no sheetData")
     _normalise_refs(sheet_data)
     _relocate_shared_masters(sheet_data, {w.a1 for w in writes})
+    index = _SheetIndex(sheet_data)
     for w in writes:
-        _write_cell(_cell_el(_row_el(sheet_data, w.row), w.row, w.col), w)
+        _write_cell(index.cell(w.row, w.col), w)
     _drop_empty_cells(sheet_data, {w.a1 for w in writes if w.value is None and w.formula is None})
     _expand_dimension(root, [(w.row, w.col) for w in writes])
     return serialize_xml(tree, sheet_xml)

@@ -7,6 +7,7 @@ its relationships, [Content_Types].xml, calcChain.xml) and copies every other pa
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import html
 import os
@@ -702,23 +703,56 @@ _SI = re.compile(rb'\bsi="(\d+)"')
 _REF_ATTR = re.compile(rb'\bref="')
 
 
-def _covers(m: re.Match, row: int, col: int) -> bool:
+class WrittenCells:
+    """The cells a change set writes, per sheet and column, for range look-ups in log time."""
+
+    def __init__(self, cells: Iterable[tuple[str, int, int]] = ()):
+        self._cols: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for sheet, row, col in cells:
+            self._cols[sheet][col].append(row)
+        for cols in self._cols.values():
+            for rows in cols.values():
+                rows.sort()
+
+    def __contains__(self, sheet: str) -> bool:
+        return sheet in self._cols
+
+    def __bool__(self) -> bool:
+        return bool(self._cols)
+
+    def sheets(self) -> list[str]:
+        return list(self._cols)
+
+    def cells(self, sheet: str) -> set[tuple[int, int]]:
+        return {(r, c) for c, rows in self._cols.get(sheet, {}).items() for r in rows}
+
+    def any_in(self, sheet: str, top: int | None, left: int, bottom: int | None, right: int) -> bool:
+        """Whether a written cell lies in the rectangle (``top`` None: whole columns)."""
+        for col, rows in self._cols.get(sheet, {}).items():
+            if left <= col <= right:
+                if top is None:
+                    return True
+                i = bisect.bisect_left(rows, top)
+                if i < len(rows) and rows[i] <= bottom:
+                    return True
+        return False
+
+
+def _reference_box(m: re.Match) -> tuple[int | None, int, int | None, int] | None:
+    """(top, left, bottom, right) of a reference match, ``top`` None for whole columns (E:E)."""
     c1, r1, c2, r2 = m.group("c1"), m.group("r1"), m.group("c2"), m.group("r2")
     if r1 is None and (c2 is None or r2 is not None):
-        return False  # a bare word, not a reference
+        return None  # a bare word, not a reference
     if r1 is not None and c2 is not None and r2 is None:
-        return False
+        return None
     lo_c, hi_c = sorted((col_index(c1), col_index(c2 or c1)))
-    if not lo_c <= col <= hi_c:
-        return False
-    if r1 is None:  # a whole column (E:E)
-        return True
+    if r1 is None:
+        return None, lo_c, None, hi_c
     lo_r, hi_r = sorted((int(r1) - 1, int(r2 or r1) - 1))
-    return lo_r <= row <= hi_r
+    return lo_r, lo_c, hi_r, hi_c
 
 
-def formula_depends(formula: str, sheet: str, written: dict[str, set[tuple[int, int]]],
-                    owned: set[str]) -> bool:
+def formula_depends(formula: str, sheet: str, written: WrittenCells, owned: set[str]) -> bool:
     """Whether a formula on ``sheet`` reads a written cell or any cell of an owned sheet.
 
     A conservative text heuristic: cell and range references (with or without a sheet name)
@@ -729,8 +763,7 @@ def formula_depends(formula: str, sheet: str, written: dict[str, set[tuple[int, 
         ref_sheet = m.group("qs").replace("''", "'") if m.group("qs") else m.group("s") or sheet
         if ref_sheet in owned:
             return True
-        cells = written.get(ref_sheet)
-        if cells and any(_covers(m, r, c) for r, c in cells):
+        if ref_sheet in written and (box := _reference_box(m)) is not None and written.any_in(ref_sheet, *box):
             return True
     return False
 
@@ -743,14 +776,12 @@ def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
     limits are skipped, and any problem gives a count of what could be read: counting never
     stops a write.
     """
-    written: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    for w in changes.writes:
-        written[w.sheet].add((w.row, w.col))
+    written = WrittenCells((w.sheet, w.row, w.col) for w in changes.writes)
     owned = {(info.name if (info := pkg.sheet(s.name)) else s.name) for s in changes.sheets}
     if not written and not owned:
         return 0
     needles = {html.escape(n.replace("'", "''") if quoted else n, quote=False).encode()
-               for n in (*written, *owned) for quoted in (False, True)}
+               for n in (*written.sheets(), *owned) for quoted in (False, True)}
     total = 0
     for info in pkg.sheets():
         if info.kind != "worksheet" or not info.part or info.name in owned or not pkg.has(info.part):
@@ -763,7 +794,7 @@ def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
             continue  # no formulas at all (a ledger of values): nothing here can depend on us
         if info.name not in written and not any(n in data for n in needles):
             continue  # no formula here can name a written or owned sheet: skip the scan (big ledgers)
-        own_cells = {a1(r, c) for r, c in written.get(info.name, ())}
+        own_cells = {a1(r, c) for r, c in written.cells(info.name)}
         masters: dict[bytes, bool] = {}
         for m in _F_ELEMENT.finditer(data):
             attrs, body = m.group(1), m.group(2)
