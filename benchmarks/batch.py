@@ -33,7 +33,7 @@ READ_ONLY = """
 import sys
 from pathlib import Path
 from xlreport.core.engine import SHEETS
-from xlreport.ooxml.xlsx import read_grids
+from xlreport.doors.file import read_grids
 from xlreport.core.reader import read_report
 for p in sorted(Path(sys.argv[1]).glob('*.xlsx')):
     names, grids = read_grids(p, SHEETS)

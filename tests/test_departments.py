@@ -329,7 +329,8 @@ def test_inserted_rows_move_the_formulas_of_conditional_formats_and_validations(
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from xlreport.departments.ooxml import PackageEdit, insert_rows
+    from xlreport.ooxml.edit import PackageEdit
+    from xlreport.ooxml.rows import insert_rows
 
     src = tmp_path / "med_regler.xlsx"
     wb = openpyxl.load_workbook(TEMPLATE)
@@ -339,12 +340,9 @@ def test_inserted_rows_move_the_formulas_of_conditional_formats_and_validations(
     dv.add("B5:B12")
     ws.add_data_validation(dv)
     wb.save(src)
-    edit = PackageEdit(src)
-    try:
+    with PackageEdit.opened(src) as edit:
         insert_rows(edit, L.SHEET_UNITS, 11, 4, 11)
         edit.write(tmp_path / "ut.xlsx")
-    finally:
-        edit.close()
     ws = openpyxl.load_workbook(tmp_path / "ut.xlsx")[L.SHEET_UNITS]
     (cf,) = ws.conditional_formatting
     assert str(cf.sqref) == "C5:C16" and cf.rules[0].formula == ["$C5<$C$17"]
@@ -509,8 +507,7 @@ def test_every_departments_write_takes_the_workbook_lock(units_dir, tmp_path, mo
 
 def _record_temp_files(monkeypatch, folder: Path) -> set[str]:
     """The names of the temporary files in ``folder`` each time a package is written."""
-    from xlreport.departments import ooxml
-    from xlreport.ooxml import package, xlsx
+    from xlreport.ooxml import edit, package
 
     seen: set[str] = set()
 
@@ -520,14 +517,13 @@ def _record_temp_files(monkeypatch, folder: Path) -> set[str]:
             seen.update(p.name for p in folder.iterdir() if p.name.startswith(".~"))
         return write
 
-    for module in (xlsx, ooxml):
-        monkeypatch.setattr(module, "write_package", spy(package.write_package))
+    monkeypatch.setattr(edit, "write_package", spy(package.write_package))
     return seen
 
 
 def _assert_cleanable(names: set[str], target: Path) -> None:
     """Every temporary file a run made would be removed by the next run on ``target``."""
-    from xlreport.ooxml.xlsx import is_stale_temp_name, lock_path
+    from xlreport.ooxml.atomic import is_stale_temp_name, lock_path
 
     assert names, "no temporary file was seen"
     left = [n for n in names if n != lock_path(target).name and not is_stale_temp_name(n, target)]
@@ -664,15 +660,13 @@ def test_inserting_rows_drops_the_calc_chain(tmp_copy, tmp_path):
     """The formulas moved, so the calc chain goes (part, relationship, content type): Excel rebuilds it."""
     import zipfile
 
-    from xlreport.departments.ooxml import PackageEdit, insert_rows
+    from xlreport.ooxml.edit import PackageEdit
+    from xlreport.ooxml.rows import insert_rows
 
     src = tmp_copy("calamine_shared_formula_simple.xlsx")
-    edit = PackageEdit(src)
-    try:
+    with PackageEdit.opened(src) as edit:
         insert_rows(edit, "Sheet1", 1, 2, 1)
         edit.write(tmp_path / "ut.xlsx")
-    finally:
-        edit.close()
     with zipfile.ZipFile(tmp_path / "ut.xlsx") as z:
         names = set(z.namelist())
         assert "xl/calcChain.xml" not in names

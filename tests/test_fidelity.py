@@ -17,14 +17,16 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from python_calamine import CalamineWorkbook
-from xlreport.ooxml.package import open_package
-from xlreport.ooxml.xlsx import apply_changes, read_grids
 
 import libreoffice
 from conftest import fixture_workbooks, raw_compressed
 from xlreport.core.changes import Cell, CellWrite, ChangeSet, SheetContent
 from xlreport.core.errors import NotAWorkbook, StructureError, WorkbookLocked, WriteFailed
-from xlreport.ooxml import xlsx
+from xlreport.doors.file import read_grids
+from xlreport.ooxml import atomic, dependents
+from xlreport.ooxml import edit as package_edit
+from xlreport.ooxml.apply import apply_changes
+from xlreport.ooxml.package import open_package
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 FIXTURES = fixture_workbooks()
@@ -258,7 +260,7 @@ def test_failed_rename_leaves_original(tmp_copy, monkeypatch):
     def broken_replace(a, b):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(xlsx.os, "replace", broken_replace)
+    monkeypatch.setattr(atomic.os, "replace", broken_replace)
     with pytest.raises(WriteFailed, match="finance.xlsm.*originalet är oförändrat") as err:
         apply_changes(path, changes_for("Summary", "x"))
     assert err.value.file == str(path)
@@ -270,7 +272,7 @@ def test_failed_rename_leaves_original(tmp_copy, monkeypatch):
 def test_failure_mid_write_leaves_original(tmp_copy, monkeypatch, error):
     path = tmp_copy("finance.xlsx")
     before = path.read_bytes()
-    real = xlsx.write_package
+    real = package_edit.write_package
     seen = []
 
     def failing_write(src, dest, *args):
@@ -279,7 +281,7 @@ def test_failure_mid_write_leaves_original(tmp_copy, monkeypatch, error):
         assert Path(dest).stat().st_size > 0  # the temp file really was written
         raise error
 
-    monkeypatch.setattr(xlsx, "write_package", failing_write)
+    monkeypatch.setattr(package_edit, "write_package", failing_write)
     with pytest.raises(WriteFailed if isinstance(error, OSError) else RuntimeError):
         apply_changes(path, changes_for("Summary", "x"))
     assert path.read_bytes() == before
@@ -372,5 +374,5 @@ def test_sparklines_over_written_cells_are_not_counted_as_formulas(tmp_path):
     counts = []
     for path in (EXAMPLE, with_sparkline):
         with open_package(path) as pkg:
-            counts.append(xlsx.count_dependent_formulas(pkg, changes))
+            counts.append(dependents.count_dependent_formulas(pkg, changes))
     assert counts[1] == counts[0]

@@ -33,13 +33,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from python_calamine import CalamineWorkbook
-from xlreport.ooxml.package import open_package
-from xlreport.ooxml.xlsx import count_dependent_formulas
 
 import libreoffice
 from conftest import FIXTURES_DIR, fixture_workbooks, raw_compressed
 from variants import REPO
 from xlreport.doors.file import load
+from xlreport.ooxml.dependents import count_dependent_formulas
+from xlreport.ooxml.package import open_package
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

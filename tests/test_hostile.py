@@ -517,7 +517,7 @@ def _process_as(uid: int | None, path: Path, write: bool) -> tuple[int, list[str
     import multiprocessing
 
     from xlreport.doors import file as files
-    from xlreport.ooxml import xlsx  # noqa: F401 - loaded before the fork, the child cannot import
+    from xlreport.ooxml import apply  # noqa: F401 - loaded before the fork, the child cannot import
 
     def child(conn) -> None:
         try:

@@ -7,17 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from xlreport.ooxml.package import (
-    CONTENT_TYPES,
-    Limits,
-    open_package,
-    parse_xml,
-    resolve_target,
-    write_package,
-)
 
 from conftest import fixture_workbooks, raw_compressed
 from xlreport.core.errors import NotAWorkbook, UnsafeWorkbook
+from xlreport.ooxml.names import CONTENT_TYPES
+from xlreport.ooxml.package import Limits, open_package, parse_xml, resolve_target, write_package
 
 CT = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
       b'package/2006/content-types"/>')

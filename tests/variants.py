@@ -13,10 +13,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from xlreport.ooxml.xlsx import apply_changes
-
 from xlreport.core.cells import parse_a1
 from xlreport.core.changes import CellWrite, ChangeSet
+from xlreport.ooxml.apply import apply_changes
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "workbooks" / "exempel_kommunstyrelsen_2020_d1.xlsx"
@@ -69,7 +68,7 @@ def sha(path: Path) -> str:
 
 _HOLDER = """
 import sys, time
-from xlreport.ooxml.xlsx import workbook_lock
+from xlreport.ooxml.atomic import workbook_lock
 with workbook_lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -73,7 +73,7 @@ def version_hint(path: str | Path) -> Finding | None:
     from .core import layout as L
     from .core.errors import XlreportError
     from .departments.common import version_of
-    from .ooxml.xlsx import read_grids
+    from .doors.file import read_grids
 
     try:
         _names, grids = read_grids(path, [L.SHEET_META])
@@ -136,7 +136,7 @@ def run_batch(paths: list[Path], actions: Collection[str], *, write: bool, out: 
     ctx = multiprocessing.get_context(_start_method())
     if ctx.get_start_method() == "fork":
         from .doors import file  # noqa: F401 - imported once here, inherited by every forked worker
-        from .ooxml import xlsx  # noqa: F401
+        from .ooxml import apply  # noqa: F401
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = {pool.submit(run_one, str(p), actions, write, out): i for i, p in enumerate(paths)}
         for fut in as_completed(futures):

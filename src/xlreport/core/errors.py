@@ -59,6 +59,13 @@ class WriteFailed(XlreportError):
     rule = "skrivfel"
 
 
+class DepartmentError(XlreportError):
+    """A refusal of ``new``/``upgrade``/``consolidate`` (or of the package edit they ask for):
+    nothing was written."""
+
+    rule = "avdelning"
+
+
 class StructureError(XlreportError):
     """The template structure the tool needs is missing (sheet, table, column, row)."""
 

@@ -10,16 +10,10 @@ from typing import Any
 
 from ..core import layout as L
 from ..core.cells import Grid
-from ..core.errors import XlreportError
+from ..core.errors import DepartmentError
 
 #: Environment variable naming the template to use when ``--template`` is not given.
 TEMPLATE_ENV = "XLREPORT_TEMPLATE"
-
-
-class DepartmentError(XlreportError):
-    """A refusal of ``new``/``upgrade``/``consolidate``: nothing was written."""
-
-    rule = "avdelning"
 
 
 def default_template() -> Path:

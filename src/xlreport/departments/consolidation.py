@@ -132,7 +132,7 @@ def _as_text(v) -> str | None:
 def read_unit(path: Path) -> UnitSource:
     """Read, hash and check one unit workbook; never raises for a user error."""
     from ..core.engine import SHEETS, run
-    from ..ooxml.xlsx import read_grids
+    from ..doors.file import read_grids
 
     src = UnitSource(path=path)
     try:
@@ -317,7 +317,7 @@ def _previous_reads(path: Path | None) -> dict[tuple[str, str], str]:
     """(file, sha256) -> Läst from an earlier Källor sheet, so a re-run keeps the bytes."""
     if path is None or not path.is_file():
         return {}
-    from ..ooxml.xlsx import read_grids
+    from ..doors.file import read_grids
 
     try:
         _names, grids = read_grids(path, [SHEET_SOURCES])
@@ -381,7 +381,7 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
     its xlreport lock from reading to writing, built in a temporary file beside it (removed by
     the next run if this one is killed) and renamed over it, keeping its owner and permissions.
     """
-    from ..ooxml.xlsx import refuse_unwritable, workbook_lock
+    from ..ooxml.atomic import refuse_unwritable, workbook_lock
 
     out = Path(out)
     refuse_unwritable(out)
@@ -405,10 +405,11 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
     from ..batch import expand
     from ..core.engine import SHEETS
     from ..core.reader import read_report
-    from ..doors.file import process
+    from ..doors.file import process, read_grids
+    from ..ooxml.apply import apply_changes
+    from ..ooxml.atomic import atomic_output
     from ..ooxml.package import set_entry_times
-    from ..ooxml.xlsx import apply_changes, atomic_output, read_grids
-    from .ooxml import copy_with_rows_inserted
+    from ..ooxml.rows import copy_with_rows_inserted
 
     base = Path(into) if into is not None else Path(template) if template is not None else default_template()
     result = ConsolidationResult(out=None)

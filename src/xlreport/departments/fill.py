@@ -21,7 +21,7 @@ _RESULT_COLUMNS = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS
 def fill_unit(path: str | Path, figures: dict[str, float | None], *, utfall_fg: float | None = None) -> None:
     """Write ``figures`` ({column: mnkr} for Avvikelse ack fg år, Utfall ack, Budget ack, Budget
     helår, Prognos helår) into the unit workbook at ``path`` (in place)."""
-    from ..ooxml.xlsx import workbook_lock
+    from ..ooxml.atomic import workbook_lock
 
     with workbook_lock(Path(path)):  # from reading to writing, as refresh
         _fill_unit(path, figures, utfall_fg)
@@ -30,7 +30,8 @@ def fill_unit(path: str | Path, figures: dict[str, float | None], *, utfall_fg: 
 def _fill_unit(path: str | Path, figures: dict[str, float | None], utfall_fg: float | None) -> None:
     from ..core.engine import SHEETS
     from ..core.reader import read_report
-    from ..ooxml.xlsx import apply_changes, read_grids
+    from ..doors.file import read_grids
+    from ..ooxml.apply import apply_changes
 
     names, grids = read_grids(path, SHEETS)
     rep, _ = read_report(grids, names)

@@ -45,7 +45,7 @@ class _Plan:
 
 
 def _plan(template: str | Path | None) -> _Plan:
-    from ..ooxml.xlsx import read_grids
+    from ..doors.file import read_grids
 
     path = Path(template) if template is not None else default_template()
     _names, grids = read_grids(path, [L.SHEET_META, L.SHEET_UNITS])
@@ -99,7 +99,8 @@ def _stamp_writes(plan: _Plan, unit: str, period: str | None, *, kommun: str | N
 
 
 def _write(plan: _Plan, writes: list[CellWrite], out: Path, force: bool) -> None:
-    from ..ooxml.xlsx import apply_changes, workbook_lock
+    from ..ooxml.apply import apply_changes
+    from ..ooxml.atomic import workbook_lock
 
     if out.exists() and not force:
         raise DepartmentError("Filen finns redan; välj ett annat namn eller använd --force.", file=out)
@@ -193,7 +194,7 @@ def read_unit_list(path: str | Path, sheet: str | None = None) -> list[str]:
 
 
 def _units_from_workbook(path: Path, sheet: str | None) -> list[str]:
-    from ..ooxml.xlsx import read_grids
+    from ..doors.file import read_grids
 
     names, grids = read_grids(path, None)
     if sheet is None and L.SHEET_META in grids:

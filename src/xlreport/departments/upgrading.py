@@ -87,7 +87,7 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
     in one step, keeping its owner and permission bits. A workbook made from a *newer* template
     than ``template`` is refused: a downgrade would drop what the newer template has.
     """
-    from ..ooxml.xlsx import refuse_unwritable, workbook_lock
+    from ..ooxml.atomic import refuse_unwritable, workbook_lock
 
     source = Path(path)
     target = Path(out) if out is not None else source
@@ -103,8 +103,10 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
 def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
     from ..core.engine import SHEETS
     from ..core.reader import read_report
-    from ..ooxml.xlsx import apply_changes, atomic_output, read_grids, temp_beside
-    from .ooxml import copy_with_rows_inserted
+    from ..doors.file import read_grids
+    from ..ooxml.apply import apply_changes
+    from ..ooxml.atomic import atomic_output, temp_beside
+    from ..ooxml.rows import copy_with_rows_inserted
 
     names, grids = read_grids(source, None)
     old_version = version_of(grids.get(L.SHEET_META))
@@ -168,7 +170,7 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
 
 def _old_formulas(source: Path, old: Report) -> dict[str, dict[tuple[int, int], str]]:
     from ..ooxml.package import open_package
-    from .ooxml import sheet_formulas
+    from ..ooxml.sheetcopy import sheet_formulas
 
     out = {}
     with open_package(source) as pkg:
@@ -279,20 +281,14 @@ def _formula_writes(new: Report, grids, old: Report, cell_map) -> list[CellWrite
 
 def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str], cell_map,
                          result: UpgradeResult) -> None:
-    from .ooxml import (
-        PackageEdit,
-        add_comments,
-        copy_sheet,
-        finish_styles,
-        merge_styles_part,
-        read_comments,
-        rewrite_refs,
-        shared_strings,
-    )
+    from ..core.cells import parse_a1
+    from ..ooxml.comments import add_comments, read_comments
+    from ..ooxml.edit import PackageEdit
+    from ..ooxml.refs import rewrite_refs
+    from ..ooxml.sheetcopy import copy_sheet, finish_styles, merge_styles_part, shared_strings
+    from ..ooxml.workbook import worksheet_part
 
-    edit = PackageEdit(work)
-    src = PackageEdit(source)
-    try:
+    with PackageEdit.opened(work) as edit, PackageEdit.opened(source) as src:
         block = 1
         for name in L.REQUIRED_SHEETS:
             info = src.pkg.sheet(name)
@@ -300,8 +296,6 @@ def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str],
                 continue
             moved = []
             for ref, author, text in read_comments(src, info.part):
-                from ..core.cells import parse_a1
-
                 r, c = parse_a1(ref)
                 dst = cell_map.get((name, r, c))
                 if dst is None:
@@ -310,7 +304,7 @@ def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str],
                     dst = CellRef(name, r, c)
                 moved.append((dst.a1, author, text))
             if moved:
-                add_comments(edit, edit.sheet_part(name), moved, block)
+                add_comments(edit, worksheet_part(edit, name), moved, block)
                 block += 1
                 result.comments += len(moved)
         extra = [n for n in names if n not in L.REQUIRED_SHEETS and n not in L.OWNED_SHEETS]
@@ -341,6 +335,4 @@ def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str],
             result.notes.append("arbetsbokens makron (VBA) följer inte med till den nya mallen; de finns kvar i "
                                 f"{source.name}")
         edit.write(dest)
-    finally:
-        edit.close()
-        src.close()
+

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import engine
+from ..core.cells import Grid
 from ..core.changes import ChangeSet
 from ..core.config import DEFAULT, Config
 from ..core.engine import ACTIONS, Outcome
-from ..core.errors import FINDINGS, OK, UNPROCESSABLE, StructureError, XlreportError
+from ..core.errors import FINDINGS, OK, UNPROCESSABLE, NotAWorkbook, StructureError, XlreportError
 from ..core.findings import ERROR, Counted, Finding
+from ..core.layout import norm
 
 
 @dataclass
@@ -46,14 +48,12 @@ class FileDoor:
         self.write = write
 
     def read(self, sheets):
-        from ..ooxml.xlsx import read_grids  # imported only by the file door
-
         return read_grids(self.path, sheets)
 
     def apply(self, changes: ChangeSet):
         if not self.write:
             return None
-        from ..ooxml.xlsx import apply_changes
+        from ..ooxml.apply import apply_changes
 
         return apply_changes(self.path, changes, out=self.target)
 
@@ -107,10 +107,73 @@ def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | 
 def _write_lock(target: Path, write: bool):
     if not write:
         return contextlib.nullcontext()
-    from ..ooxml.xlsx import workbook_lock
+    from ..ooxml.atomic import workbook_lock
 
     return workbook_lock(target)
 
 
 def _as_finding(exc: XlreportError) -> Finding:
     return Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tuple[list[str], dict[str, Grid]]:
+    """All sheet names in workbook order, and a Grid per requested sheet that exists.
+
+    ``sheet_names=None`` reads every sheet. The package is checked for safety first, and every
+    part calamine reads is checked (size, XML declarations, extent) before calamine sees it.
+    Error values (``#N/A``) appear in the grid as their text, and a formula without a cached
+    value as an :class:`~xlreport.core.reader.Uncalculated` string holding the formula.
+    """
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    from ..ooxml.package import open_package
+    from ..ooxml.scan import guard_for_reader
+
+    path = Path(path)
+    with open_package(path) as pkg:
+        names = [s.name for s in pkg.sheets()]
+        wanted = names if sheet_names is None else _matching_sheets(names, sheet_names)
+        scans = guard_for_reader(pkg, wanted)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        grids = {}
+        readable = set(wb.sheet_names)
+        for name in wanted:
+            if name not in readable:  # e.g. a chart sheet
+                continue
+            sheet = wb.get_sheet_by_name(name)
+            start = sheet.start or (0, 0)
+            grid = Grid(name=name, values=sheet.to_python(), top=start[0], left=start[1])
+            if name in scans:
+                _mark_cells(grid, scans[name])
+            grids[name] = grid
+    except (CalamineError, ValueError, OSError) as exc:
+        raise NotAWorkbook(f"Arbetsboken kunde inte läsas ({exc})", file=path) from exc
+    return names, grids
+
+
+def _matching_sheets(names: list[str], wanted: Iterable[str]) -> list[str]:
+    """The workbook's own names of the ``wanted`` sheets that exist.
+
+    A name matches exactly or, as the engine matches sheet names, after :func:`layout.norm`
+    (case and white space), so a sheet the user retyped as "personal" is still read.
+    """
+
+    out = []
+    for want in wanted:
+        found = want if want in names else next((n for n in names if norm(n) == norm(want)), None)
+        if found is not None and found not in out:
+            out.append(found)
+    return out
+
+
+def _mark_cells(grid: Grid, scan) -> None:
+    """Show error values and uncalculated formulas in the grid, where calamine shows nothing."""
+    from ..core.reader import Uncalculated
+
+    marks = {**scan.errors, **{k: Uncalculated(v) for k, v in scan.uncalculated.items()}}
+    for (row, col), value in marks.items():
+        grid.set(row, col, value, only_if_empty=True)

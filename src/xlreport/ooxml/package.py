@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 from lxml import etree
 
 from ..core.errors import NotAWorkbook, UnsafeWorkbook
+from .names import CONTENT_TYPES, NS_R, REL_OFFICE_DOCUMENT, ROOT_RELS, is_rel, q
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -87,16 +88,6 @@ def current_limits() -> Limits:
     return Limits.from_env()
 
 
-# --- names --------------------------------------------------------------------------------
-CONTENT_TYPES = "[Content_Types].xml"
-ROOT_RELS = "_rels/.rels"
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-REL_OFFICE_DOCUMENT = "/officeDocument"  # suffix: transitional and strict types both end so
-REL_WORKSHEET = "/worksheet"
-
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -135,10 +126,6 @@ def serialize_xml(tree: etree._ElementTree, original: bytes | None = None) -> by
     if m:
         return m.group(0) + body
     return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + body
-
-
-def q(tag: str, ns: str = NS_MAIN) -> str:
-    return f"{{{ns}}}{tag}"
 
 
 def local(el: etree._Element) -> str:
@@ -373,7 +360,7 @@ def _find_workbook_part(pkg: Package) -> str:
     if CONTENT_TYPES not in names:
         raise NotAWorkbook(MSG_NOT_WORKBOOK + f": {CONTENT_TYPES} saknas", file=pkg.path)
     for rel in pkg.relationships(""):
-        if rel.get("Type", "").endswith(REL_OFFICE_DOCUMENT) and "part" in rel:
+        if is_rel(rel.get("Type"), REL_OFFICE_DOCUMENT) and "part" in rel:
             part = rel["part"]
             if part not in names:
                 break

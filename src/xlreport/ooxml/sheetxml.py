@@ -16,7 +16,8 @@ from lxml import etree
 
 from ..core.cells import a1, col_letter, parse_a1
 from ..core.changes import Cell, CellWrite, SheetContent, Value
-from .package import NS_MAIN, NS_R, local, parse_xml, q, serialize_xml
+from .names import NS_MAIN, NS_R, q
+from .package import local, parse_xml, serialize_xml
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..core.changes import NUMBER_FORMATS, STYLES, WRAP_STYLES
-from .package import local, parse_xml, q, serialize_xml
+from .names import q
+from .package import local, parse_xml, serialize_xml
 
 # Schema order of a <font>'s children, and of <styleSheet>'s.
 _FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign", "sz",

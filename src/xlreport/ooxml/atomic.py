@@ -1,0 +1,238 @@
+"""Writing a result safely: the workbook lock, temporary files beside the target, atomic rename.
+
+A result is built in a temporary file in the target's folder, fsynced, given the original's
+owner and permissions, and renamed over the target in one step; a killed run leaves at most a
+temporary file, which the next run under the lock removes. Excel's owner file (``~$name``) and
+a read-only target are refused before any work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+from ..core.errors import WorkbookLocked, WriteFailed
+from .edit import PackageEdit
+
+TEMP_PREFIX = ".~xlreport-"
+
+
+def _locked_by_excel(target: Path) -> Path | None:
+    owner = target.with_name("~$" + target.name)
+    return owner if owner.exists() else None
+
+
+def refuse_unwritable(target: str | Path) -> None:
+    """Refuse to write ``target`` while Excel has it open (its owner file ``~$name`` exists) or
+    when it is marked read-only. Call before any work: nothing has been written yet."""
+    target = Path(target)
+    owner = _locked_by_excel(target)
+    if owner is not None:
+        raise WorkbookLocked(f"Arbetsboken är öppen i Excel ({owner.name}). Stäng den i Excel och "
+                             "försök igen.", file=target)
+    _refuse_read_only(target)
+
+
+def _refuse_read_only(target: Path) -> None:
+    """A workbook marked read-only is not written, even by root (Excel would not save it either)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return  # a new output file
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise WriteFailed(f"Arbetsboken {target.name} är skrivskyddad och skrivs inte. Ta bort skrivskyddet "
+                          "eller skriv resultatet till en annan fil med -o; originalet är oförändrat",
+                          file=target)
+
+
+def _copy_permissions(source: Path, tmp: Path) -> None:
+    st = source.stat()
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.chown(tmp, st.st_uid, st.st_gid)
+
+
+def _default_permissions(tmp: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_failed(target: Path, exc: OSError) -> WriteFailed:
+    return WriteFailed(f"Kunde inte skriva {target.name} ({exc.strerror or exc}); originalet är "
+                       "oförändrat", file=target)
+
+
+def write_atomically(edit: PackageEdit, target: str | Path) -> None:
+    """Write ``edit`` to a temp file beside ``target``, then rename it into place."""
+    target = Path(target)
+    with atomic_output(target, synced=True) as tmp:
+        try:
+            edit.write(tmp)  # fsyncs what it writes
+        except OSError as exc:
+            raise _write_failed(target, exc) from exc
+
+
+def temp_beside(target: Path, suffix: str | None = None) -> Path:
+    """A new empty temporary file beside ``target``, named ``.~xlreport-<name>.<random><suffix>``
+    (``suffix`` defaults to the target's), so that :func:`remove_stale_temp_files` removes it
+    if the run is killed. The caller removes it when done."""
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target),
+                                        suffix=target.suffix if suffix is None else suffix, dir=target.parent)
+    except OSError as exc:
+        raise _write_failed(target, exc) from exc
+    os.close(fd)
+    return Path(tmp_name)
+
+
+@contextlib.contextmanager
+def atomic_output(target: str | Path, suffix: str | None = None, *, synced: bool = False):
+    """Yield a temporary file beside ``target`` to build the result in; when the block ends
+    without an exception, the file is fsynced (unless ``synced``: the block did it), given the
+    original's owner, group and permission bits (or the default ones for a new file) and
+    renamed over ``target`` in one step, and the folder is fsynced. On any exception the temporary file is removed and ``target`` is untouched.
+
+    The temporary file is named by :func:`temp_beside`; hold :func:`workbook_lock` of ``target``
+    around the block so two processes never interleave.
+    """
+    target = Path(target)
+    tmp = temp_beside(target, suffix)
+    try:
+        yield tmp
+        try:
+            if not synced:
+                _fsync_file(tmp)
+            if target.exists():
+                _copy_permissions(target, tmp)
+            else:
+                _default_permissions(tmp)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise _write_failed(target, exc) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def temp_prefix(target: Path) -> str:
+    """Temporary files for ``target`` are named ``.~xlreport-<name>.<random><suffix>``."""
+    return f"{TEMP_PREFIX}{target.name}."
+
+
+# --- inter-process lock and stale temporary files -----------------------------------------
+
+LOCK_TIMEOUT = 10.0  # seconds; XLREPORT_LOCK_TIMEOUT changes it
+LOCK_SUFFIX = ".lock"
+
+
+def lock_path(target: Path) -> Path:
+    """The lock file beside the workbook: ``.~xlreport-<name>.lock`` (removed after each run)."""
+    return target.with_name(f"{TEMP_PREFIX}{target.name}{LOCK_SUFFIX}")
+
+
+def lock_timeout() -> float:
+    raw = os.environ.get("XLREPORT_LOCK_TIMEOUT", "").strip().replace(",", ".")
+    try:
+        value = float(raw) if raw else LOCK_TIMEOUT
+    except ValueError:
+        return LOCK_TIMEOUT
+    return max(value, 0.0)
+
+
+@contextlib.contextmanager
+def workbook_lock(target: str | Path, timeout: float | None = None):
+    """Hold the xlreport lock of ``target`` from reading to writing.
+
+    A second xlreport process that wants the same workbook waits up to ``timeout`` seconds
+    (default :data:`LOCK_TIMEOUT`, or ``XLREPORT_LOCK_TIMEOUT``), then refuses with
+    :class:`WorkbookLocked`. While the lock is held, temporary files of this workbook that a
+    killed run left behind are removed. In a folder where no lock file can be made, nothing
+    can be written either: the run goes on unlocked and the write fails with a clear message.
+    """
+    from filelock import FileLock, Timeout
+
+    target = Path(target)
+    timeout = lock_timeout() if timeout is None else timeout
+    path = lock_path(target)
+    deadline = time.monotonic() + timeout
+    while True:
+        lock = FileLock(str(path), timeout=max(deadline - time.monotonic(), 0.0))
+        try:
+            lock.acquire()
+        except Timeout:
+            raise WorkbookLocked(f"En annan körning av xlreport arbetar med {target.name} just nu (väntade "
+                                 f"{timeout:g} s). Försök igen när den är klar.", file=target) from None
+        except OSError:
+            yield  # read-only folder: the write itself will fail and say so
+            return
+        if _holds_current_file(lock, path):
+            break
+        lock.release()  # the previous holder removed the file we locked: lock the new one
+    try:
+        remove_stale_temp_files(target)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()  # while still held: a waiting process sees the unlinked inode and retries
+        lock.release()
+
+
+def _holds_current_file(lock, path: Path) -> bool:
+    """Whether the locked descriptor is still the file at ``path`` (a holder unlinks it when done)."""
+    fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+    try:
+        if fd is None:
+            return path.exists()
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
+
+
+def is_stale_temp_name(name: str, target: Path) -> bool:
+    """Whether ``name`` (in ``target``'s folder) is a temporary file of a run on ``target``.
+
+    That is ``target``'s own temporary files (:func:`temp_beside`), and every file of a run on
+    one of those (``consolidate`` and ``upgrade`` build their result in a temporary file and
+    refresh or edit it there, all under ``target``'s lock): its temporary and lock files.
+    """
+    prefix = temp_prefix(target)
+    if name.startswith(TEMP_PREFIX + prefix):
+        return True
+    return name.startswith(prefix) and name.endswith(target.suffix) and not name.endswith(LOCK_SUFFIX)
+
+
+def remove_stale_temp_files(target: Path) -> list[Path]:
+    """Remove temporary files of ``target`` left by a killed run; call only while holding the lock."""
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if is_stale_temp_name(name, target):
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed

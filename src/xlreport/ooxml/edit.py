@@ -1,0 +1,225 @@
+"""One edit of a workbook package: the parts to replace, add or remove, read through lazily.
+
+Every writer of the tool (refresh, new, upgrade, consolidate) collects its changes on a
+:class:`PackageEdit` and writes them with :meth:`PackageEdit.write`, which copies every part
+it did not change byte for byte (:func:`~xlreport.ooxml.package.write_package`). Reads see the
+edit so far: a part put earlier in the same run is read back as put.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from .names import CONTENT_TYPES, NS_CT, NS_PKG_RELS, NS_R, q
+from .package import (
+    Limits,
+    Package,
+    content_type_override,
+    local,
+    open_package,
+    parse_xml,
+    relative_target,
+    rels_part,
+    resolve_target,
+    serialize_xml,
+    write_package,
+)
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    """A ``<sheet>`` of the workbook as the edit has it now."""
+
+    name: str
+    part: str | None
+    sheet_id: int
+    rid: str
+    state: str = "visible"
+
+
+class PackageEdit:
+    """The parts being changed in one run of a package opened read-only."""
+
+    def __init__(self, pkg: Package):
+        self.pkg = pkg
+        self.replace: dict[str, bytes] = {}
+        self.add: dict[str, bytes] = {}
+        self.remove: set[str] = set()
+        self._trees: dict[str, etree._ElementTree] = {}
+
+    @classmethod
+    @contextlib.contextmanager
+    def opened(cls, path: str | Path, limits: Limits | None = None) -> Iterator[PackageEdit]:
+        """Open the package at ``path`` (checked against the safety limits) for an edit."""
+        with open_package(path, limits) as pkg:
+            yield cls(pkg)
+
+    @property
+    def path(self) -> Path:
+        return self.pkg.path
+
+    @property
+    def workbook_part(self) -> str:
+        return self.pkg.workbook_part
+
+    # --- parts ----------------------------------------------------------------------------
+
+    def names(self) -> set[str]:
+        return (set(self.pkg.names) | set(self.add)) - self.remove
+
+    def has(self, part: str) -> bool:
+        if part in self.add or part in self.replace:
+            return True
+        return part not in self.remove and self.pkg.has(part)
+
+    def read(self, part: str) -> bytes:
+        if part in self.add:
+            return self.add[part]
+        if part in self.replace:
+            return self.replace[part]
+        return self.pkg.read(part)
+
+    def xml(self, part: str) -> etree._ElementTree:
+        """A fresh parse of the part as the edit has it (changes to it are not kept)."""
+        return parse_xml(self.read(part), part=part, file=self.path)
+
+    def tree(self, part: str) -> etree._ElementTree:
+        """The part as one tree to change in place; call :meth:`touch` after changing it."""
+        if part not in self._trees:
+            self._trees[part] = self.xml(part)
+        return self._trees[part]
+
+    def touch(self, part: str) -> None:
+        """Put the tree from :meth:`tree` back into the edit."""
+        tree = self._trees[part]
+        self._put(part, serialize_xml(tree, self.read(part) if self.has(part) else None))
+
+    def put(self, part: str, data: bytes) -> None:
+        """Replace (or add) ``part`` with ``data``; a tree taken with :meth:`tree` is dropped."""
+        self._trees.pop(part, None)
+        self._put(part, data)
+
+    def put_xml(self, part: str, tree: etree._ElementTree) -> None:
+        self.put(part, serialize_xml(tree, self.read(part) if self.has(part) else None))
+
+    def _put(self, part: str, data: bytes) -> None:
+        if self.pkg.has(part) and part not in self.remove:
+            if data == self.pkg.read(part):
+                self.replace.pop(part, None)  # back as it was: copied raw
+            else:
+                self.replace[part] = data
+        else:
+            self.remove.discard(part)
+            self.add[part] = data
+
+    def remove_part(self, part: str) -> None:
+        self._trees.pop(part, None)
+        self.add.pop(part, None)
+        self.replace.pop(part, None)
+        if self.pkg.has(part):
+            self.remove.add(part)
+
+    def free_name(self, template: str) -> str:
+        """A part name like ``template`` (``xl/comments{n}.xml``) not yet in the package; part
+        names are compared without case, as the OPC specification requires."""
+        taken = {n.casefold() for n in self.names()}
+        n = 1
+        while template.format(n=n).casefold() in taken:
+            n += 1
+        return template.format(n=n)
+
+    # --- relationships --------------------------------------------------------------------
+
+    def rels(self, part: str) -> etree._Element:
+        """The ``<Relationships>`` root of ``part`` (a new empty one when it has none)."""
+        rp = rels_part(part)
+        if self.has(rp):
+            return self.tree(rp).getroot()
+        root = etree.Element(f"{{{NS_PKG_RELS}}}Relationships", nsmap={None: NS_PKG_RELS})
+        self._trees[rp] = etree.ElementTree(root)
+        return root
+
+    def relationships(self, part: str) -> list[dict[str, str]]:
+        """Id, Type, Target (and ``part``, the resolved target, unless external) of each one."""
+        out = []
+        for rel in self.rels(part):
+            if local(rel) != "Relationship":
+                continue
+            d = dict(rel.attrib)
+            if d.get("TargetMode") != "External" and "Target" in d:
+                d["part"] = resolve_target(part, d["Target"])
+            out.append(d)
+        return out
+
+    def add_relationship(self, source: str, rel_type: str, target_part: str) -> str:
+        """Add a relationship from ``source`` to ``target_part``; returns its new Id."""
+        root = self.rels(source)
+        ids = {r.get("Id") for r in root}
+        n = len(ids) + 1
+        while f"rId{n}" in ids:
+            n += 1
+        etree.SubElement(root, f"{{{NS_PKG_RELS}}}Relationship", Id=f"rId{n}", Type=rel_type,
+                         Target=relative_target(source, target_part))
+        self.touch(rels_part(source))
+        return f"rId{n}"
+
+    def remove_relationship(self, source: str, rid: str) -> None:
+        root = self.rels(source)
+        for r in list(root):
+            if r.get("Id") == rid:
+                root.remove(r)
+        self.touch(rels_part(source))
+
+    # --- content types --------------------------------------------------------------------
+
+    def add_override(self, part: str, content_type: str) -> None:
+        root = self.tree(CONTENT_TYPES).getroot()
+        etree.SubElement(root, f"{{{NS_CT}}}Override", PartName=content_type_override(part),
+                         ContentType=content_type)
+        self.touch(CONTENT_TYPES)
+
+    def remove_override(self, part: str) -> None:
+        root = self.tree(CONTENT_TYPES).getroot()
+        for o in list(root):
+            if o.get("PartName") == content_type_override(part):
+                root.remove(o)
+        self.touch(CONTENT_TYPES)
+
+    def ensure_default(self, extension: str, content_type: str) -> None:
+        root = self.tree(CONTENT_TYPES).getroot()
+        if any(local(d) == "Default" and (d.get("Extension") or "").lower() == extension.lower() for d in root):
+            return
+        el = etree.Element(f"{{{NS_CT}}}Default", Extension=extension, ContentType=content_type)
+        first_override = next((i for i, c in enumerate(root) if local(c) == "Override"), len(root))
+        root.insert(first_override, el)
+        self.touch(CONTENT_TYPES)
+
+    # --- sheets ---------------------------------------------------------------------------
+
+    def sheets(self) -> list[SheetEntry]:
+        """The workbook's sheets, in order, as the edit has them now."""
+        wb = self.workbook_part
+        parts = {r["Id"]: r.get("part") for r in self.relationships(wb)}
+        out = []
+        for el in self.tree(wb).getroot().iter(q("sheet")):
+            rid = el.get(q("id", NS_R), "")
+            out.append(SheetEntry(el.get("name", ""), parts.get(rid), int(el.get("sheetId", "0")), rid,
+                                  el.get("state", "visible")))
+        return out
+
+    def sheet(self, name: str) -> SheetEntry | None:
+        """The sheet called ``name``; as in Excel, case does not matter."""
+        sheets = self.sheets()
+        return next((s for s in sheets if s.name == name), None) or \
+            next((s for s in sheets if s.name.casefold() == name.casefold()), None)
+
+    # --- output ---------------------------------------------------------------------------
+
+    def write(self, dest: str | Path) -> None:
+        """Write the edited package to ``dest`` (not atomically: see ooxml.atomic)."""
+        write_package(self.pkg.path, dest, self.replace, self.add, self.remove)

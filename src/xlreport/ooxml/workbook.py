@@ -1,0 +1,109 @@
+"""Edits of the workbook part: sheet entries, the calculation settings and the calc chain."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..core.errors import StructureError
+from .edit import PackageEdit
+from .names import CT_WORKSHEET, NS_R, REL_CALC_CHAIN, REL_WORKSHEET, is_rel, q
+from .package import local
+
+# workbook.xml children that come after <calcPr> in schema order.
+_AFTER_CALCPR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                 "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
+
+
+def worksheet_part(edit: PackageEdit, name: str) -> str:
+    """The part of the worksheet called ``name`` (case does not matter, as in Excel)."""
+    entry = edit.sheet(name)
+    if entry is None:
+        raise StructureError(f"Bladet '{name}' finns inte i arbetsboken", file=edit.path, sheet=name)
+    rel = next((r for r in edit.relationships(edit.workbook_part) if r.get("Id") == entry.rid), {})
+    if not is_rel(rel.get("Type"), REL_WORKSHEET) or not entry.part or not edit.has(entry.part):
+        raise StructureError(f"Bladet '{name}' är inget vanligt kalkylblad och kan inte skrivas",
+                             file=edit.path, sheet=name)
+    return entry.part
+
+
+def new_worksheet_part(edit: PackageEdit) -> str:
+    """A free ``.../worksheets/sheetN.xml`` beside the workbook part."""
+    wb = edit.workbook_part
+    folder = wb.rsplit("/", 1)[0] + "/worksheets" if "/" in wb else "worksheets"
+    return edit.free_name(folder + "/sheet{n}.xml")
+
+
+def add_sheet(edit: PackageEdit, name: str, part: str, data: bytes, state: str = "visible") -> str:
+    """Add ``data`` as worksheet ``part``, the workbook's last sheet called ``name``; returns
+    the relationship id (the part, its relationship, its sheet entry and its content type)."""
+    edit.put(part, data)
+    rid = edit.add_relationship(edit.workbook_part, REL_WORKSHEET, part)
+    wb = edit.tree(edit.workbook_part).getroot()
+    sheets = wb.find(q("sheets"))
+    next_id = max((int(s.get("sheetId", "0")) for s in sheets), default=0) + 1
+    el = etree.SubElement(sheets, q("sheet"), name=name, sheetId=str(next_id))
+    if state != "visible":
+        el.set("state", state)
+    el.set(f"{{{NS_R}}}id", rid)
+    edit.touch(edit.workbook_part)
+    edit.add_override(part, CT_WORKSHEET)
+    return rid
+
+
+def set_full_calc_on_load(edit: PackageEdit) -> None:
+    """Ask Excel and LibreOffice to recalculate every formula when the workbook is opened."""
+    wb = edit.tree(edit.workbook_part).getroot()
+    calc = wb.find(q("calcPr"))
+    if calc is None:
+        calc = etree.Element(q("calcPr"))
+        after = next((i for i, c in enumerate(wb) if local(c) in _AFTER_CALCPR), None)
+        wb.insert(len(wb) if after is None else after, calc)
+    if calc.get("fullCalcOnLoad") not in ("1", "true"):
+        calc.set("fullCalcOnLoad", "1")
+    edit.touch(edit.workbook_part)
+
+
+# --- the calc chain -----------------------------------------------------------------------
+
+
+def _calc_chain_rel(edit: PackageEdit) -> dict[str, str] | None:
+    return next((r for r in edit.relationships(edit.workbook_part)
+                 if is_rel(r.get("Type"), REL_CALC_CHAIN) and "part" in r), None)
+
+
+def prune_calc_chain(edit: PackageEdit, whole_sheets: set[int], cells: set[tuple[int, str]]) -> None:
+    """Drop calc-chain entries of sheets replaced whole (by sheet id) and of cells that no longer
+    hold a formula ((sheet id, A1)); an emptied calc chain is removed."""
+    rel = _calc_chain_rel(edit)
+    if rel is None or not edit.has(rel["part"]) or (not whole_sheets and not cells):
+        return
+    part = rel["part"]
+    root = edit.tree(part).getroot()
+    sheet_id, dropped_before = None, False
+    for c in list(root):
+        if c.get("i") is not None:
+            sheet_id = int(c.get("i"))
+        if sheet_id in whole_sheets or (sheet_id, c.get("r")) in cells:
+            root.remove(c)
+            dropped_before = True
+            continue
+        if dropped_before and c.get("i") is None and sheet_id is not None:
+            c.set("i", str(sheet_id))  # the previous entry carried it implicitly
+        dropped_before = False
+    if len(root):
+        edit.touch(part)
+    else:
+        _remove_calc_chain(edit, part, rel["Id"])
+
+
+def drop_calc_chain(edit: PackageEdit) -> None:
+    """Formulas moved: remove the calc chain (part, relationship, content type); Excel rebuilds it."""
+    rel = _calc_chain_rel(edit)
+    if rel is not None:
+        _remove_calc_chain(edit, rel["part"], rel["Id"])
+
+
+def _remove_calc_chain(edit: PackageEdit, part: str, rid: str) -> None:
+    edit.remove_part(part)
+    edit.remove_relationship(edit.workbook_part, rid)
+    edit.remove_override(part)
