@@ -25,6 +25,7 @@ from ..core.errors import StructureError, XlreportError
 from ..core.findings import ERROR, WARNING, Counted, Finding
 from ..core.generate import row_heights
 from ..core.model import Report
+from ..core.template import result_formula, total_formula
 from .common import (
     DepartmentError,
     changed_entries,
@@ -571,12 +572,10 @@ def _unit_table_writes(central: Report, listed: list[str], included: dict[str, U
     for col, c in t.columns.items():
         if col in _COMPUTED or col not in L.UNIT_COLUMNS:
             continue
-        vals = [v for v in totals[col] if v is not None]
-        formula = f"SUM({a1(first, c)}:{a1(last, c)})" if last >= first else None
         value = 0.0
-        for v in vals:
-            value += v
-        writes.append(CellWrite(t.sheet, summa, c, value, formula))
+        for v in totals[col]:
+            value += v or 0.0
+        writes.append(total_formula(t, col, value))
     return writes
 
 
@@ -601,9 +600,8 @@ def _income_writes(central: Report, units: list[UnitSource]) -> list[CellWrite]:
         for col in _INCOME_INPUTS:
             if col not in t.columns:
                 continue
-            c = t.columns[col]
             value = (sums.get((L.ROW_INTAKTER, col)) or 0.0) + (sums.get((L.ROW_KOSTNADER, col)) or 0.0)
-            writes.append(CellWrite(t.sheet, res.row, c, value, f"{a1(inc.row, c)}+{a1(cost.row, c)}"))
+            writes.append(result_formula(t, col, value))
         for col in _COMPUTED:
             if col in t.columns:
                 writes.append(CellWrite(t.sheet, res.row, t.columns[col], None))

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core import layout as L
-from ..core.cells import a1
 from ..core.changes import CellWrite, ChangeSet
+from ..core.template import result_formula, total_formula
 
 _RESULT_COLUMNS = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS)
 
@@ -37,7 +37,7 @@ def _fill_unit(path: str | Path, figures: dict[str, float | None], utfall_fg: fl
     rep, _ = read_report(grids, names)
     inc, units = rep.income, rep.units
     writes = []
-    i_row, k_row, res = inc.get(L.ROW_INTAKTER), inc.get(L.ROW_KOSTNADER), inc.get(L.ROW_RESULTAT)
+    i_row, k_row = inc.get(L.ROW_INTAKTER), inc.get(L.ROW_KOSTNADER)
     result_values = dict(figures)
     if utfall_fg is not None:
         result_values[L.COL_UTFALL_FG] = utfall_fg
@@ -47,17 +47,16 @@ def _fill_unit(path: str | Path, figures: dict[str, float | None], utfall_fg: fl
         c = inc.columns[col]
         income, cost = (value, 0.0) if value > 0 else (0.0, value)
         writes += [CellWrite(inc.sheet, i_row.row, c, income), CellWrite(inc.sheet, k_row.row, c, cost),
-                   CellWrite(inc.sheet, res.row, c, income + cost, f"{a1(i_row.row, c)}+{a1(k_row.row, c)}")]
+                   result_formula(inc, col, income + cost)]
     own = units.header_row + 1
     if not units.rows:
         writes.append(CellWrite(units.sheet, own, units.label_col, rep.meta.enhet))
     else:
         own = units.rows[0].row
-    first, last = units.header_row + 1, units.total.row - 1
     for col, value in figures.items():
         if col not in units.columns:
             continue
         c = units.columns[col]
         writes.append(CellWrite(units.sheet, own, c, value))
-        writes.append(CellWrite(units.sheet, units.total.row, c, value or 0.0, f"SUM({a1(first, c)}:{a1(last, c)})"))
+        writes.append(total_formula(units, col, value or 0.0))
     apply_changes(path, ChangeSet(writes=writes), out=path)

@@ -22,6 +22,7 @@ from ..core.cells import CellRef, Grid, a1
 from ..core.changes import CellWrite, ChangeSet
 from ..core.errors import StructureError
 from ..core.model import Report, Table
+from ..core.template import template_formulas
 from .common import DepartmentError, default_template, version_of
 
 #: Header texts of older template versions -> the current header (by version, for the record;
@@ -256,27 +257,7 @@ def _formula_writes(new: Report, grids, old: Report, cell_map) -> list[CellWrite
         v = grids[sheet].get(r, c)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             values[(dst.sheet, dst.row, dst.col)] = float(v)
-    writes = []
-    inc = new.income
-    res, i_row, k_row = inc.get(L.ROW_RESULTAT), inc.get(L.ROW_INTAKTER), inc.get(L.ROW_KOSTNADER)
-    if res and i_row and k_row:
-        for col, c in inc.columns.items():
-            if col in _COMPUTED:
-                continue
-            v = values.get((inc.sheet, i_row.row, c), 0.0) + values.get((inc.sheet, k_row.row, c), 0.0)
-            writes.append(CellWrite(inc.sheet, res.row, c, v, f"{a1(i_row.row, c)}+{a1(k_row.row, c)}"))
-    for t in (new.units, new.explanation):
-        if t.total is None:
-            continue
-        first, last = t.header_row + 1, t.total.row - 1
-        for col, c in t.columns.items():
-            if col in _COMPUTED:
-                continue
-            total = 0.0
-            for r in range(first, last + 1):
-                total += values.get((t.sheet, r, c), 0.0)
-            writes.append(CellWrite(t.sheet, t.total.row, c, total, f"SUM({a1(first, c)}:{a1(last, c)})"))
-    return writes
+    return template_formulas(new, lambda sheet, r, c: values.get((sheet, r, c)), skip=_COMPUTED)
 
 
 def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str], cell_map,
