@@ -404,8 +404,7 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
 def _consolidate(paths, out: Path, into, template, units, include_errors: bool, jobs,
                  lock_for_writing) -> ConsolidationResult:
     from ..batch import expand
-    from ..core.engine import SHEETS
-    from ..core.reader import read_report
+    from ..core.engine import SHEETS, run
     from ..doors.file import process, read_grids
     from ..ooxml.apply import apply_changes
     from ..ooxml.atomic import atomic_output
@@ -419,7 +418,7 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         raise DepartmentError("Inga arbetsböcker att sammanställa hittades.")
     names, grids = read_grids(base, SHEETS)
     try:
-        central, _ = read_report(grids, names)
+        central = run(grids, names, actions=()).report
     except StructureError as exc:
         exc.file = str(base)
         raise
@@ -476,7 +475,7 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
             copy_with_rows_inserted(base, tmp, [(t.sheet, last, extra, last if capacity > 0 else t.header_row + 1)])
             work = tmp
             names, grids = read_grids(work, SHEETS)
-            central, _ = read_report(grids, names)
+            central = run(grids, names, actions=()).report
             t = central.units
             summa = t.total.row
         writes = _meta_writes(grids[L.SHEET_META], central, ref, listed)

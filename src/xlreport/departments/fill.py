@@ -28,13 +28,12 @@ def fill_unit(path: str | Path, figures: dict[str, float | None], *, utfall_fg: 
 
 
 def _fill_unit(path: str | Path, figures: dict[str, float | None], utfall_fg: float | None) -> None:
-    from ..core.engine import SHEETS
-    from ..core.reader import read_report
+    from ..core.engine import SHEETS, run
     from ..doors.file import read_grids
     from ..ooxml.apply import apply_changes
 
     names, grids = read_grids(path, SHEETS)
-    rep, _ = read_report(grids, names)
+    rep = run(grids, names, actions=()).report
     inc, units = rep.income, rep.units
     writes = []
     i_row, k_row = inc.get(L.ROW_INTAKTER), inc.get(L.ROW_KOSTNADER)

@@ -102,8 +102,7 @@ def upgrade(path: str | Path, out: str | Path | None = None, *, template: str | 
 
 
 def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
-    from ..core.engine import SHEETS
-    from ..core.reader import read_report
+    from ..core.engine import SHEETS, run
     from ..doors.file import read_grids
     from ..ooxml.apply import apply_changes
     from ..ooxml.atomic import atomic_output, temp_beside
@@ -130,11 +129,11 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
                               f"finns i den nyare mallen skulle gå förlorat. Använd en nyare xlreport, eller "
                               f"mallen med version {old_version} (--template).", file=source, sheet=L.SHEET_META)
     try:
-        old, _ = read_report(_aliased(grids), names)
+        old = run(_aliased(grids), names, actions=()).report
     except StructureError as exc:
         raise DepartmentError(f"Arbetsbokens tabeller hittas inte, inte ens med mallversion {old_version}s "
                               f"rubriker: {exc.message}", file=source) from exc
-    new, _ = read_report(t_grids, t_names)
+    new = run(t_grids, t_names, actions=()).report
 
     with atomic_output(target, tpl.suffix) as final:
         rows = temp_beside(target, tpl.suffix)  # the template with room for the user's rows
@@ -153,7 +152,7 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
                                                     for t, n in inserts])
                 base = rows
                 t_names, t_grids = read_grids(base, SHEETS)
-                new, _ = read_report(t_grids, t_names)
+                new = run(t_grids, t_names, actions=()).report
                 new_t = _tables(new)
             # 2. the values
             cell_map: dict[tuple[str, int, int], CellRef] = {}
