@@ -37,8 +37,9 @@ from typing import Any
 
 from ..core import layout as L
 from ..core.cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
-from ..core.changes import NUMBER_FORMATS, WRAP_STYLES, Cell, CellWrite, Mark, SheetContent
+from ..core.changes import Cell, CellWrite, Mark, SheetContent
 from ..core.findings import ERROR, WARNING, Counted, Finding
+from ..core.styles import SPECS, StyleSpec
 
 TITLE = "Delårsrapport"
 MARK_NAME = "_xlreport_markerade"
@@ -47,23 +48,30 @@ FILL = {ERROR: "#FFC7CE", WARNING: "#FFEB9C"}  # Excel's "Bad" and "Neutral" fil
 LOG_FILE = Path(tempfile.gettempdir()) / "xlreport-excel-fel.log"
 SET_COLORS_MAX_CELLS = 10_000  # xlwings' limit for one Range.set_colors call
 
-# How each named style of the change set looks in Excel, as attributes set on ranges.
-STYLE_ATTRIBUTES: dict[str, dict[str, Any]] = {
-    "text": {},
-    "title": {"bold": True, "size": 14},
-    "heading": {"bold": True},
-    "header": {"bold": True, "fill": "#DDEBF7", "wrap": True},
-    "mnkr": {"number_format": NUMBER_FORMATS["mnkr"]},
-    "mnkr_bold": {"number_format": NUMBER_FORMATS["mnkr_bold"], "bold": True},
-    "percent": {"number_format": NUMBER_FORMATS["percent"]},
-    "integer": {"number_format": NUMBER_FORMATS["integer"]},
-    "integer_bold": {"number_format": NUMBER_FORMATS["integer_bold"], "bold": True},
-    "link": {"font_color": "#0563C1"},
-    "error": {"bold": True, "font_color": "#9C0006", "fill": FILL[ERROR]},
-    "warning": {"font_color": "#9C5700", "fill": FILL[WARNING]},
-    "wrap": {"wrap": True},
-}
-assert {name for name, attrs in STYLE_ATTRIBUTES.items() if attrs.get("wrap")} == WRAP_STYLES
+# The style specification (core.styles) as attributes set on ranges. xlwings has no font
+# underline on every engine, so a link is told by its colour alone here.
+EXCEL_UNRENDERED = frozenset({"underline"})
+
+
+def excel_attributes(spec: StyleSpec) -> dict[str, Any]:
+    """The xlwings range attributes that render ``spec``."""
+    out: dict[str, Any] = {}
+    if spec.number_format:
+        out["number_format"] = spec.number_format
+    if spec.bold:
+        out["bold"] = True
+    if spec.size:
+        out["size"] = spec.size
+    if spec.color:
+        out["font_color"] = "#" + spec.color[-6:]
+    if spec.bottom_border:
+        out["bottom_border"] = True
+    if spec.wrap:
+        out["wrap"] = True
+    return out
+
+
+STYLE_ATTRIBUTES: dict[str, dict[str, Any]] = {name: excel_attributes(spec) for name, spec in SPECS.items()}
 
 
 # --- the buttons --------------------------------------------------------------------------
@@ -396,6 +404,9 @@ def _set_attribute(rng, attribute: str, value) -> None:
         rng.color = value
     elif attribute == "wrap":
         rng.wrap_text = value
+    elif attribute == "bottom_border":
+        sides = ["edge_bottom", "inside_horizontal"] if rng.shape[0] > 1 else ["edge_bottom"]
+        rng.borders.set(sides, line_style="continuous", weight="thin")
     else:
         raise ValueError(attribute)
 
@@ -465,9 +476,6 @@ def paint(sheet, colours: dict[tuple[int, int], str | None]) -> None:
         sheet.range((band_top + 1, left + 1), (band_bottom + 1, right + 1)).set_colors(matrix)
 
 
-_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?")
-
-
 def remembered_marks(book) -> dict[str, set[tuple[int, int]]]:
     """The cells the tool marked, per sheet, read from the sheet-scoped names."""
     marks: dict[str, set[tuple[int, int]]] = {}
@@ -484,11 +492,13 @@ def cells_of(refers_to: str) -> set[tuple[int, int]]:
     """The cells of a reference like ``='Blad'!$E$5,'Blad'!$C$7:$C$9`` (0-based)."""
     cells = set()
     for part in refers_to.lstrip("=").split(","):
-        m = _REF.fullmatch(part.rsplit("!", 1)[-1].strip())
-        if not m:
+        corners = part.rsplit("!", 1)[-1].strip().split(":")
+        try:
+            (r1, c1), (r2, c2) = parse_a1(corners[0]), parse_a1(corners[-1])
+        except ValueError:
             continue  # e.g. #REF! after the user deleted the cell
-        r1, c1 = parse_a1(m.group(1) + m.group(2))
-        r2, c2 = parse_a1(m.group(3) + m.group(4)) if m.group(3) else (r1, c1)
+        if len(corners) > 2:
+            continue
         cells.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
     return cells
 

@@ -8,11 +8,11 @@ nothing.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 from lxml import etree
 
-from ..core.changes import NUMBER_FORMATS, STYLES, WRAP_STYLES
+from ..core.changes import STYLES
+from ..core.styles import SPECS, StyleSpec
 from .names import q
 from .package import local, parse_xml, serialize_xml
 
@@ -21,42 +21,6 @@ _FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u
                "color", "name", "family", "charset", "scheme")
 _SHEET_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
                 "tableStyles", "colors", "extLst")
-
-RED = "FFC00000"
-ORANGE = "FFC65911"
-LINK_BLUE = "FF0563C1"
-TITLE_SIZE = 14
-HEADING_SIZE = 12
-
-
-@dataclass(frozen=True)
-class _Spec:
-    bold: bool = False
-    size: float | None = None  # None: the default font's size
-    color: str | None = None  # ARGB
-    underline: bool = False
-    number_format: str | None = None
-    bottom_border: bool = False
-    wrap: bool = False
-
-
-SPECS: dict[str, _Spec] = {
-    "text": _Spec(),
-    "title": _Spec(bold=True, size=TITLE_SIZE),
-    "heading": _Spec(bold=True, size=HEADING_SIZE),
-    "header": _Spec(bold=True, bottom_border=True, wrap=True),
-    "mnkr": _Spec(number_format=NUMBER_FORMATS["mnkr"]),
-    "mnkr_bold": _Spec(bold=True, number_format=NUMBER_FORMATS["mnkr_bold"]),
-    "percent": _Spec(number_format=NUMBER_FORMATS["percent"]),
-    "integer": _Spec(number_format=NUMBER_FORMATS["integer"]),
-    "integer_bold": _Spec(bold=True, number_format=NUMBER_FORMATS["integer_bold"]),
-    "link": _Spec(underline=True, color=LINK_BLUE),
-    "error": _Spec(bold=True, color=RED),
-    "warning": _Spec(bold=True, color=ORANGE),
-    "wrap": _Spec(wrap=True),
-}
-assert set(SPECS) == set(STYLES), "every named style needs a spec"
-assert {name for name, spec in SPECS.items() if spec.wrap} == WRAP_STYLES
 
 
 def _key(el: etree._Element) -> tuple:
@@ -78,6 +42,13 @@ def _section(root: etree._Element, name: str) -> etree._Element:
             return el
     root.append(el)
     return el
+
+
+def _empty_border() -> etree._Element:
+    border = etree.Element(q("border"))
+    for side in ("left", "right", "top", "bottom", "diagonal"):
+        etree.SubElement(border, q(side))
+    return border
 
 
 class StyleSheet:
@@ -114,7 +85,7 @@ class StyleSheet:
         self.changed = True
         return new_id
 
-    def font(self, spec: _Spec) -> int:
+    def font(self, spec: StyleSpec) -> int:
         fonts = _section(self.root, "fonts")
         base = next(fonts.iterchildren(q("font")), None)
         if not (spec.bold or spec.size or spec.color or spec.underline):
@@ -136,18 +107,22 @@ class StyleSheet:
                 font.append(parts[name])
         return self.find_or_append("fonts", font)
 
-    def border(self, spec: _Spec) -> int:
-        if not spec.bottom_border:
-            return 0
+    def border(self, spec: StyleSpec) -> int:
+        existing = self.root.find(q("borders"))
+        if not spec.bottom_border and existing is not None and len(existing):
+            return 0  # the workbook's own first border: none
         border = etree.Element(q("border"))
         for side in ("left", "right", "top", "bottom", "diagonal"):
             el = etree.SubElement(border, q(side))
-            if side == "bottom":
+            if side == "bottom" and spec.bottom_border:
                 el.set("style", "thin")
                 etree.SubElement(el, q("color"), indexed="64")
+        if existing is None or not len(existing):
+            # a stylesheet without borders: index 0 must be "no border" before anything else
+            self.find_or_append("borders", _empty_border())
         return self.find_or_append("borders", border)
 
-    def xf(self, spec: _Spec) -> int:
+    def xf(self, spec: StyleSpec) -> int:
         num_fmt = self.num_fmt(spec.number_format) if spec.number_format else 0
         font, border = self.font(spec), self.border(spec)
         xf = etree.Element(q("xf"), numFmtId=str(num_fmt), fontId=str(font), fillId="0",
