@@ -160,7 +160,7 @@ def run(count: int, folder: Path, *, seed: int | None = None, lo_sample: int = 2
 
 def _libreoffice(files: list[Path]) -> tuple[int, int]:
     sys.path.insert(0, str(REPO / "tests"))
-    import libreoffice
+    from support import libreoffice
 
     if not libreoffice.available():
         return 0, 0

@@ -35,4 +35,17 @@ else
     echo "setup: installing LibreOffice Calc (headless)"
     apt_install libreoffice-calc-nogui
 fi
+# The report's PDF (xlreport export --pdf) and the print tests: LibreOffice Writer, poppler's
+# pdftotext/pdftoppm to read the PDFs back, and Carlito, the free font with Calibri's metrics
+# (without it LibreOffice draws the workbooks' Calibri wider, and wrapped text overflows).
+missing=()
+dpkg -s libreoffice-writer-nogui >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+fc-list 2>/dev/null | grep -qi carlito || missing+=(fonts-crosextra-carlito)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    apt_install "${missing[@]}"
+else
+    echo "setup: LibreOffice Writer, pdftotext and Carlito present"
+fi
 echo "setup: done"

@@ -1,4 +1,7 @@
-"""Shared fixtures: the real workbooks in ../shared/fixtures and writable copies of them."""
+"""Shared fixtures: the real workbooks in ../shared/fixtures and writable copies of them.
+
+The helpers the tests share are in the package ``support`` (tests/support/), not here.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +12,46 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FIXTURES_DIR = (REPO_ROOT / ".." / "shared" / "fixtures").resolve()
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlam")
+from support.fixtures import FIXTURES_DIR, MISSING, fixture_workbooks
+
+pytest_plugins = ["catalogue_guard"]  # every finding a test makes has a declared rule id
 
 
-def fixture_workbooks() -> list[Path]:
-    """Every workbook in the shared fixtures folder, sorted by name."""
-    return sorted(p for p in FIXTURES_DIR.iterdir() if p.suffix in WORKBOOK_SUFFIXES)
+def _require_fixtures() -> Path:
+    if not FIXTURES_DIR.is_dir():  # the corpus every writer must pass: missing it is a failure, not a skip
+        pytest.fail(MISSING)
+    return FIXTURES_DIR
 
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    if not FIXTURES_DIR.is_dir():  # the corpus every writer must pass: missing it is a failure, not a skip
-        pytest.fail(f"fixture workbooks not found at {FIXTURES_DIR}: check out ../shared beside the repository")
-    return FIXTURES_DIR
+    return _require_fixtures()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fixture_workbooks(argname, names=False, suffixes=None): run the test "
+                                       "once per workbook of ../shared/fixtures (its path, or with names=True its "
+                                       "file name; suffixes keeps only those kinds)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``@pytest.mark.fixture_workbooks("path")``: one test per workbook of the fixture corpus.
+
+    The folder is listed here, while collecting; without it the test is collected once and
+    fails at setup with the ``fixtures_dir`` message, instead of the whole module failing to
+    collect.
+    """
+    marker = metafunc.definition.get_closest_marker("fixture_workbooks")
+    if marker is None:
+        return
+    (argname,) = marker.args
+    if not FIXTURES_DIR.is_dir():
+        metafunc.parametrize(argname, [None], ids=["fixtures-missing"])
+        return
+    suffixes = marker.kwargs.get("suffixes")
+    paths = [p for p in fixture_workbooks() if suffixes is None or p.suffix in suffixes]
+    values = [p.name for p in paths] if marker.kwargs.get("names") else paths
+    metafunc.parametrize(argname, values, ids=[p.name for p in paths])
 
 
 @pytest.fixture
@@ -40,22 +68,12 @@ def tmp_copy(tmp_path: Path, fixtures_dir: Path) -> Callable[..., Path]:
     return copy
 
 
-def raw_compressed(path: Path, name: str) -> bytes:
-    """The compressed bytes of one zip entry exactly as stored in the file."""
-    import struct
-    import zipfile
-
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo(name)
-    with open(path, "rb") as f:
-        f.seek(info.header_offset)
-        header = f.read(30)
-        n_len, x_len = struct.unpack("<2H", header[26:30])
-        f.seek(info.header_offset + 30 + n_len + x_len)
-        return f.read(info.compress_size)
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A test that needs LibreOffice fails without it: a skipped fidelity test proves nothing."""
+    """A test that needs LibreOffice fails without it: a skipped fidelity test proves nothing.
+
+    A test run once per fixture workbook fails without the corpus (see pytest_generate_tests).
+    """
+    if item.get_closest_marker("fixture_workbooks") is not None:
+        _require_fixtures()
     if item.get_closest_marker("libreoffice") is not None and shutil.which("soffice") is None:
         pytest.fail("LibreOffice is not installed: run scripts/setup.sh", pytrace=False)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import python_calamine as pc
 
-from variants import EXAMPLE, sha, variant, xlreport
+from support.cli import start, xlreport
+from support.workbooks import EXAMPLE, sha, variant
 from xlreport.batch import expand
 
 
@@ -53,12 +54,8 @@ def test_a_glob_that_matches_nothing_is_reported_not_dropped(tmp_path):
 
 def test_a_reader_that_stops_early_is_not_a_program_error(tmp_path):
     """`xlreport validate MAPP --format json | head -c 10`: no "oväntat fel", no log, no traceback."""
-    import subprocess
-    import sys
-
     mixed_folder(tmp_path)
-    cmd = [sys.executable, "-m", "xlreport", "validate", str(tmp_path / "rapporter"), "--format", "json"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = start("validate", tmp_path / "rapporter", "--format", "json", text=False)
     proc.stdout.close()  # the reader is gone before anything is written: every write fails
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, stderr

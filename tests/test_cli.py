@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 
 import pytest
 import python_calamine as pc
 
-from variants import EXAMPLE, rename_sheet, sha, variant, xlreport
+from support.cli import xlreport
+from support.workbooks import EXAMPLE, as_xlsm, no_temp_files, parts, rename_sheet, sha, variant
 
 
 def test_refresh_in_place(tmp_path):
-    wb = tmp_path / "rapport.xlsx"
-    shutil.copyfile(EXAMPLE, wb)
+    wb = variant(tmp_path / "rapport.xlsx")
     proc = xlreport("refresh", wb)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 fel, 0 varningar; skrev 28 avvikelseceller och bladen Rapport och Kontroller" in proc.stdout
@@ -24,8 +23,7 @@ def test_refresh_in_place(tmp_path):
 
 
 def test_refresh_to_output_leaves_input_alone(tmp_path):
-    wb = tmp_path / "in.xlsx"
-    shutil.copyfile(EXAMPLE, wb)
+    wb = variant(tmp_path / "in.xlsx")
     before = sha(wb)
     proc = xlreport("refresh", wb, "-o", tmp_path / "ut.xlsx")
     assert proc.returncode == 0
@@ -34,19 +32,17 @@ def test_refresh_to_output_leaves_input_alone(tmp_path):
 
 
 def test_refresh_twice_is_stable(tmp_path):
-    wb = tmp_path / "in.xlsx"
-    shutil.copyfile(EXAMPLE, wb)
+    wb = variant(tmp_path / "in.xlsx")
     assert xlreport("refresh", wb).returncode == 0
-    first = {n: zipfile.ZipFile(wb).read(n) for n in zipfile.ZipFile(wb).namelist()}
+    first = parts(wb)
     assert xlreport("refresh", wb).returncode == 0
-    second = {n: zipfile.ZipFile(wb).read(n) for n in zipfile.ZipFile(wb).namelist()}
+    second = parts(wb)
     assert first == second
 
 
 @pytest.mark.parametrize("command, cells, sheets", [("fill", 28, False), ("generate", 0, True)])
 def test_single_steps(tmp_path, command, cells, sheets):
-    wb = tmp_path / "in.xlsx"
-    shutil.copyfile(EXAMPLE, wb)
+    wb = variant(tmp_path / "in.xlsx")
     proc = xlreport(command, wb)
     assert proc.returncode == 0
     assert (f"skrev {cells} avvikelseceller" in proc.stdout) == bool(cells)
@@ -121,21 +117,9 @@ def test_rules_and_help():
     assert proc.returncode == 0 and "refresh" in proc.stdout
 
 
-def _as_xlsm(src, dest):
-    """A copy of ``src`` whose workbook part is declared macro-enabled: an .xlsm as Excel saves one."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == "[Content_Types].xml":
-                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
-            zout.writestr(info, data)
-    return dest
-
-
 def test_output_keeps_the_workbook_kind(tmp_path):
     """Excel refuses to open an .xlsm saved as .xlsx (and the reverse): such an -o is refused."""
-    wb = _as_xlsm(EXAMPLE, tmp_path / "rapport.xlsm")
+    wb = as_xlsm(tmp_path / "rapport.xlsm")
     before = sha(wb)
     proc = xlreport("refresh", wb, "-o", tmp_path / "ut.xlsx")
     assert proc.returncode == 2
@@ -145,10 +129,6 @@ def test_output_keeps_the_workbook_kind(tmp_path):
     assert xlreport("refresh", wb, "-o", tmp_path / "ut.xlsm").returncode == 0
     proc = xlreport("refresh", EXAMPLE, "-o", tmp_path / "ut2.xlsm")
     assert proc.returncode == 2 and "slutar på .xlsx" in proc.stdout
-
-
-def no_temp_files(folder):
-    return not list(folder.glob(".~xlreport-*"))
 
 
 def test_sheet_names_differing_only_in_case_are_the_same_sheet(tmp_path):

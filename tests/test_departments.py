@@ -6,8 +6,6 @@ reference report's unit figures, and consolidated by the CLI.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import json
 import os
 import shutil
@@ -18,10 +16,13 @@ import openpyxl
 import pytest
 import python_calamine as pc
 
-from variants import EXAMPLE, REPO, TEMPLATE, hold_lock, sha, variant, xlreport
+from support import REPO, modules
+from support.cli import lock_held, xlreport
+from support.fill import fill_unit
+from support.workbooks import EXAMPLE, TEMPLATE, as_xlsm, sha, variant
 from xlreport.core import layout as L
 from xlreport.core.swedish import round_half_up
-from xlreport.departments import consolidate, fill_unit, new, new_many, read_unit_list, upgrade
+from xlreport.departments import consolidate, new, new_many, read_unit_list, upgrade
 from xlreport.departments.common import DepartmentError, parse_period, safe_stem, unique_names
 
 DATA = json.loads((REPO / "workbooks" / "data" / "example.json").read_text(encoding="utf-8"))
@@ -358,15 +359,8 @@ def _listing(tmp_path: Path) -> Path:
 
 # --- versions and upgrade -----------------------------------------------------------------
 
-def _build_module():
-    spec = importlib.util.spec_from_file_location("wb_build_legacy", REPO / "workbooks" / "build_legacy.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_legacy_fixture_is_reproducible(tmp_path):
-    assert _build_module().build(tmp_path).read_bytes() == LEGACY.read_bytes()
+    assert modules.build_legacy().build(tmp_path).read_bytes() == LEGACY.read_bytes()
 
 
 def test_an_older_version_gets_a_clear_message():
@@ -422,20 +416,7 @@ def _legacy_with_macros(dest: Path, fixtures_dir: Path) -> Path:
     import zipfile
 
     vba = zipfile.ZipFile(fixtures_dir / "calamine_vba.xlsm").read("xl/vbaProject.bin")
-    with zipfile.ZipFile(LEGACY) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == "[Content_Types].xml":
-                data = data.replace(b"spreadsheetml.sheet.main+xml", b"PLACEHOLDER").replace(
-                    b"application/vnd.openxmlformats-officedocument.PLACEHOLDER",
-                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml").replace(
-                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
-            elif info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.'
-                                    b'com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
-            zout.writestr(info, data)
-        zout.writestr("xl/vbaProject.bin", vba)
-    return dest
+    return as_xlsm(dest, LEGACY, vba)
 
 
 def test_upgrade_of_a_macro_workbook_says_its_macros_stay_behind(tmp_path, fixtures_dir):
@@ -465,19 +446,8 @@ def _stale_files(folder: Path, name: str) -> list[Path]:
     return stale
 
 
-@contextlib.contextmanager
-def _locked(path: Path):
-    """Another process holds ``path``'s xlreport lock for the duration of the block."""
-    holder = hold_lock(path, 30)
-    try:
-        yield
-    finally:
-        holder.kill()
-        holder.wait()
-
-
 def _refused_while_locked(target: Path, *args) -> None:
-    with _locked(target):
+    with lock_held(target):
         proc = xlreport(*args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"En annan körning av xlreport arbetar med {target.name}" in proc.stderr
@@ -500,7 +470,7 @@ def test_every_departments_write_takes_the_workbook_lock(units_dir, tmp_path, mo
     assert not stamped.exists()
     new("KLK HR", "2020-03", TEMPLATE, stamped)
     before = sha(stamped)
-    with _locked(stamped), pytest.raises(WorkbookLocked):
+    with lock_held(stamped), pytest.raises(WorkbookLocked):
         fill_unit(stamped, {L.COL_UTFALL: -10.0})
     assert sha(stamped) == before
 

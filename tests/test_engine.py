@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import python_calamine as pc
 
-from variants import EXAMPLE
+from support.memory import example_grids
 from xlreport.core import engine
 from xlreport.core.cells import Grid, a1
 from xlreport.core.errors import StructureError
-
-
-def example_grids() -> tuple[list[str], dict[str, Grid]]:
-    book = pc.CalamineWorkbook.from_path(str(EXAMPLE))
-    grids = {}
-    for name in book.sheet_names:
-        sheet = book.get_sheet_by_name(name)
-        grids[name] = Grid(name, sheet.to_python(), *sheet.start)
-    return book.sheet_names, grids
 
 
 def moved(grid: Grid, rows: int, cols: int) -> Grid:

@@ -10,11 +10,13 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import xlreport.doors.excel as door
-from excel_payload import EXAMPLE, example_payload, mark_name, payload, read_sheets, remote_book, times_units
+from support.excel_payload import example_payload, mark_name, payload, read_sheets, remote_book, times_units
+from support.workbooks import EXAMPLE
 from xlreport.core import engine
 from xlreport.core.cells import CellRef, parse_a1
 from xlreport.core.changes import Cell
@@ -22,7 +24,7 @@ from xlreport.core.findings import ERROR, WARNING, Finding
 from xlreport.core.generate import findings_sheet
 from xlreport.doors.file import load
 
-assert os.environ["XLWINGS_LICENSE_KEY"]  # set by excel_payload before xlwings is imported
+assert os.environ["XLWINGS_LICENSE_KEY"]  # set by support.excel_payload before xlwings is imported
 
 BUTTONS = ["kontrollera", "berakna_avvikelser", "kontrollera_personal", "skapa_rapport", "uppdatera_allt"]
 USER_SHEETS = engine.SHEETS
@@ -83,6 +85,39 @@ def alert_text(book) -> str:
     alerts = [a for a in actions(book) if a["func"] == "alert"]
     assert len(alerts) == 1
     return alerts[0]["args"][0]
+
+
+INPUT_FILL = "#fff2cc"  # the template's yellow input fill (workbooks/build.py)
+
+
+def file_fills(path: Path, sheet: str) -> dict[tuple[int, int], str | None]:
+    """Each cell's solid fill in the file, as openpyxl reads it (independent of the door)."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path)[sheet]
+    out = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            fill = cell.fill
+            rgb = fill.fgColor.rgb if fill is not None and fill.fill_type == "solid" else None
+            out[(cell.row - 1, cell.column - 1)] = "#" + rgb[-6:].lower() if isinstance(rgb, str) else None
+    return out
+
+
+def fill_name(sheet_index: int, sheet_name: str, key: str, refers_to: str) -> dict:
+    """The sheet-scoped name that remembers marked cells whose fill was ``key``."""
+    return dict(mark_name(sheet_index, sheet_name, refers_to), name=door.FILL_NAME + key)
+
+
+def names_after(book) -> list[dict]:
+    """The workbook's names after a click, as Excel's client would send them with the next one."""
+    sheets = [s.name for s in book.sheets]
+    out = []
+    for name in book.names:
+        sheet, local = name.name.rsplit("!", 1)
+        sheet = sheet.strip("'")
+        out.append(dict(mark_name(sheets.index(sheet), sheet, name.refers_to), name=local))
+    return sorted(out, key=lambda n: (n["name"], n["refers_to"]))
 
 
 def with_error(sheets: dict) -> dict:
@@ -149,7 +184,9 @@ def test_owned_sheets_are_written_whole_in_one_block(file_outcome):
         assert len(writes) == 1
         block = writes[0]
         assert (block["start_row"], block["start_column"]) == (0, 0)
-        assert [[shown(v) for v in row] for row in block["values"]] == expected_block(content.rows)
+        # an empty cell is "" (xlwings 0.37.8) or None (0.37.5): both leave the cleared cell empty
+        assert [[("" if v is None else shown(v)) for v in row] for row in block["values"]] == \
+            expected_block(content.rows)
         clear = on_sheet(book, content.name, "sheetClear")
         assert len(clear) == 1 and actions(book).index(clear[0]) < actions(book).index(block)
 
@@ -290,17 +327,22 @@ def test_a_workbook_with_errors_gets_highlights_and_kontroller_but_no_writes():
     links = [shown(v) for v in kontroller.values() if isinstance(v, str) and v.startswith("=HYPERLINK")]
     assert links == [finding.cell]
     marks = [a for a in actions(book) if a["func"] == "namesAdd"]
-    assert [m["args"] for m in marks] == [["_xlreport_markerade", f"='{finding.sheet}'!$C$13"]]
+    # the Summa cell had the template's grey formula fill: remembered under that fill
+    assert [m["args"] for m in marks] == [["_xlreport_fyllning_D9D9D9", f"='{finding.sheet}'!$C$13"]]
     assert actions(book)[-3]["func"] == "activateSheet"
     assert actions(book)[-3]["args"] == [sheet_index(book, "Kontroller")]
     assert "Inget fylldes i" in alert_text(book)
 
 
-def test_previous_marks_are_cleared_and_nothing_else():
+def test_marks_of_an_older_version_get_the_templates_fills_back_and_nothing_else():
+    """An older version remembered only which cells it marked: they get the template's fill
+    for their place (B2 none, the input cells C5:C6 yellow), and the old name goes."""
     previous = "='Resultaträkning'!$B$2,'Resultaträkning'!$C$5:$C$6"
     book = remote_book(example_payload(names=[mark_name(1, "Resultaträkning", previous)]))
     door.kontrollera(book=book)
-    assert coloured_cells(book, "Resultaträkning") == {(1, 1): None, (4, 2): None, (5, 2): None}
+    fills = file_fills(EXAMPLE, "Resultaträkning")
+    assert fills[(4, 2)] == fills[(5, 2)] == INPUT_FILL
+    assert coloured_cells(book, "Resultaträkning") == {(1, 1): None, (4, 2): INPUT_FILL, (5, 2): INPUT_FILL}
     assert [a["func"] for a in actions(book) if "ame" in a["func"]] == ["nameDelete"]
     for name in USER_SHEETS:
         if name != "Resultaträkning":
@@ -308,12 +350,56 @@ def test_previous_marks_are_cleared_and_nothing_else():
 
 
 def test_marks_move_from_old_to_new_cells_in_one_call_per_sheet():
-    previous = "='Driftredovisning'!$B$5"
-    book = remote_book(payload(with_error(read_sheets()), names=[mark_name(2, "Driftredovisning", previous)]))
+    previous = [fill_name(2, "Driftredovisning", "FFF2CC", "='Driftredovisning'!$B$5")]
+    book = remote_book(payload(with_error(read_sheets()), names=previous))
     door.kontrollera(book=book)
-    assert coloured_cells(book, "Driftredovisning") == {(4, 1): None, (12, 2): door.FILL[ERROR].lower()}
+    assert coloured_cells(book, "Driftredovisning") == {(4, 1): INPUT_FILL, (12, 2): door.FILL[ERROR].lower()}
     assert len(on_sheet(book, "Driftredovisning", "setRangeColors")) == 1
-    assert [a["args"][-1] for a in actions(book) if a["func"] == "setNameRefersTo"] == ["='Driftredovisning'!$C$13"]
+    assert [a["args"][1] for a in actions(book) if a["func"] == "namesAdd"] == ["='Driftredovisning'!$C$13"]
+    assert [a["args"][2] for a in actions(book) if a["func"] == "nameDelete"] == ["_xlreport_fyllning_FFF2CC"]
+
+
+def test_mark_fix_clear_leaves_the_templates_fills():
+    """Mark -> fix -> clear: every cell ends with the fill it had in the file, the template's."""
+    broken = with_error(read_sheets())
+    staff = broken["Personal"]
+    row = next(r for r in staff if r and r[0] == "Tillsvidareanställda")
+    row[1] += 1  # Kvinnor (an input cell) + Män no longer equals Totalt (a formula cell)
+    first = remote_book(payload(broken))
+    marked = door.kontrollera(book=first)
+    cells = {(f.sheet, parse_a1(f.cell)) for f in marked.findings if f.cell}
+    assert {s for s, _ in cells} >= {"Driftredovisning", "Personal"}
+    # Excel now has the marks and the names the click made; the user fixes the figures
+    fixed = remote_book(payload(read_sheets(), names=names_after(first)))
+    result = door.kontrollera(book=fixed)
+    assert result.findings == [] and not result.failed
+    for sheet in {s for s, _ in cells}:
+        fills = file_fills(EXAMPLE, sheet)
+        restored = coloured_cells(fixed, sheet)
+        assert restored == {cell: fills.get(cell) for s, cell in cells if s == sheet}, sheet
+        assert set(restored.values()) - {None} and None not in restored.values()  # real fills, not "no fill"
+    assert names_after(fixed) == []  # nothing left to remember
+    assert [a for a in actions(fixed) if a["func"] == "namesAdd"] == []
+
+
+def test_kontrollera_personal_after_kontrollera_keeps_the_finance_marks_and_findings():
+    sheets = with_error(read_sheets())
+    staff = sheets["Personal"]
+    row = next(r for r in staff if r and r[0] == "Tillsvidareanställda")
+    row[1] += 1
+    first = remote_book(payload(sheets))
+    checked = door.kontrollera(book=first)
+    finance = next(f for f in checked.findings if f.sheet == "Driftredovisning")
+    second = remote_book(payload(sheets, names=names_after(first)))
+    result = door.kontrollera_personal(book=second)
+    assert finance in result.findings and result.findings == checked.findings
+    assert coloured_cells(second, "Driftredovisning") == {(12, 2): door.FILL[ERROR].lower()}  # still marked
+    assert names_after(second) == names_after(first)
+    kontroller = [shown(v) for v in written_cells(second, "Kontroller").values()]
+    assert finance.cell in kontroller and "Inga fel och inga varningar." not in kontroller
+    staff = engine.in_scope(result.findings, engine.STAFF)
+    message = alert_text(second)
+    assert message.startswith(f"Personal och sjukfrånvaro: {len(staff)} fel.") and "Övriga blad: 1 fel." in message
 
 
 def test_mark_references_round_trip():
@@ -386,16 +472,18 @@ def test_an_owned_sheet_in_other_case_is_reused_not_duplicated():
     assert shown(written_cells(book, "RAPPORT")[(0, 0)]).startswith("Delårsrapport 1 2020")
 
 
-def test_kontrollera_personal_shows_only_staff_findings():
+def test_kontrollera_personal_marks_every_finding_and_words_the_message_for_staff():
     sheets = with_error(read_sheets())
     staff = sheets["Personal"]
     row = next(r for r in staff if r and r[0] == "Tillsvidareanställda")
     row[1] += 1  # Kvinnor + Män no longer equals Totalt
     book = remote_book(payload(sheets))
     result = door.kontrollera_personal(book=book)
-    assert result.findings and all(f.sheet in ("Personal", "Sjukfrånvaro") for f in result.findings)
-    assert coloured_cells(book, "Driftredovisning") == {}
-    assert coloured_cells(book, "Personal")
+    assert {f.sheet for f in result.findings} == {"Personal", "Driftredovisning"}
+    assert coloured_cells(book, "Driftredovisning") and coloured_cells(book, "Personal")
+    staff = engine.in_scope(result.findings, engine.STAFF)
+    assert staff and all(f.sheet == "Personal" for f in staff)
+    assert alert_text(book).startswith(f"Personal och sjukfrånvaro: {len(staff)} fel.")
 
 
 # --- the number of calls to Excel ---------------------------------------------------------
@@ -457,6 +545,146 @@ def test_nasta_fynd_without_findings_says_so():
     assert "Inga fynd" in alert_text(book)
 
 
+def test_nasta_fynd_says_what_it_found_in_a_message_box():
+    """The status bar is missing on the remote engine's clients: the message is an alert."""
+    book = remote_book(payload(with_error(read_sheets()), active=0, selection="A1"))
+    result = door.nasta_fynd(book=book)
+    assert alert_text(book) == result.message
+    assert result.message.startswith("Fel i Driftredovisning!C13: ")
+
+
 def test_every_ribbon_function_exists():
-    for name in BUTTONS + ["nasta_fynd"]:
+    for name in BUTTONS + ["nasta_fynd", "om_xlreport"]:
         assert callable(getattr(door, name))
+        assert door.ENTRY_POINTS[name] is getattr(door, name)
+
+
+# --- the handshake and "Om xlreport" -----------------------------------------------------
+
+def test_a_click_from_a_matching_addin_runs_the_button():
+    import xlwings
+
+    from xlreport import __version__
+
+    book = remote_book(example_payload())
+    result = door.klick("kontrollera", __version__, xlwings.__version__, book=book)
+    assert not result.failed and result.sheets_written == ["Kontroller"]
+
+
+@pytest.mark.parametrize("addin, xlwings_vba, says", [
+    ("0.0.1", None, "Tillägget är version 0.0.1 men xlreport i Python är version"),
+    (None, "0.30.0", "Tilläggets xlwings-modul är version 0.30.0 men xlwings i Python är version"),
+])
+def test_a_click_from_a_mismatched_addin_gets_one_message_with_the_fix(addin, xlwings_vba, says):
+    book = remote_book(payload(with_error(read_sheets())))
+    result = door.klick("uppdatera_allt", addin, xlwings_vba, book=book)
+    assert result.failed
+    assert [a["func"] for a in actions(book)] == ["alert"]  # nothing else is touched
+    text = alert_text(book)
+    assert says in text and "xlreport addin install" in text and "install.cmd" in text
+    assert next(a for a in actions(book) if a["func"] == "alert")["args"][3] == "critical"
+
+
+def test_a_button_this_python_does_not_know_is_a_mismatch():
+    from xlreport import __version__
+
+    book = remote_book(example_payload())
+    result = door.klick("exportera_allt_till_mars", __version__, None, book=book)
+    assert result.failed and "hör inte ihop" in alert_text(book)
+
+
+def test_om_xlreport_names_python_the_versions_and_the_template_version():
+    import platform
+
+    import xlwings
+
+    from xlreport import __version__
+
+    book = remote_book(example_payload())
+    result = door.klick("om_xlreport", "0.0.1", xlwings.__version__, book=book)
+    text = alert_text(book)
+    assert text == result.message
+    assert f"xlreport {__version__}" in text and "Tillägget: version 0.0.1" in text
+    assert f"xlwings: {xlwings.__version__}" in text and sys.executable in text
+    assert platform.python_version() in text
+    assert "mallversion 1.0" in text
+    assert "hör inte ihop" in text  # the mismatch is named too, with its fix
+    assert [a["func"] for a in actions(book)] == ["alert"]
+
+
+# --- Microsoft 365: the actions each xlwings client implements ----------------------------
+
+
+def xlwings_dir() -> Path:
+    import xlwings
+
+    return Path(xlwings.__file__).parent
+
+
+CLIENT_SOURCES = {  # payload "client" -> (source shipped with xlwings, how it declares an action)
+    "VBA": ("addin/Remote.bas", re.compile(r"^Sub (\w+)\(wb As Workbook, action As Dictionary\)", re.MULTILINE)),
+    "Microsoft Office Scripts": ("js/xlwings.ts", re.compile(r"^registerCallback\((\w+)\);", re.MULTILINE)),
+    "Google Apps Script": ("js/xlwings.js", re.compile(r"^function (\w+)\(workbook, action\) \{$", re.MULTILINE)),
+}
+
+
+def client_actions(client: str) -> set[str]:
+    source, pattern = CLIENT_SOURCES[client]
+    return set(pattern.findall((xlwings_dir() / source).read_text(encoding="utf-8"))) - {"getRange"}  # a helper
+
+
+def remote_engine_actions() -> set[str]:
+    """Every action xlwings' remote engine can send (what the Office.js client is made for)."""
+    text = (xlwings_dir() / "pro" / "_xlremote.py").read_text(encoding="utf-8")
+    return set(re.findall(r'func="(\w+)"', text))
+
+
+def every_click(client: str):
+    """Each button on the example and on a broken variant, for ``client``; yields the books."""
+    for sheets in (read_sheets(), with_error(read_sheets())):
+        for button in door.ENTRY_POINTS:
+            data = payload(sheets, names=[fill_name(2, "Driftredovisning", "FFF2CC", "='Driftredovisning'!$B$5")])
+            data["client"] = client
+            book = remote_book(data)
+            result = door.ENTRY_POINTS[button](book=book)
+            assert not result.failed, (client, button, result.message)
+            yield button, book
+
+
+def test_the_legacy_clients_implement_what_the_door_thinks():
+    for client in door.LEGACY_CLIENTS:
+        assert client_actions(client) == door.LEGACY_CLIENT_ACTIONS, client
+
+
+@pytest.mark.parametrize("client", door.LEGACY_CLIENTS)
+def test_the_door_sends_a_legacy_client_only_what_it_implements(client):
+    implemented = client_actions(client)
+    for button, book in every_click(client):
+        sent = {a["func"] for a in actions(book)}
+        assert sent <= implemented, (button, sent - implemented)
+    # the essentials still arrive: the formulas (as values), Kontroller, the message
+    book = remote_book(dict(payload(read_sheets()), client=client))
+    door.uppdatera_allt(book=book)
+    assert any(a["func"] == "setValues" for a in actions(book)) and alert_text(book)
+
+
+def test_the_door_sends_office_js_only_actions_of_the_remote_engine():
+    known = remote_engine_actions()
+    sent = set()
+    for _, book in every_click("Office.js"):
+        sent |= {a["func"] for a in actions(book)}
+    assert sent <= known, sent - known
+    assert {"setFormula", "setRangeColors", "setFontProperty"} <= sent  # the full door, not the subset
+
+
+def test_the_per_client_table_in_the_docs_names_every_action_the_door_sends():
+    """docs/addin.md's table lists each action the door sends and which client has it."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "addin.md").read_text(encoding="utf-8")
+    sent = set()
+    for _, book in every_click("Office.js"):
+        sent |= {a["func"] for a in actions(book)}
+    for action in sent:
+        row = next((line for line in doc.splitlines() if line.startswith(f"| `{action}` |")), None)
+        assert row is not None, action
+        has = "ja" if action in door.LEGACY_CLIENT_ACTIONS else "nej"
+        assert row.split("|")[3].strip().startswith(has), row

@@ -11,15 +11,16 @@ import os
 import shutil
 import stat
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
-import libreoffice
-from conftest import fixture_workbooks, raw_compressed
+from support import libreoffice
+from support.fixtures import fixture_workbooks
+from support.workbooks import EXAMPLE, edit_package, no_temp_files, raw_compressed, workbook_type
+from support.workbooks import verified_parts as parts
 from xlreport.core.changes import Cell, CellWrite, ChangeSet, SheetContent
 from xlreport.core.errors import NotAWorkbook, StructureError, WorkbookLocked, WriteFailed
 from xlreport.doors.file import read_grids
@@ -29,7 +30,6 @@ from xlreport.ooxml.apply import apply_changes
 from xlreport.ooxml.package import open_package
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-FIXTURES = fixture_workbooks()
 # The only parts a run may change besides the written sheet and the owned sheets.
 OWNED_PARTS = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
                "xl/calcChain.xml"}
@@ -59,12 +59,6 @@ def changes_for(sheet: str, title: str) -> ChangeSet:
                      sheets=[report(title), findings()])
 
 
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        assert zf.testzip() is None
-        return {n: zf.read(n) for n in zf.namelist()}
-
-
 def first_sheet(path: Path) -> tuple[str, str]:
     with open_package(path) as pkg:
         info = next(s for s in pkg.sheets() if s.kind == "worksheet")
@@ -86,9 +80,9 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Run]:
+def runs(tmp_path_factory, fixtures_dir) -> dict[str, Run]:
     out = {}
-    for src in FIXTURES:
+    for src in fixture_workbooks():
         folder = tmp_path_factory.mktemp(src.stem + src.suffix.replace(".", "_"))
         out[src.name] = Run(src, folder)
     return out
@@ -101,10 +95,7 @@ def lo_outputs(runs) -> dict[Path, Path | None]:
     return libreoffice.convert([r.v2 for r in runs.values()])
 
 
-ids = [p.name for p in FIXTURES]
-
-
-@pytest.mark.parametrize("name", ids)
+@pytest.mark.fixture_workbooks("name", names=True)
 def test_unowned_parts_are_raw_copies(runs, name):
     run = runs[name]
     allowed = OWNED_PARTS | {run.sheet_part} | set(run.s1.added)  # run 2 rewrites the owned sheets
@@ -127,7 +118,7 @@ def parts_changed(before: dict[str, bytes], after: dict[str, bytes]) -> list[str
     return [p for p in before if p in after and before[p] != after[p]]
 
 
-@pytest.mark.parametrize("name", ids)
+@pytest.mark.fixture_workbooks("name", names=True)
 def test_second_identical_run_changes_nothing(runs, name):
     run = runs[name]
     assert run.s3.changed == [] and run.s3.added == [] and run.s3.removed == []
@@ -136,22 +127,18 @@ def test_second_identical_run_changes_nothing(runs, name):
     assert run.s2.added == []
 
 
-@pytest.mark.parametrize("name", [n for n in ids if n.endswith((".xlsm", ".xlam"))])
+@pytest.mark.fixture_workbooks("name", names=True, suffixes=(".xlsm", ".xlam"))
 def test_macro_workbooks_keep_vba_and_content_type(runs, name):
     run = runs[name]
     before, after = parts(run.src), parts(run.v2)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
     assert raw_compressed(run.v2, "xl/vbaProject.bin") == raw_compressed(run.src, "xl/vbaProject.bin")
 
-    def workbook_type(ct: bytes) -> str:
-        root = etree.fromstring(ct)
-        return next(o.get("ContentType") for o in root if o.get("PartName") == "/xl/workbook.xml")
-
     assert workbook_type(after["[Content_Types].xml"]) == workbook_type(before["[Content_Types].xml"])
     assert "macroEnabled" in workbook_type(after["[Content_Types].xml"]) or name.endswith(".xlam")
 
 
-@pytest.mark.parametrize("name", ids)
+@pytest.mark.fixture_workbooks("name", names=True)
 def test_calamine_reads_back(runs, name):
     run = runs[name]
     names, grids = read_grids(run.v2, [run.sheet, "Rapport", "Kontroller"])
@@ -165,7 +152,7 @@ def test_calamine_reads_back(runs, name):
     assert grids["Kontroller"].get(1, 1) == "=Summan stämmer inte"
 
 
-@pytest.mark.parametrize("name", ids)
+@pytest.mark.fixture_workbooks("name", names=True)
 def test_written_sheet_xml(runs, name):
     run = runs[name]
     xml = parts(run.v2)[run.sheet_part]
@@ -176,7 +163,7 @@ def test_written_sheet_xml(runs, name):
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", ids)
+@pytest.mark.fixture_workbooks("name", names=True)
 def test_libreoffice_opens_result(runs, lo_outputs, name):
     csv = lo_outputs[runs[name].v2]
     assert csv is not None, f"LibreOffice could not open the written {name}"
@@ -247,10 +234,6 @@ def test_refuses_when_open_in_excel(tmp_copy):
     with pytest.raises(WorkbookLocked, match=r"öppen i Excel \(~\$finance.xlsx\)\. Stäng den"):
         apply_changes(path, changes_for("Summary", "x"))
     assert path.read_bytes() == before
-
-
-def no_temp_files(folder: Path) -> bool:
-    return not list(folder.glob(".~xlreport-*"))
 
 
 def test_failed_rename_leaves_original(tmp_copy, monkeypatch):
@@ -360,16 +343,10 @@ _SPARKLINES = (b'<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" '
 
 def test_sparklines_over_written_cells_are_not_counted_as_formulas(tmp_path):
     """Only cell formulas are recalculated on open; a sparkline's range (xm:f) is no formula."""
-    from variants import EXAMPLE
     from xlreport.doors.file import load
 
-    with_sparkline = tmp_path / "sparkline.xlsx"
-    with zipfile.ZipFile(EXAMPLE) as zin, zipfile.ZipFile(with_sparkline, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename == "xl/worksheets/sheet4.xml":  # Avvikelseförklaring, with formulas
-                data = data.replace(b"</worksheet>", _SPARKLINES)
-            zout.writestr(info, data)
+    with_sparkline = edit_package(tmp_path / "sparkline.xlsx", {  # Avvikelseförklaring, with formulas
+        "xl/worksheets/sheet4.xml": lambda data: data.replace(b"</worksheet>", _SPARKLINES)})
     changes = load(EXAMPLE).changes
     counts = []
     for path in (EXAMPLE, with_sparkline):

@@ -22,11 +22,9 @@ it wrote.
 
 from __future__ import annotations
 
-import importlib.util
+import posixpath
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -34,9 +32,11 @@ import pytest
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
-import libreoffice
-from conftest import FIXTURES_DIR, fixture_workbooks, raw_compressed
-from variants import REPO
+from support import libreoffice, modules
+from support.cli import xlreport
+from support.fixtures import FIXTURES_DIR
+from support.workbooks import edit_package, raw_compressed, workbook_type
+from support.workbooks import verified_parts as parts
 from xlreport.doors.file import load
 from xlreport.ooxml.dependents import count_dependent_formulas
 from xlreport.ooxml.package import open_package
@@ -51,13 +51,6 @@ DEPENDENT_FORMULAS = 3  # Analys!B3, B4 and B5 below; B6 reads an input cell, B8
 
 
 # --- the builder --------------------------------------------------------------------------
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("wb_build_fidelity", REPO / "workbooks" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _extras(folder: Path):
@@ -167,32 +160,19 @@ def _graft_pivot(path: Path) -> None:
 
     edits = {"xl/workbook.xml": workbook, "xl/_rels/workbook.xml.rels": workbook_rels,
              "[Content_Types].xml": content_types}
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            zout.writestr(info, edits[info.filename](data) if info.filename in edits else data)
-        for name, data in add.items():
-            zout.writestr(name, data)
-    tmp.replace(path)
+    edit_package(path.with_suffix(".tmp"), edits, add=add, src=path).replace(path)
 
 
 def build_rich_example(dest: Path) -> Path:
     """The worked example with chart, image, comments, validation, formats, pivot, link and VBA."""
     folder = dest.parent / "parts"
     folder.mkdir(exist_ok=True)
-    _build_module().build_example(dest, extra=_extras(folder))
+    modules.build().build_example(dest, extra=_extras(folder))
     _graft_pivot(dest)
     return dest
 
 
 # --- the run ------------------------------------------------------------------------------
-
-
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        assert z.testzip() is None
-        return {n: z.read(n) for n in z.namelist()}
 
 
 class Rich:
@@ -206,13 +186,12 @@ class Rich:
         self.result = folder / "ut" / "rapport.xlsm"
         self.result.parent.mkdir()
         shutil.copyfile(self.original, self.result)
-        self.proc = subprocess.run([sys.executable, "-m", "xlreport", "refresh", str(self.result)],
-                                   capture_output=True, text=True, timeout=120, check=False)
+        self.proc = xlreport("refresh", self.result, timeout=120, tracebacks=True)  # test_refresh_succeeds checks
         self.after = parts(self.result)
 
 
 @pytest.fixture(scope="module")
-def rich(tmp_path_factory) -> Rich:
+def rich(tmp_path_factory, fixtures_dir) -> Rich:
     return Rich(tmp_path_factory.mktemp("rich"))
 
 
@@ -240,17 +219,33 @@ def test_parts_the_tool_does_not_own_are_identical(rich):
                                                                     "Rapport", "Kontroller")}
     changed = [p for p in rich.before if rich.before[p] != rich.after.get(p)]
     assert set(changed) <= owned, sorted(set(changed) - owned)
-    assert set(rich.after) == set(rich.before)  # nothing added, nothing lost
+    assert set(rich.before) <= set(rich.after)  # nothing lost
+    # nothing added but Rapport's charts: its relationships, its drawing and the chart parts
+    rapport = rich.sheet_parts["Rapport"]
+    folder, name = rapport.rsplit("/", 1)
+    rels = f"{folder}/_rels/{name}.rels"
+    reached = {rels}
+    todo = [rapport]
+    while todo:
+        part = todo.pop()
+        d, n = part.rsplit("/", 1)
+        rel_part = f"{d}/_rels/{n}.rels"
+        if rel_part not in rich.after:
+            continue
+        reached.add(rel_part)
+        for target in re.findall(rb'Target="([^"]+)"', rich.after[rel_part]):
+            found = posixpath.normpath(posixpath.join(d, target.decode()))
+            if found.startswith(("xl/charts/", "xl/drawings/")) and found not in reached:
+                reached.add(found)
+                todo.append(found)
+    assert set(rich.after) - set(rich.before) == reached
+    assert sum("/charts/chart" in p for p in reached) == 2
     for part in rich.before:
         if part not in owned:
             assert raw_compressed(rich.result, part) == raw_compressed(rich.original, part), part
 
 
 def test_xlsm_keeps_content_type_and_vba(rich):
-    def workbook_type(ct: bytes) -> str:
-        root = etree.fromstring(ct)
-        return next(o.get("ContentType") for o in root if o.get("PartName") == "/xl/workbook.xml")
-
     assert workbook_type(rich.after["[Content_Types].xml"]) == "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
     assert rich.after["xl/vbaProject.bin"] == rich.before["xl/vbaProject.bin"]
     assert b"vbaProject" in rich.after["xl/_rels/workbook.xml.rels"]
@@ -301,14 +296,13 @@ def test_libreoffice_opens_the_result(rich):
     assert out[rich.result] is not None, "LibreOffice could not open the refreshed workbook"
 
 
-@pytest.mark.parametrize("fixture", [p.name for p in fixture_workbooks()])
+@pytest.mark.fixture_workbooks("fixture", names=True)
 def test_fixture_workbooks_are_refused_untouched(tmp_path, fixture):
     """Workbooks that are not the report template get exit 2 and stay byte-identical."""
     path = tmp_path / fixture
     shutil.copyfile(FIXTURES_DIR / fixture, path)
     before = path.read_bytes()
-    proc = subprocess.run([sys.executable, "-m", "xlreport", "refresh", str(path)], capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = xlreport("refresh", path, timeout=120, tracebacks=True)  # checked below
     assert proc.returncode == 2, proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     assert f"{path}: " in proc.stdout and "saknas" in proc.stdout

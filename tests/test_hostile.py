@@ -12,7 +12,6 @@ labels with odd case) assert exit 0 and the right output instead of a refusal.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pwd
@@ -21,20 +20,18 @@ import resource
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from python_calamine import CalamineWorkbook
 
-import hostile as H
-import libreoffice
-from variants import EXAMPLE, variant
+import support.hostile as H
+from support import libreoffice
+from support.cli import Run, xlreport
+from support.workbooks import EXAMPLE, parts, sha, sheet_rows, sheet_xml, variant
 
 NBSP = "\u00a0"
 MEMORY_BOUND = 1 << 30  # bytes of peak RSS allowed for any run
@@ -43,74 +40,12 @@ OWNED = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
 FIGURES: dict[str, dict] = {}  # filled as the cases run; dumped when XLREPORT_FIGURES names a file
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    max_rss: int  # bytes
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-# A launcher between pytest and the CLI: on Linux a child inherits its parent's peak RSS
-# through fork and exec, so measuring the CLI as pytest's own child would count pytest. The
-# launcher is small; it forks the CLI, waits for it with wait4 and writes the CLI's peak RSS.
-LAUNCHER = """
-import os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-_, status, usage = os.wait4(pid, 0)
-with open(sys.argv[1], "w") as f:
-    f.write(str(usage.ru_maxrss * 1024))
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def cli(*args, env: dict[str, str] | None = None, user: str | None = None, cwd=None) -> Run:
-    """Run ``python -m xlreport`` as a real process and measure its peak RSS."""
-    folder = Path(tempfile.mkdtemp(prefix="xlreport-cli-"))
-    out, err, rss = folder / "out", folder / "err", folder / "rss"
-    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
-    preexec = None
-    if user is not None:
-        pw = pwd.getpwnam(user)
-        os.chown(folder, pw.pw_uid, pw.pw_gid)
-
-        def preexec():  # drop to an unprivileged user: permissions then stop the process
-            os.setgid(pw.pw_gid)
-            os.setgroups([])
-            os.setuid(pw.pw_uid)
-    with open(out, "wb") as o, open(err, "wb") as e:
-        proc = subprocess.run([sys.executable, "-c", LAUNCHER, str(rss), sys.executable, "-m", "xlreport",
-                               *map(str, args)], stdout=o, stderr=e, env=full_env, cwd=cwd,
-                              preexec_fn=preexec, check=False, timeout=300)
-    run = Run(proc.returncode, out.read_text("utf-8"), err.read_text("utf-8"),
-              int(rss.read_text()) if rss.exists() else 0)
-    shutil.rmtree(folder, ignore_errors=True)
-    assert "Traceback" not in run.output, run.output
+def cli(*args, env: dict[str, str] | None = None) -> Run:
+    """Run ``python -m xlreport`` as a real process (no traceback) and measure its peak RSS."""
+    run = xlreport(*args, env=env, measure=True)
     assert "oväntat fel" not in run.output, run.output  # a bug, not a user error
     assert 0 < run.max_rss < MEMORY_BOUND, f"peak memory {run.max_rss >> 20} MB"
     return run
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {n: z.read(n) for n in z.namelist()}
-
-
-def sheet_rows(path: Path, sheet: str) -> list[list]:
-    """The sheet's values in sheet coordinates (calamine starts at the first used cell)."""
-    s = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet)
-    top, left = s.start or (0, 0)
-    return [[] for _ in range(top)] + [[""] * left + line for line in s.to_python()]
 
 
 # --- checks for the cases that work -------------------------------------------------------
@@ -127,6 +62,21 @@ def deviation_written(sheet: str, row: int, col: int, value: float) -> Callable[
     return check
 
 
+def total_cached(sheet: str, row: int, col: int, parts: range) -> Callable[[Path, Run], None]:
+    """The total at (row, col) keeps its formula and now caches the sum of the rows ``parts``."""
+    def check(path: Path, run: Run) -> None:
+        rows = sheet_rows(path, sheet)
+        assert abs(rows[row][col] - sum(rows[r][col] for r in parts)) < 1e-9
+        from xlreport.core.cells import a1
+
+        assert re.search(rf'<c r="{a1(row, col)}"[^>]*><f>[^<]+</f><v>', parts_of(path, sheet))
+    return check
+
+
+def parts_of(path: Path, sheet: str) -> str:
+    return parts(path)[H.PARTS[sheet]].decode()
+
+
 def report_mentions(*texts: str) -> Callable[[Path, Run], None]:
     def check(path: Path, run: Run) -> None:
         rapport = "\n".join(str(v) for line in sheet_rows(path, "Rapport") for v in line)
@@ -140,12 +90,7 @@ def written_as_text(name: str) -> Callable[[Path, Run], None]:
     def check(path: Path, run: Run) -> None:
         from lxml import etree
 
-        with zipfile.ZipFile(path) as z:
-            wb = z.read("xl/workbook.xml").decode()
-            rid = wb.split('name="Rapport"', 1)[1].split('r:id="', 1)[1].split('"', 1)[0]
-            rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-            target = next(r.get("Target") for r in rels if r.get("Id") == rid)
-            root = etree.fromstring(z.read("xl/" + target.lstrip("/").removeprefix("xl/")))
+        root = sheet_xml(path, "Rapport")
         ns = {"m": H.NS_MAIN}
         hits = [c for c in root.iter(f"{{{H.NS_MAIN}}}c")
                 if (c.findtext("m:is/m:t", namespaces=ns) or "").startswith(name)]
@@ -208,15 +153,19 @@ CELLS = [
     Case("error-VALUE", H.error_cell("Personal", "B5", "#VALUE!"), 1, ("felvärdet #VALUE!",), "Personal!B5"),
     Case("error-typed-as-text", lambda d: variant(d, {"Resultaträkning!G6": "#REF!"}), 1, ("felvärdet #REF!",),
          "Resultaträkning!G6"),
-    Case("formula-without-value-sum", H.uncalculated("Driftredovisning", "C13", "SUM(C5:C12)"), 1,
-         ("formeln =SUM(C5:C12) men inget beräknat värde", "[formel-utan-varde]"), "Driftredovisning!C13"),
+    # A formula saved without its value (a script, openpyxl) is computed, and its value written back.
+    Case("formula-without-value-sum", H.uncalculated("Driftredovisning", "C13", "SUM(C5:C12)"), 0,
+         ("0 fel, 0 varningar",), check=total_cached("Driftredovisning", 12, 2, range(4, 12))),
+    # ... an input computed so: the stale total that used it is named, and the tables no longer tie.
     Case("formula-without-value-input", H.uncalculated("Resultaträkning", "C5", "B5*1.02"), 1,
-         ("inget beräknat värde",), "Resultaträkning!C5"),
+         ("sparat värde 17,1 är inaktuellt; beräknat 17,3", "[inaktuellt-varde]", "[avstamning]"),
+         "Driftredovisning!E13"),
     # Merging a title works; merging over an input empties it (as Excel does) and the sum check says so.
     Case("merged-title", H.merged("Driftredovisning", ["A1:H1"]), 0,
          check=deviation_written("Driftredovisning", 5, 4, 2.91)),
     Case("merged-over-input", H.merged("Driftredovisning", ["C6:D6"], clear=["D6"]), 1,
-         ("Budget ack", "[summa-enheter]"), "Driftredovisning!D13"),
+         ("Driftredovisning!D13: varning: Formeln =SUM(D5:D12): sparat värde −107,4 är inaktuellt",
+          "[avstamning]"), "Driftredovisning!E13"),
     # Hidden rows and columns still count: a hidden unit is part of the report.
     Case("hidden-row", H.hidden_row("Driftredovisning", 7), 0,
          check=all_of(deviation_written("Driftredovisning", 6, 4, -0.19),
@@ -438,9 +387,7 @@ def test_path_is_a_directory(tmp_path):
 
 
 def _copy(tmp_path: Path, name: str = "bok.xlsx") -> Path:
-    path = tmp_path / name
-    shutil.copyfile(EXAMPLE, path)
-    return path
+    return variant(tmp_path / name)
 
 
 def test_read_only_file(tmp_path):

@@ -6,32 +6,23 @@ run is ``python benchmarks/kill_test.py --count 100`` (see docs/reliability.md).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from python_calamine import CalamineWorkbook
 
-from variants import EXAMPLE, REPO, hold_lock
+from support import modules
+from support.cli import finish, hold_lock, lock_held, start
+from support.workbooks import variant
 
 KILL_COUNT = int(os.environ.get("XLREPORT_KILL_COUNT", "20"))
 
 
-def _kill_module():
-    spec = importlib.util.spec_from_file_location("kill_test", REPO / "benchmarks" / "kill_test.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_sigkill_never_leaves_a_half_written_workbook(tmp_path):
-    result = _kill_module().run(KILL_COUNT, tmp_path / "kill", seed=20200416, lo_sample=2)
+    result = modules.kill_test().run(KILL_COUNT, tmp_path / "kill", seed=20200416, lo_sample=2)
     assert result.problems == []
     assert result.damaged == 0 and result.unreadable == 0
     assert result.ended_old + result.ended_new == KILL_COUNT
@@ -44,47 +35,30 @@ def test_sigkill_never_leaves_a_half_written_workbook(tmp_path):
 # --- the inter-process lock ---------------------------------------------------------------
 
 
-def xlreport(*args, env=None, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "xlreport", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, **kw)
-
-
-def finish(proc: subprocess.Popen) -> tuple[int, str]:
-    out, err = proc.communicate(timeout=120)
-    assert "Traceback" not in out + err, err
-    return proc.returncode, out + err
-
-
 def copy(tmp_path: Path) -> Path:
-    path = tmp_path / "bok.xlsx"
-    shutil.copyfile(EXAMPLE, path)
-    return path
+    return variant(tmp_path / "bok.xlsx")
 
 
 def test_second_writer_refuses_after_the_timeout(tmp_path):
     path = copy(tmp_path)
     before = path.read_bytes()
-    holder = hold_lock(path, 6)
-    try:
+    with lock_held(path, 6):
         started = time.monotonic()
-        code, out = finish(xlreport("refresh", path, env={"XLREPORT_LOCK_TIMEOUT": "1"}))
+        code, out = finish(start("refresh", path, env={"XLREPORT_LOCK_TIMEOUT": "1"}))
         waited = time.monotonic() - started
         assert code == 2
         assert f"{path}: fel: En annan körning av xlreport arbetar med bok.xlsx just nu (väntade 1 s)" in out
         assert 1 <= waited < 5
         assert path.read_bytes() == before
-        code, _ = finish(xlreport("validate", path))  # reading needs no lock
+        code, _ = finish(start("validate", path))  # reading needs no lock
         assert code == 0
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_second_writer_waits_for_the_first(tmp_path):
     path = copy(tmp_path)
     holder = hold_lock(path, 2)
     started = time.monotonic()
-    code, out = finish(xlreport("refresh", path))  # default timeout 10 s
+    code, out = finish(start("refresh", path))  # default timeout 10 s
     assert code == 0, out
     assert time.monotonic() - started >= 1.5
     holder.wait()
@@ -98,7 +72,7 @@ def test_concurrent_fill_and_generate_never_lose_an_update(tmp_path):
     """
     for round_no in range(3):
         path = copy(tmp_path)
-        procs = [xlreport(cmd, path) for cmd in ("fill", "generate", "fill", "generate")]
+        procs = [start(cmd, path) for cmd in ("fill", "generate", "fill", "generate")]
         results = [finish(p) for p in procs]
         assert all(code == 0 for code, _ in results), results
         wb = CalamineWorkbook.from_path(str(path))
@@ -116,7 +90,7 @@ def test_stale_temp_files_of_the_workbook_are_removed(tmp_path):
     other.write_bytes(b"x")
     lock = tmp_path / ".~xlreport-bok.xlsx.lock"  # a killed run's lock file: the kernel freed the lock
     lock.write_bytes(b"")
-    code, out = finish(xlreport("refresh", path))
+    code, out = finish(start("refresh", path))
     assert code == 0, out
     assert not stale.exists() and not lock.exists()
     assert other.exists()
@@ -124,7 +98,7 @@ def test_stale_temp_files_of_the_workbook_are_removed(tmp_path):
 
 def test_validate_leaves_no_lock_file(tmp_path):
     path = copy(tmp_path)
-    code, _ = finish(xlreport("validate", path))
+    code, _ = finish(start("validate", path))
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bok.xlsx"]
 
@@ -134,11 +108,7 @@ def test_refresh_output_elsewhere_locks_the_output(tmp_path, command):
     src = copy(tmp_path)
     out = tmp_path / "ut" / "rapport.xlsx"
     out.parent.mkdir()
-    holder = hold_lock(out, 6)
-    try:
-        code, text = finish(xlreport(command, src, "-o", out, env={"XLREPORT_LOCK_TIMEOUT": "0.5"}))
+    with lock_held(out, 6):
+        code, text = finish(start(command, src, "-o", out, env={"XLREPORT_LOCK_TIMEOUT": "0.5"}))
         assert code == 2 and "En annan körning av xlreport arbetar med rapport.xlsx" in text
         assert not out.exists()
-    finally:
-        holder.kill()
-        holder.wait()

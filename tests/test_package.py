@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fixture_workbooks, raw_compressed
+from support.workbooks import raw_compressed
 from xlreport.core.errors import NotAWorkbook, UnsafeWorkbook
 from xlreport.ooxml.names import CONTENT_TYPES
 from xlreport.ooxml.package import Limits, open_package, parse_xml, resolve_target, write_package
@@ -214,7 +214,7 @@ def test_absolute_targets(tmp_path):
         assert pkg.sheet("A").part == "xl/worksheets/sheet1.xml"
 
 
-@pytest.mark.parametrize("path", fixture_workbooks(), ids=lambda p: p.name)
+@pytest.mark.fixture_workbooks("path")
 def test_every_fixture_opens(path):
     with open_package(path) as pkg:
         assert pkg.sheets()

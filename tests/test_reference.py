@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import python_calamine as pc
 
-from libreoffice import convert_sheets_to_csv
-from variants import EXAMPLE
+from support.libreoffice import convert_sheets_to_csv
+from support.workbooks import EXAMPLE, variant
 from xlreport.core.swedish import round_half_up
 from xlreport.doors.file import process
 
@@ -138,8 +138,6 @@ def test_dash_for_no_value_gives_a_formula_that_recalculates(tmp_path):
     Text in arithmetic is #VALUE! in a spreadsheet, so ``C9-D9`` with D9 = '–' would show an
     error the moment Excel recalculates (the tool asks it to, on open), while the cache says −1,0.
     """
-    from variants import variant
-
     wb = variant(tmp_path / "streck.xlsx", {"Resultaträkning!C9": -1.0, "Resultaträkning!D9": "–",
                                             "Driftredovisning!D5": "–", "Driftredovisning!F5": "–"})
     result = process(wb)

@@ -1,10 +1,16 @@
-"""Every rule, each with a workbook that breaks it: the finding names the right rule and cell."""
+"""Every rule, each with a workbook that breaks it: the finding names the right rule and cell.
+
+The cases run in memory: the example is read once by the file door's reader and each case
+types its cells into a copy of the grids (support.memory). A few cases, one for each kind of
+value typed, also run end to end through the file door, which must find exactly the same.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from variants import EXAMPLE, rename_sheet, variant
+from support.memory import formula_cells, located, outcome_with, result_with
+from support.workbooks import EXAMPLE, rename_sheet, variant
 from xlreport.core.rules import RULES
 from xlreport.doors.file import process
 
@@ -29,6 +35,8 @@ CASES = [
      "Avvikelseförklaring!B9"),
     ("explanation-total-stale", {"Avvikelseförklaring!B5": 5.0}, "forklaring", "error",
      "Avvikelseförklaring!B9"),
+    ("explanation-missing", {f"Avvikelseförklaring!B{r}": None for r in range(5, 10)}, "forklaring-saknas",
+     "warning", "Avvikelseförklaring!B9"),
     ("deviation-typed", {"Resultaträkning!E5": 9.9}, "avvikelse-handskriven", "warning", "Resultaträkning!E5"),
     ("unit-renamed", {"Driftredovisning!A6": "KLK Ledningen"}, "enhet-okand", "error", "Driftredovisning!A6"),
     ("unit-row-deleted", {f"Driftredovisning!{c}11": None for c in "ABCDEFGH"}, "enhet-saknas", "error",
@@ -40,7 +48,7 @@ CASES = [
     ("old-template", {"Uppgifter!B13": "0.9"}, "mallversion", "error", "Uppgifter!B13"),
     ("meta-missing", {"Uppgifter!B5": None}, "uppgift-saknas", "warning", "Uppgifter!B5"),
     ("meta-wrong-type", {"Uppgifter!B8": "tjugotjugo"}, "uppgift-typ", "error", "Uppgifter!B8"),
-    ("month-out-of-range", {"Uppgifter!B10": 13}, "uppgift-saknas", "error", "Uppgifter!B10"),
+    ("month-out-of-range", {"Uppgifter!B10": 13}, "uppgift-manad", "error", "Uppgifter!B10"),
     ("staff-gender", {"Personal!D5": 99}, "personal-kon", "error", "Personal!D5"),
     ("staff-sum", {"Personal!B8": 75}, "personal-summa", "error", "Personal!B8"),
     ("staff-change", {"Personal!F6": 2}, "personal-forandring", "error", "Personal!F6"),
@@ -49,11 +57,12 @@ CASES = [
     ("sick-parts", {"Sjukfrånvaro!B6": 1.5}, "sjuk-kort-lang", "error", "Sjukfrånvaro!B5"),
     ("sick-change", {"Sjukfrånvaro!H5": 0.3}, "sjuk-forandring", "error", "Sjukfrånvaro!H5"),
     ("sick-percent-range", {"Sjukfrånvaro!C7": 120.0}, "sjuk-procent", "error", "Sjukfrånvaro!C7"),
+    ("sick-fraction", {"Sjukfrånvaro!D5": 0.025}, "sjuk-procent-andel", "warning", "Sjukfrånvaro!D5"),
     ("sick-above-target", {"Uppgifter!B11": 2.0}, "sjuk-mal", "warning", "Sjukfrånvaro!D5"),
     ("sick-total-not-between", {"Sjukfrånvaro!D7": 2.9}, "sjuk-totalt-mellan", "warning", "Sjukfrånvaro!D7"),
     ("commitment-status", {"Åtaganden!C5": "Klar"}, "ataganden-status", "error", "Åtaganden!C5"),
     ("commitment-judgement", {"Åtaganden!D6": "Kanske"}, "ataganden-status", "error", "Åtaganden!D6"),
-    ("commitment-no-status", {"Åtaganden!C7": None}, "ataganden-status", "warning", "Åtaganden!C7"),
+    ("commitment-no-status", {"Åtaganden!C7": None}, "ataganden-status-saknas", "warning", "Åtaganden!C7"),
 ]
 
 STRUCTURE_CASES = [
@@ -62,13 +71,21 @@ STRUCTURE_CASES = [
     ("row-missing", {"Resultaträkning!A5": "Intäkterna"}, "rad-saknas", "Resultaträkning!A4"),
     ("table-missing", {"Sjukfrånvaro!A4": "Frånvaro"}, "tabell-saknas", "Sjukfrånvaro!A1"),
     ("column-twice", {"Driftredovisning!I4": "Budget ack"}, "kolumn-dubblett", "Driftredovisning!I4"),
-    ("version-missing", {"Uppgifter!A13": "Version"}, "uppgift-saknas", "Uppgifter!A1"),
+    ("version-missing", {"Uppgifter!A13": "Version"}, "uppgift-rad-saknas", "Uppgifter!A1"),
 ]
 
 
-def _findings(path):
+def _findings(cells=None, **kw):
+    """The engine on the example with ``cells`` typed in, in memory (support.memory): the result,
+    and its findings as (rule, severity, "Sheet!Cell")."""
+    result = result_with(cells, **kw)
+    return result, located(result.findings)
+
+
+def _file_findings(path):
+    """The same for a workbook on disk, through the file door end to end."""
     result = process(path, (), write=False)
-    return result, {(f.rule, f.severity, f"{f.sheet}!{f.cell}") for f in result.findings}
+    return result, located(result.findings)
 
 
 def test_example_is_clean():
@@ -78,12 +95,59 @@ def test_example_is_clean():
 
 
 @pytest.mark.parametrize("case, cells, rule, severity, where", CASES, ids=[c[0] for c in CASES])
-def test_rule_reports_cell(tmp_path, case, cells, rule, severity, where):
-    path = variant(tmp_path / "v.xlsx", cells)
-    result, found = _findings(path)
+def test_rule_reports_cell(case, cells, rule, severity, where):
+    result, found = _findings(cells)
     assert (rule, severity, where) in found, sorted(found)
     assert result.status == (1 if severity == "error" else 0 if not any(f.is_error for f in result.findings)
                              else 1)
+
+
+def _kind(ref, value) -> str:
+    """How the file door must read back a value the variant builder wrote."""
+    if ref in FORMULA_CELLS:
+        return "over-a-formula"
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return type(value).__name__
+    return "error-text" if value.startswith("#") else "text"
+
+
+def _one_case_per_kind(cases):
+    """The first case for each kind of value typed: text, an error value typed as text, a
+    boolean, a float, an int, an emptied cell, a value typed over a formula."""
+    chosen = {}
+    for case in cases:
+        for ref, value in case[1].items():
+            chosen.setdefault(_kind(ref, value), case)
+    return list({case[0]: case for case in chosen.values()}.values())
+
+
+FORMULA_CELLS = formula_cells()
+FILE_DOOR_CASES = _one_case_per_kind(CASES)
+
+
+@pytest.mark.parametrize("case, cells, rule, severity, where", FILE_DOOR_CASES, ids=[c[0] for c in FILE_DOOR_CASES])
+def test_file_door_finds_what_memory_finds(tmp_path, case, cells, rule, severity, where):
+    """End to end: the variant written to disk and read back by the file door (each kind of cell
+    typing once) gives the rule's finding, and exactly the result the in-memory run gives."""
+    result, found = _file_findings(variant(tmp_path / "v.xlsx", cells))
+    assert (rule, severity, where) in found, sorted(found)
+    memory = result_with(cells)
+    assert (memory.status, memory.findings) == (result.status, result.findings)
+
+
+def test_file_door_finds_what_memory_finds_when_structure_is_missing(tmp_path):
+    """A structure case and a renamed sheet, as files: the same status 2 and findings as in memory."""
+    cells = STRUCTURE_CASES[0][1]
+    renamed = {"Personal": "Personalen"}
+    for path, memory in ((variant(tmp_path / "v.xlsx", cells), result_with(cells)),
+                         (rename_sheet(tmp_path / "r.xlsx", "Personal", "Personalen"), result_with(renamed=renamed))):
+        result = process(path, (), write=False)
+        assert result.status == 2
+        assert (memory.status, memory.findings) == (result.status, result.findings)
 
 
 def test_every_rule_has_a_breaking_case():
@@ -93,17 +157,16 @@ def test_every_rule_has_a_breaking_case():
 
 @pytest.mark.parametrize("version, advice", [("0.9", "xlreport upgrade"), ("2.0", "nyare version av xlreport"),
                                              ("10.0", "nyare version av xlreport")])
-def test_template_version_advice_depends_on_older_or_newer(tmp_path, version, advice):
+def test_template_version_advice_depends_on_older_or_newer(version, advice):
     """An older workbook is upgraded; a newer one needs a newer xlreport (upgrade refuses it)."""
-    result = process(variant(tmp_path / "v.xlsx", {"Uppgifter!B13": version}), (), write=False)
+    result = result_with({"Uppgifter!B13": version})
     message = next(f.message for f in result.findings if f.rule == "mallversion")
     assert advice in message and f"mallversion {version}" in message
 
 
-def test_text_number_says_what_was_meant(tmp_path):
-    path = variant(tmp_path / "v.xlsx", {"Resultaträkning!C5": "1 234,5", "Resultaträkning!D5": "(3,2)",
-                                         "Resultaträkning!F5": "3,2 mnkr", "Resultaträkning!G5": "12.9"})
-    result = process(path, (), write=False)
+def test_text_number_says_what_was_meant():
+    result = result_with({"Resultaträkning!C5": "1 234,5", "Resultaträkning!D5": "(3,2)",
+                          "Resultaträkning!F5": "3,2 mnkr", "Resultaträkning!G5": "12.9"})
     meant = {f.cell: f.expected for f in result.findings if f.rule == "tal-som-text"}
     assert meant == {"C5": 1234.5, "D5": -3.2, "F5": 3.2, "G5": 12.9}
     msg = next(f.message for f in result.findings if f.cell == "C5")
@@ -111,63 +174,52 @@ def test_text_number_says_what_was_meant(tmp_path):
 
 
 @pytest.mark.parametrize("mark", ["–", "-", "—", "\u2212", "", None])
-def test_no_value_marks_are_not_errors(tmp_path, mark):
+def test_no_value_marks_are_not_errors(mark):
     # Lång sjukfrånvaro for men is "–" in the reference: no value, not an error.
-    path = variant(tmp_path / "v.xlsx", {"Sjukfrånvaro!C7": mark})
-    result = process(path, (), write=False)
+    result = result_with({"Sjukfrånvaro!C7": mark})
     assert result.status == 0 and result.findings == []
 
 
 @pytest.mark.parametrize("case, cells, rule, where", STRUCTURE_CASES, ids=[c[0] for c in STRUCTURE_CASES])
-def test_structure_problem_is_unprocessable(tmp_path, case, cells, rule, where):
-    path = variant(tmp_path / "v.xlsx", cells)
-    result, found = _findings(path)
+def test_structure_problem_is_unprocessable(case, cells, rule, where):
+    result, found = _findings(cells)
     assert result.status == 2
     assert (rule, "error", where) in found, sorted(found)
 
 
-def test_missing_sheet_is_unprocessable(tmp_path):
-    path = rename_sheet(tmp_path / "v.xlsx", "Personal", "Personalen")
-    result, found = _findings(path)
+def test_missing_sheet_is_unprocessable():
+    result, found = _findings(renamed={"Personal": "Personalen"})
     assert result.status == 2
     assert ("blad-saknas", "error", "Personal!A1") in found
     assert "Personalen" in result.findings[0].message  # the message lists the sheets that are there
 
 
-def test_all_findings_in_one_pass(tmp_path):
+def test_all_findings_in_one_pass():
     chosen = ["error-value", "cost-positive", "unit-sum-wrong", "explanation-off", "deviation-typed",
               "unit-renamed", "staff-gender", "sick-change", "commitment-status", "old-template"]
     cases = [c for c in CASES if c[0] in chosen]
-    path = variant(tmp_path / "v.xlsx", {c: v for case in cases for c, v in case[1].items()})
-    _, found = _findings(path)
+    _, found = _findings({c: v for case in cases for c, v in case[1].items()})
     assert {(case[2], case[3], case[4]) for case in cases} <= found
 
 
-def test_labels_match_regardless_of_case_and_spaces(tmp_path):
-    path = variant(tmp_path / "v.xlsx", {"Resultaträkning!A6": "  KOSTNADER ", "Resultaträkning!C4": "utfall  ack",
-                                         "Driftredovisning!A6": "KLK  ledning"})
-    result = process(path, (), write=False)
+def test_labels_match_regardless_of_case_and_spaces():
+    result = result_with({"Resultaträkning!A6": "  KOSTNADER ", "Resultaträkning!C4": "utfall  ack",
+                          "Driftredovisning!A6": "KLK  ledning"})
     assert result.status == 0, result.findings
 
 
-def test_first_metadata_label_counts(tmp_path):
+def test_first_metadata_label_counts():
     """Last year's details typed below the current ones do not replace them in the report."""
-    from xlreport.doors.file import load
-
-    wb = variant(tmp_path / "v.xlsx", {"Uppgifter!A30": "År", "Uppgifter!B30": 2019.0,
-                                       "Uppgifter!A31": "Period", "Uppgifter!B31": "helår"})
-    report = load(wb).report
+    report = outcome_with({"Uppgifter!A30": "År", "Uppgifter!B30": 2019.0,
+                           "Uppgifter!A31": "Period", "Uppgifter!B31": "helår"}).report
     assert (report.meta.ar, report.meta.period) == (2020, "januari–mars")
     assert report.meta.cells["ar"].a1 == "B8"
 
 
-def test_table_ends_where_the_next_table_of_its_kind_starts(tmp_path):
+def test_table_ends_where_the_next_table_of_its_kind_starts():
     """Last year's commitments pasted right below this year's (no blank row) are not counted."""
-    from xlreport.doors.file import load
-
-    wb = variant(tmp_path / "v.xlsx", {"Åtaganden!A29": "Åtagande", "Åtaganden!B29": "Område",
-                                       "Åtaganden!C29": "Status", "Åtaganden!D29": "Klart under året",
-                                       "Åtaganden!A30": "Förra årets åtagande", "Åtaganden!C30": "Avslutat"})
-    outcome = load(wb)
+    outcome = outcome_with({"Åtaganden!A29": "Åtagande", "Åtaganden!B29": "Område",
+                            "Åtaganden!C29": "Status", "Åtaganden!D29": "Klart under året",
+                            "Åtaganden!A30": "Förra årets åtagande", "Åtaganden!C30": "Avslutat"})
     assert [f for f in outcome.findings if f.sheet == "Åtaganden"] == []
     assert len(outcome.report.commitments.rows) == 24

@@ -14,15 +14,15 @@ import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from xlreport.ooxml.package import parse_xml, pull_parser
 
+from support.cli import xlreport
+from support.workbooks import sheet_xml, variant
 from test_fidelity_example import build_rich_example
-from variants import variant
+from xlreport.ooxml.package import parse_xml, pull_parser
 
 AUDIT = r'''
 import json, os, sys
@@ -52,7 +52,7 @@ with open(_log, "a") as f:  # proof that the hook is in place
 
 
 @pytest.fixture(scope="module")
-def rich(tmp_path_factory) -> Path:
+def rich(tmp_path_factory, fixtures_dir) -> Path:
     folder = tmp_path_factory.mktemp("security")
     return build_rich_example(folder / "rapport.xlsm")
 
@@ -82,8 +82,7 @@ def test_refresh_runs_no_code_and_touches_no_network(tmp_path, rich):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
            "XLREPORT_AUDIT_LOG": str(log),
            "XLREPORT_AUDIT_ALLOW": os.pathsep.join([*_allowed_paths(work), str(log)])}
-    proc = subprocess.run([sys.executable, "-m", "xlreport", "refresh", str(path)], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+    proc = xlreport("refresh", path, env=env, timeout=120, tracebacks=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert events and events[0][0] == "installed", events
@@ -97,21 +96,13 @@ def test_refresh_works_without_any_network(tmp_path, rich):
         pytest.skip("cannot make a network namespace here")
     path = tmp_path / "rapport.xlsm"
     shutil.copyfile(rich, path)
-    proc = subprocess.run(["unshare", "-n", sys.executable, "-m", "xlreport", "refresh", str(path)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = xlreport("refresh", path, wrapper=["unshare", "-n"], timeout=120, tracebacks=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def _owned_sheet_cells(path: Path, name: str) -> list[etree._Element]:
     ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-    with zipfile.ZipFile(path) as z:
-        wb = etree.fromstring(z.read("xl/workbook.xml"))
-        rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        rid = wb.xpath(f"//m:sheet[@name='{name}']", namespaces=ns)[0].get(
-            "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")
-        target = next(r.get("Target") for r in rels if r.get("Id") == rid)
-        root = etree.fromstring(z.read("xl/" + target))
-    return root.xpath("//m:c", namespaces=ns)
+    return sheet_xml(path, name).xpath("//m:c", namespaces=ns)
 
 
 @pytest.mark.parametrize("text", ['=HYPERLINK("http://example.com/x","Klicka")', "+SUM(1,2)", "-1+1",
@@ -121,8 +112,7 @@ def test_formula_like_text_is_written_as_text(tmp_path, text):
     path = variant(tmp_path / "bok.xlsx", {"Uppgifter!A18": text, "Driftredovisning!A5": text,
                                            "Resultaträkning!A9": text})
     # Uppgifter!A18 holds the first unit of the unit list in the example
-    proc = subprocess.run([sys.executable, "-m", "xlreport", "refresh", str(path)], capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = xlreport("refresh", path, timeout=120, tracebacks=True)
     assert proc.returncode == 0, proc.stdout
     seen = 0
     for sheet in ("Rapport", "Kontroller"):

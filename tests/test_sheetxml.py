@@ -6,9 +6,10 @@ import zipfile
 
 import pytest
 from lxml import etree
-from xlreport.ooxml.sheetxml import apply_cell_writes, build_owned_sheet
 
+from support.workbooks import EXAMPLE, sheet_xml
 from xlreport.core.changes import Cell, CellWrite, SheetContent
+from xlreport.ooxml.sheetxml import apply_cell_writes, build_owned_sheet
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<worksheet xmlns="http://schemas.'
@@ -257,20 +258,12 @@ def test_owned_sheet_rows_get_their_heights():
 
 @pytest.fixture(scope="module")
 def refreshed_example(tmp_path_factory):
-    from variants import EXAMPLE
     from xlreport.doors.file import process
 
     path = tmp_path_factory.mktemp("heights") / EXAMPLE.name
     path.write_bytes(EXAMPLE.read_bytes())
     assert process(path).status == 0
     return path
-
-
-def _sheet_root(path, name: str) -> etree._Element:
-    from xlreport.ooxml.package import open_package
-
-    with open_package(path) as pkg:
-        return etree.fromstring(pkg.read(pkg.sheet(name).part))
 
 
 def _row_of(root: etree._Element, text: str) -> etree._Element:
@@ -281,7 +274,7 @@ def _row_of(root: etree._Element, text: str) -> etree._Element:
 
 
 def test_refreshed_example_has_the_wrapped_header_row_at_two_lines(refreshed_example):
-    root = _sheet_root(refreshed_example, "Rapport")
+    root = sheet_xml(refreshed_example, "Rapport")
     header = _row_of(root, "Avvikelse ack fg år")
     assert header.get("customHeight") == "1" and float(header.get("ht")) == 30.0
     assert header.find("m:c/m:is/m:t", NS).text == "Enhet"
@@ -297,19 +290,14 @@ def test_libreoffice_keeps_the_header_height(refreshed_example, tmp_path):
     """LibreOffice lays the header out at its two lines: saved again by LibreOffice, the row
     still has its height (without it, LibreOffice keeps the default and draws the second line
     over the next row)."""
-    import libreoffice
+    from support import libreoffice
 
     if not libreoffice.available():
         pytest.skip("LibreOffice is not installed")
     out = libreoffice.convert([refreshed_example], to="xlsx:Calc Office Open XML")[refreshed_example]
     assert out is not None
+    root = sheet_xml(out, "Rapport")
     with zipfile.ZipFile(out) as z:
-        names = etree.fromstring(z.read("xl/workbook.xml"))
-        rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        rid = names.xpath("//m:sheet[@name='Rapport']/@r:id", namespaces={
-            **NS, "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"})[0]
-        target = rels.xpath(f"//*[@Id='{rid}']/@Target")[0]
-        root = etree.fromstring(z.read("xl/" + target.removeprefix("/xl/")))
         strings = ["".join(si.itertext()) for si in etree.fromstring(z.read("xl/sharedStrings.xml"))]
     index = str(strings.index("Avvikelse ack fg år"))
     header = root.xpath("//m:row[m:c[@t='s']/m:v = $i]", namespaces=NS, i=index)[0]

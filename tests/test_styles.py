@@ -6,10 +6,9 @@ import zipfile
 
 import pytest
 from lxml import etree
-from xlreport.ooxml.styles import ensure_styles
 
-from conftest import fixture_workbooks
 from xlreport.core.changes import NUMBER_FORMATS, STYLES
+from xlreport.ooxml.styles import ensure_styles
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 SECTIONS = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs")
@@ -29,7 +28,7 @@ def xf_parts(root, xf_id):
     return xf, font, border, codes.get(fmt_id, fmt_id)
 
 
-@pytest.mark.parametrize("path", fixture_workbooks(), ids=lambda p: p.name)
+@pytest.mark.fixture_workbooks("path")
 def test_ensure_styles_on_every_fixture(path):
     original = styles_of(path)
     new, ids = ensure_styles(original)

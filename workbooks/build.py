@@ -194,8 +194,8 @@ def load_example(path: Path | str = DATA_FILE) -> dict[str, Any]:
     _check_columns(data["units"]["columns"], UNIT_INPUT_COLUMNS, L.SHEET_UNITS)
     _check_columns(data["staff"]["columns"], L.STAFF_COLUMNS, L.SHEET_STAFF)
     _check_columns(data["sick"]["columns"], L.SICK_COLUMNS, L.SHEET_SICK)
-    if tuple(_const(k) for k in data["income"]["rows"]) != L.INCOME_ROWS[:-1]:
-        raise ValueError("income rows must be the layout's INCOME_ROWS without Resultat, in order")
+    if tuple(_const(k) for k in data["income"]["rows"]) != L.TEMPLATE_INCOME_ROWS[:-1]:
+        raise ValueError("income rows must be the layout's TEMPLATE_INCOME_ROWS without Resultat, in order")
     if tuple(_const(k) for k in data["staff"]["rows"]) != (*L.STAFF_FORMS, L.ROW_SUMMA):
         raise ValueError("staff rows must be the layout's STAFF_FORMS then ROW_SUMMA")
     if tuple(_const(k) for k in data["sick"]["rows"]) != L.SICK_ROWS:
@@ -310,7 +310,7 @@ def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | N
     ws.freeze_panes(HEADER_ROW + 1, 1)
 
     rows = {_const(k): v for k, v in data["income"]["rows"].items()} if data else {}
-    row_of = {label: FIRST_DATA_ROW + i for i, label in enumerate(L.INCOME_ROWS)}
+    row_of = {label: FIRST_DATA_ROW + i for i, label in enumerate(L.TEMPLATE_INCOME_ROWS)}
     for label, row in row_of.items():
         is_result = label == L.ROW_RESULTAT
         ws.write_string(row, 0, label, f.label_bold if is_result else f.label)
@@ -557,7 +557,7 @@ def build_legacy_example(path: Path | str, data_file: Path | str = DATA_FILE) ->
         income = wb.get_worksheet_by_name(L.SHEET_INCOME)
         units = wb.get_worksheet_by_name(L.SHEET_UNITS)
         prognos = 1 + LEGACY.income_columns.index(L.COL_PROGNOS)
-        kostnader = FIRST_DATA_ROW + L.INCOME_ROWS.index(L.ROW_KOSTNADER)
+        kostnader = FIRST_DATA_ROW + L.TEMPLATE_INCOME_ROWS.index(L.ROW_KOSTNADER)
         income.write_comment(kostnader, prognos, "Inkl. bredbandsutbyggnaden (+1,0 mnkr).",
                              {"author": "Ekonomienheten"})
         budget = 1 + LEGACY.unit_columns.index(L.COL_BUDGET_HELAR)

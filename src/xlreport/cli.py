@@ -29,7 +29,10 @@ Kontrollera och fyll i delårsrapportens arbetsbok.
   new       skapa mallar stämplade för enheterna
   upgrade   flytta en arbetsbok till den nuvarande mallversionen
   consolidate  sammanställ enheternas arbetsböcker i nämndens
+  import-sie  hämta utfall och budget från bokföringens SIE-fil till arbetsboken
+  export    skriv rapporten som Word- och PDF-dokument (med diagram)
   addin     bygg, installera eller ta bort Excel-tillägget (menyfliken Delårsrapport)
+  bundle    skapa ett installationspaket för IT (utan internet, utan administratörsrätt)
 
 refresh och validate tar flera filer, mappar och mönster; --jobs N kör dem parallellt.
 
@@ -62,9 +65,92 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=("text", "json"), default="text")
     _jobs_option(v)
     _departments_parsers(sub)  # --- new, upgrade, consolidate (xlreport.departments) ---
-    sub.add_parser("rules", help="lista kontrollerna")
+    r = sub.add_parser("rules", help="lista kontrollerna",
+                       description="Lista varje regel som ett fynd kan ha: id, grupp, allvarlighet och vad den "
+                                   "kontrollerar.")
+    r.add_argument("--format", choices=("text", "json"), default="text", help="utdata: en tabell eller json")
     _addin_parser(sub)  # --- Excel add-in (xlreport.addin), see _addin_parser below ---
+    _bundle_parser(sub)  # --- offline bundle for IT (xlreport.bundle) ---
+    _export_parser(sub)  # --- the report as Word/PDF (xlreport.export), see _export_parser below ---
+    _sie_parser(sub)  # --- figures from the ledger (xlreport.sie), see _sie_parser below ---
     return p
+
+
+# --- the report as Word and PDF: `xlreport export` (delegates to xlreport.export) ----------
+
+def _export_parser(sub) -> None:
+    e = sub.add_parser("export", help="skriv rapporten som Word- och PDF-dokument",
+                       description="Skriv delårsrapporten som ett dokument att publicera: sammanfattning, ekonomi, "
+                                   "tabellerna, personal, sjukfrånvaro, åtaganden och diagram, med samma meningar och "
+                                   "siffror som bladet Rapport. Arbetsboken ändras inte. Utan --docx och --pdf skrivs "
+                                   "en Word-fil bredvid arbetsboken.")
+    e.add_argument("path", metavar="ARBETSBOK")
+    e.add_argument("--docx", metavar="UT.docx", help="skriv Word-dokumentet hit")
+    e.add_argument("--pdf", metavar="UT.pdf", help="skriv PDF-filen hit (kräver LibreOffice)")
+    e.add_argument("--mall", metavar="MALL.docx", help="kommunens Word-mall (.docx/.dotx): dess stilar, sidhuvud, "
+                                                        "sidfot och första sida")
+
+
+def _export(args) -> int:
+    from .core.errors import FINDINGS, XlreportError
+    from .export import export_workbook
+
+    docx = args.docx
+    if docx is None and args.pdf is None:
+        docx = str(Path(args.path).with_suffix(".docx"))
+    try:
+        r = export_workbook(args.path, docx=docx, pdf=args.pdf, template=args.mall)
+    except XlreportError as exc:
+        print(f"xlreport export: {exc}", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
+    for f in r.findings:
+        where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
+        print(f"{r.file}: {where + ': ' if where else ''}{'fel' if f.is_error else 'varning'}: {f.message} [{f.rule}]")
+    if r.errors:
+        print(f"{r.file}: {r.errors} fel; ingen rapport skrevs. Rätta felen och kör igen.")
+        return FINDINGS
+    print(f"{r.file}: skrev {' och '.join(str(p) for p in r.written)}.")
+    return EXIT_OK
+
+# --- end of export block -----------------------------------------------------------------------
+
+
+# --- figures from the ledger: `xlreport import-sie` (delegates to xlreport.sie) ------------
+
+def _sie_parser(sub) -> None:
+    s = sub.add_parser("import-sie", help="hämta utfall och budget från en SIE-fil (bokföringens export)",
+                       description="Läs en SIE 4-fil (typ 1–4) från bokföringen och fyll i Utfall ack, Utfall ack fg "
+                                   "år, Budget ack och Budget helår i Resultaträkning och på enheternas rader i "
+                                   "Driftredovisning; kör sedan refresh. Kontona, raderna och enheterna stäms av på "
+                                   "öret. Inget skrivs om något är fel.")
+    s.add_argument("sie", metavar="SIE-FIL", help="filen från bokföringen, t.ex. huvudbok.se")
+    s.add_argument("workbook", metavar="ARBETSBOK", help="rapportens arbetsbok (.xlsx/.xlsm)")
+    s.add_argument("--map", metavar="KONTON.csv", help="vilken rad i Resultaträkning kontona hör till (Konto;Rad); "
+                                                       "annars Kommun-Bas standard")
+    s.add_argument("--enheter", metavar="ENHETER.csv", help="vilken enhet objekten hör till (Objekt;Enhet); annars "
+                                                            "objektets namn")
+    s.add_argument("--dimension", default="1", metavar="DIM", help="dimensionen vars objekt är enheterna (standard 1, "
+                                                                   "kostnadsställe)")
+    s.add_argument("--decimaler", type=int, choices=range(7), metavar="N",
+                   help="decimaler i mnkr (standard 2, en mer än mallen visar)")
+    s.add_argument("-o", "--output", metavar="UT", help="skriv resultatet hit i stället för i arbetsboken")
+    s.add_argument("--format", choices=("text", "json"), default="text", help="utdata: text eller json")
+
+
+def _import_sie(args) -> int:
+    from .sie.importing import import_sie
+
+    r = import_sie(args.sie, args.workbook, args.output, accounts=args.map, units=args.enheter,
+                   dimension=args.dimension, decimals=args.decimaler)
+    if args.format == "json":
+        json.dump(r.to_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+    else:
+        for line in r.lines():
+            print(line)
+    return r.status
+
+# --- end of SIE block ------------------------------------------------------------------------
 
 
 # --- Excel add-in: `xlreport addin build|install|remove` (delegates to xlreport.addin) ------
@@ -102,6 +188,38 @@ def _addin(args) -> int:
     return EXIT_OK
 
 # --- end of Excel add-in block ----------------------------------------------------------------
+
+
+# --- offline bundle: `xlreport bundle -o DIR` (delegates to xlreport.bundle) -----------------
+
+def _bundle_parser(sub) -> None:
+    b = sub.add_parser("bundle", help="skapa ett installationspaket för IT (utan internet, utan administratörsrätt)",
+                       description="Skriv en mapp med xlreport, alla beroenden för Windows x64, tillägget och "
+                                   "install.cmd, som installerar för en användare utan internet och utan "
+                                   "administratörsrätt. Hämtningen kräver paketindexet (eller pip:s proxy).")
+    b.add_argument("-o", "--output", required=True, metavar="MAPP", help="en ny eller tom mapp")
+    b.add_argument("--wheel", metavar="WHL", help="xlreports hjulfil (standard: bygg den från källkoden)")
+    b.add_argument("--python", action="append", metavar="X.Y", help="Python-version (kan upprepas; "
+                   "standard: 3.11, 3.12 och 3.13)")
+    b.add_argument("--platform", default="win_amd64", metavar="PLATTFORM",
+                   help="win_amd64 (standard) eller current (den här datorn, för test)")
+
+
+def _bundle(args) -> int:
+    from .addin import AddinError
+    from .bundle import make
+    from .core.errors import XlreportError
+
+    try:
+        result = make(args.output, wheel=args.wheel, pythons=tuple(args.python or ()) or None,
+                      platform=args.platform)
+    except (XlreportError, AddinError, OSError) as exc:
+        print(f"xlreport bundle: {exc}", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
+    print(result.describe())
+    return EXIT_OK
+
+# --- end of bundle block ------------------------------------------------------------------------
 
 
 # --- batch and departments: --jobs, `new`, `upgrade`, `consolidate` (xlreport.batch/.departments) --
@@ -225,9 +343,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     try:
         if args.command == "rules":
-            return _rules()
+            return _rules(args.format)
         if args.command == "addin":  # Excel add-in block
             return _addin(args)
+        if args.command == "bundle":  # offline bundle block
+            return _bundle(args)
+        if args.command == "export":  # export block
+            return _export(args)
+        if args.command == "import-sie":  # SIE block
+            return _import_sie(args)
         if args.command in ("new", "upgrade", "consolidate"):
             return _departments(args)
         if args.command == "validate":
@@ -337,11 +461,18 @@ def _print_text(r, actions, write: bool) -> None:
     print(summary)
 
 
-def _rules() -> int:
-    from .core.rules import RULES
+def _rules(fmt: str = "text") -> int:
+    from .core.findings import SEVERITY_SV, catalogue
 
-    for r in RULES:
-        print(f"{r.id:24} {r.group:10} {r.description}")
+    specs = catalogue()
+    if fmt == "json":
+        print(json.dumps([s.to_dict() for s in specs], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    rows = [("regel", "grupp", "allvarlighet", "kontrollerar"),
+            *((s.id, s.group, SEVERITY_SV[s.severity].lower(), s.description) for s in specs)]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(f"{cell:{w}}" for cell, w in zip(row, widths)) + "  " + row[3])
     return EXIT_OK
 
 

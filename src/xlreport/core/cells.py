@@ -69,12 +69,19 @@ class CellRef:
 
 @dataclass
 class Grid:
-    """The values of one sheet; ``values[r][c]`` is the cell at (top + r, left + c)."""
+    """The values of one sheet; ``values[r][c]`` is the cell at (top + r, left + c).
+
+    ``formulas`` and ``formats`` are keyed by sheet position (row, col): a formula cell's formula
+    (A1 syntax, no "="), and a cell's number format code when it is not General. A door that
+    cannot tell leaves them empty; the engine then trusts the values as they are.
+    """
 
     name: str
     values: list[list[Any]] = field(default_factory=list)
     top: int = 0
     left: int = 0
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def get(self, row: int, col: int) -> Any:
         r, c = row - self.top, col - self.left

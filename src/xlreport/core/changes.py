@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from .cells import a1
+from .cells import a1, col_letter, quote_sheet
 
 Value = Union[float, int, str, bool, None]  # noqa: UP007 - a runtime alias, Python 3.10
 
@@ -81,18 +81,113 @@ class Cell:
     link: str | None = None  # internal target, e.g. "'Resultaträkning'!E5"
 
 
+# --- print layout of an owned sheet ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Area:
+    """A rectangle of cells, 0-based and inclusive: rows top..bottom, columns left..right."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+    @property
+    def a1(self) -> str:
+        first, last = a1(self.top, self.left), a1(self.bottom, self.right)
+        return first if first == last else f"{first}:{last}"
+
+    def absolute(self, sheet: str) -> str:
+        """``'Rapport'!$B$5:$B$12``: the area as a chart or a defined name refers to it."""
+        corners = [(self.top, self.left), (self.bottom, self.right)]
+        if corners[0] == corners[1]:
+            corners = corners[:1]
+        refs = ":".join(f"${col_letter(c)}${r + 1}" for r, c in corners)
+        return f"{quote_sheet(sheet)}!{refs}"
+
+    def cells(self):
+        """(row, col) of every cell, row by row."""
+        for r in range(self.top, self.bottom + 1):
+            for c in range(self.left, self.right + 1):
+                yield r, c
+
+
+# Excel's header and footer fields, as both the file format and Excel's object model write them.
+PAGE_NUMBER = "&P"
+PAGE_COUNT = "&N"
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """How an owned sheet prints: paper, margins, scaling, repeated rows, header and footer.
+
+    ``header`` and ``footer`` are (left, centre, right) texts; :data:`PAGE_NUMBER` and
+    :data:`PAGE_COUNT` in them become the page fields. Margins are in centimetres.
+    """
+
+    portrait: bool = True
+    paper: str = "A4"
+    margins_cm: tuple[float, float, float, float] = (1.8, 1.8, 2.0, 2.0)  # left, right, top, bottom
+    header_cm: float = 0.8  # from the paper's edge to the header (and to the footer)
+    fit_to_width: bool = True  # one page wide, as many pages tall as needed
+    title_rows: tuple[int, int] | None = None  # 0-based rows printed at the top of every page
+    header: tuple[str, str, str] = ("", "", "")
+    footer: tuple[str, str, str] = ("", "", "")
+
+    @staticmethod
+    def field_text(text: str) -> str:
+        """User text for a header or footer: a literal "&" is written "&&"."""
+        return text.replace("&", "&&")
+
+    def codes(self, part: tuple[str, str, str]) -> str:
+        """The header/footer code string (``&L…&C…&R…``) of ``part``."""
+        return "".join(f"&{pos}{text}" for pos, text in zip("LCR", part) if text)
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """One series of a chart: its name and the cells of its values (a row or a column)."""
+
+    name: str
+    values: Area
+    line: bool = False  # drawn as a line across the bars (a target), not as bars
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart drawn over ``anchor`` on an owned sheet, plotting that sheet's own cells."""
+
+    title: str
+    categories: Area
+    series: tuple[ChartSeries, ...]
+    anchor: Area  # the cells the chart covers, from the top-left of the first to the bottom-right of the last
+    horizontal: bool = True  # bars (True) or columns
+    number_format: str = "0.0"  # the value axis and the data labels
+    axis_title: str = ""
+
+
 @dataclass
 class SheetContent:
     """The full content of a sheet the tool owns; ``rows[r][c]`` is cell (r, c) from A1.
 
     ``row_heights`` holds the rows that need more than one line (a wrapping cell with a long
-    text); every other row keeps the default height. No cell spans or merges with another.
+    text); every other row keeps the default height.
+
+    The print layout (all optional; a door renders exactly what is set): ``merges`` are cells
+    spanning several columns (a paragraph over the printed width; its first cell holds the
+    text), ``page`` the page setup, ``row_breaks`` the rows that start a new printed page, and
+    ``charts`` the charts drawn over the sheet from its own cells.
     """
 
     name: str
     rows: list[list[Cell | None]] = field(default_factory=list)
     col_widths: dict[int, float] = field(default_factory=dict)  # 0-based column -> width in chars
     row_heights: dict[int, float] = field(default_factory=dict)  # 0-based row -> height in points
+    merges: list[Area] = field(default_factory=list)
+    page: PageLayout | None = None
+    row_breaks: list[int] = field(default_factory=list)  # 0-based rows a printed page starts with
+    charts: list[Chart] = field(default_factory=list)
 
     def add(self, *cells: Cell | Value | None) -> None:
         """Append a row; plain values become text/number cells with the default style."""

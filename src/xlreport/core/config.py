@@ -17,11 +17,15 @@ class Config(BaseModel):
     tolerance_per_term: float = Field(0.05, ge=0, description="allowed rounding per figure in a sum")
     percent_decimals: int = Field(1, ge=0, le=6)
     percent_tolerance_per_term: float = Field(0.05, ge=0)
+    tolerance_cap: float = Field(0.2, ge=0, description="the most any sum may be off, however many terms: "
+                                                       "a small unit left out must still be found")
 
     def tolerance(self, terms: int, *, percent: bool = False) -> float:
+        """The rounding a sum of ``terms`` figures may be off by (typed, rounded figures only: a
+        formula is recomputed by the tool and matches its parts exactly)."""
         per = self.percent_tolerance_per_term if percent else self.tolerance_per_term
         # a hair above the exact bound, so 0.05 + 0.05 is not lost to binary floating point
-        return per * terms + 1e-9
+        return min(per * terms, self.tolerance_cap) + 1e-9
 
 
 DEFAULT = Config()

@@ -28,12 +28,14 @@ from . import layout as L
 from .cells import Grid
 from .changes import ChangeSet, Mark
 from .config import DEFAULT, Config
+from .coverage import check_totals
 from .deviations import fill_deviations
 from .errors import StructureError
 from .findings import ERROR, Counted, Finding
 from .generate import findings_sheet, generate_report
 from .model import Report
 from .reader import read_report
+from .recalc import recalculate
 from .rules import RULES, check_staff, validate
 
 FILL = "fill"
@@ -89,18 +91,29 @@ def in_scope(findings: list[Finding], scope: str | None) -> list[Finding]:
 
 def run(grids: Mapping[str, Grid], sheet_names: list[str] | None = None, *,
         actions: Collection[str] = ACTIONS, config: Config = DEFAULT, scope: str | None = None,
-        interactive: bool = False) -> Outcome:
-    """Read, check, and decide what is written (the policy in the module docstring).
+        interactive: bool = False, calc_mode: str | None = None) -> Outcome:
+    """Recompute, read, check, and decide what is written (the policy in the module docstring).
 
+    ``grids`` get the recomputed values of their formulas (:mod:`xlreport.core.recalc`).
+    ``calc_mode`` is the workbook's calculation mode, when the door knows it ("manual" warns).
     Raises :class:`~xlreport.core.errors.StructureError` when the template structure is missing.
     """
+    recalc = recalculate(grids, calc_mode)
     report, read_findings = read_report(grids, sheet_names)
-    outcome = Outcome(report, in_scope(check(report, read_findings, config), scope))
+    totals = check_totals(report, grids)
+    found = [*recalc.findings, *read_findings, *totals.findings]
+    outcome = Outcome(report, in_scope(check(report, found, config), scope))
     if not outcome.errors:
         if FILL in actions:
             outcome.changes.writes.extend(fill_deviations(report))
         if GENERATE in actions:
             outcome.changes.sheets.extend(generate_report(report, outcome.findings))
+        if actions:  # a write: extended totals, and the recomputed values as the formulas' cached values
+            written = {(w.sheet, w.row, w.col) for w in outcome.changes.writes}
+            for w in [*totals.fixes, *recalc.refreshed]:
+                if (w.sheet, w.row, w.col) not in written:
+                    outcome.changes.writes.append(w)
+                    written.add((w.sheet, w.row, w.col))
     if interactive:
         _show_findings(outcome, report.meta.namnd)
     return outcome
@@ -130,7 +143,8 @@ def process(door: Door, *, actions: Collection[str] = ACTIONS, config: Config = 
     an interactive door gets an outcome with the structure findings shown on Kontroller."""
     names, grids = door.read(SHEETS)
     try:
-        outcome = run(grids, names, actions=actions, config=config, scope=scope, interactive=door.interactive)
+        outcome = run(grids, names, actions=actions, config=config, scope=scope, interactive=door.interactive,
+                      calc_mode=getattr(door, "calc_mode", None))
     except StructureError as exc:
         if not door.interactive:
             raise

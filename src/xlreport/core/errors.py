@@ -79,3 +79,35 @@ class StructureError(XlreportError):
 #: The outcome of one file, and the exit code of a command (the worst outcome of its files):
 #: no errors (warnings allowed), errors found, the file could not be processed.
 OK, FINDINGS, UNPROCESSABLE = 0, 1, 2
+
+
+_OS_ERRORS_SV = {
+    "ENOSPC": "disken är full",
+    "EDQUOT": "diskkvoten är slut",
+    "EACCES": "behörighet saknas",
+    "EPERM": "åtgärden är inte tillåten",
+    "EROFS": "filsystemet är skrivskyddat",
+    "ENOENT": "filen eller mappen finns inte",
+    "ENOTDIR": "en del av sökvägen är ingen mapp",
+    "EISDIR": "sökvägen är en mapp",
+    "EEXIST": "filen finns redan",
+    "EBUSY": "filen används av ett annat program",
+    "ETXTBSY": "filen används av ett annat program",
+    "ENAMETOOLONG": "sökvägen är för lång",
+    "EIO": "ett in- eller utmatningsfel på disken",
+    "EMFILE": "för många öppna filer",
+    "ENFILE": "för många öppna filer",
+    "EXDEV": "filen kan inte flyttas mellan enheter",
+    "ELOOP": "för många symboliska länkar i sökvägen",
+}
+
+
+def os_error_sv(exc: OSError) -> str:
+    """An operating-system error in Swedish ("disken är full"), with the system's code for support."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    text = _OS_ERRORS_SV.get(name)
+    if text is None:
+        return f"systemfel: {exc.strerror or exc}"
+    return f"{text}, {name}"

@@ -1,21 +1,40 @@
-"""Operation 4: the report sections and the findings sheet, in Swedish, from the model.
+"""Operation 4: the report, in Swedish, from the model; and the sheets Rapport and Kontroller.
 
 Every figure in the text is read from the model here and formatted once; nothing is typed
-twice, so the sentences cannot disagree with the tables they quote. The output is two
-:class:`~xlreport.core.changes.SheetContent` objects for the sheets the tool owns.
+twice, so the sentences cannot disagree with the tables they quote.
+
+The report is built once, as a :class:`ReportDocument` (sections of paragraphs, lists, tables
+and charts), and rendered by each output: :func:`report_sheet` lays it out as the sheet
+Rapport, printable on A4 (paragraphs over the printed width with their row heights, tables
+kept on one page, page breaks, header and footer, native charts over their data), and
+:mod:`xlreport.export` writes the same document as Word and PDF. Both state the same
+sentences and figures because both render the same objects.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass, field
+from typing import Union
 
 from . import layout as L
 from .cells import quote_sheet
-from .changes import WRAP_STYLES, Cell, SheetContent
+from .changes import (
+    NUMBER_FORMATS,
+    PAGE_COUNT,
+    PAGE_NUMBER,
+    WRAP_STYLES,
+    Area,
+    Cell,
+    Chart,
+    ChartSeries,
+    PageLayout,
+    SheetContent,
+)
 from .findings import ERROR, SEVERITY_SV, WARNING, Finding, count
 from .model import Report, Row, Table
-from .swedish import fmt_int, fmt_mnkr, fmt_percent
+from .swedish import fmt_int, fmt_mnkr, fmt_number, fmt_percent, round_half_up
 
 
 def generate_report(report: Report, findings: list[Finding]) -> list[SheetContent]:
@@ -38,11 +57,22 @@ def _change_word(delta: float, unit_sg: str, unit_pl: str) -> str:
     return f"Det är en {'ökning' if delta > 0 else 'minskning'} med {fmt_int(n)} {unit} jämfört med föregående år."
 
 
+def summary_paragraphs(report: Report) -> list[list[str]]:
+    """The summary, as paragraphs of sentences: economy, staff, sick leave, commitments."""
+    groups = [_economy_sentences(report), _staff_sentences(report), _sick_sentences(report),
+              _commitment_sentences(report)]
+    return [g for g in groups if g]
+
+
 def summary_sentences(report: Report) -> list[str]:
-    """The summary paragraph, one sentence per list item."""
+    """The summary's sentences, in order."""
+    return [s for paragraph in summary_paragraphs(report) for s in paragraph]
+
+
+def _economy_sentences(report: Report) -> list[str]:
     out: list[str] = []
     m, inc = report.meta, report.income
-    res, intakter = inc.get(L.ROW_RESULTAT), inc.get(L.ROW_INTAKTER)
+    res, intakter = report.resultat(), inc.get(L.ROW_INTAKTER)
     year = m.ar or "året"
     if intakter is not None and intakter.num(L.COL_BUDGET_HELAR) is not None:
         s = f"De totala intäkterna för {year} budgeteras till {fmt_mnkr(intakter.num(L.COL_BUDGET_HELAR))}."
@@ -59,9 +89,6 @@ def summary_sentences(report: Report) -> list[str]:
         out.append(f"Prognosen för helåret uppgår till {fmt_mnkr(res.num(L.COL_PROGNOS))} att jämföra med "
                    f"budget {fmt_mnkr(res.num(L.COL_BUDGET_HELAR) or 0.0)}, en avvikelse på "
                    f"{fmt_mnkr(avv, sign=True)}.")
-    out.extend(_staff_sentences(report))
-    out.extend(_sick_sentences(report))
-    out.extend(_commitment_sentences(report))
     return out
 
 
@@ -159,68 +186,179 @@ def _commitment_sentences(report: Report) -> list[str]:
     return out
 
 
-# --- the report sheet ---------------------------------------------------------------------
+# --- the report document ------------------------------------------------------------------
+#
+# What the report says, once, for every output: the sheet Rapport (report_sheet below) and the
+# Word/PDF document (xlreport.export) render these objects and nothing else.
+
+Number = Union[float, int, None]  # noqa: UP007 - a runtime alias, Python 3.10
+DECIMALS = {"mnkr": 1, "percent": 1, "integer": 0}  # the number styles of table values
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Items:
+    """A lead sentence and a list under it (the causes of the deviation)."""
+
+    lead: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableRow:
+    label: str
+    values: tuple[Number, ...]
+    total: bool = False  # a total or result row: bold
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table of figures: a label column headed ``head``, then ``columns``, all of one ``kind``."""
+
+    head: str
+    columns: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+    kind: str = "mnkr"  # mnkr, percent or integer
+    groups: tuple[tuple[str, int], ...] = ()  # a title over each run of value columns: (title, columns)
+
+    def text(self, value: Number) -> str:
+        """A value as the report prints it: "−1,1", "2,5", "108"; "–" for a missing percentage."""
+        if value is None:
+            return "–" if self.kind == "percent" else ""
+        return fmt_number(value, DECIMALS[self.kind])
+
+
+@dataclass(frozen=True)
+class ChartFigure:
+    """A chart and the figures it plots: one bar per category and series, and an optional
+    target drawn as a line."""
+
+    title: str
+    head: str  # the header of the category column of its data
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[Number, ...]], ...]
+    target: tuple[str, float] | None = None
+    horizontal: bool = True  # horizontal bars (True) or columns
+    kind: str = "mnkr"
+    axis_title: str = ""
+
+    def table(self) -> ReportTable:
+        """The chart's figures as a table (the cells a spreadsheet chart plots)."""
+        names = [name for name, _ in self.series] + ([self.target[0]] if self.target else [])
+        rows = []
+        for i, category in enumerate(self.categories):
+            values = [values[i] for _, values in self.series] + ([self.target[1]] if self.target else [])
+            rows.append(TableRow(category, tuple(values)))
+        return ReportTable(self.head, tuple(names), tuple(rows), self.kind)
+
+
+Block = Union[Paragraph, Items, ReportTable, ChartFigure]  # noqa: UP007 - a runtime alias
+
+
+@dataclass
+class Section:
+    heading: str
+    blocks: list[Block] = field(default_factory=list)
+    level: int = 1  # 1: a chapter (Ekonomi), 2: a part of the one before (Resultaträkning)
+
+
+@dataclass
+class ReportDocument:
+    """The whole report: title, the details it is about, and its sections."""
+
+    title: str
+    subtitle: str  # "Eskilstuna kommun · Kommunstyrelsen · … · januari–mars 2020"
+    details: list[tuple[str, str]]  # (label, value): Kommun, Nämnd, Enhet, Rapport, Period
+    sections: list[Section]
+    notice: str | None = None  # the workbook has errors
+    header: tuple[str, str, str] = ("", "", "")  # printed at the top of every page: left, centre, right
+    footer: tuple[str, str, str] = ("", "", "")  # at the bottom; PAGE_NUMBER and PAGE_COUNT are fields
+
+    def blocks(self):
+        for section in self.sections:
+            yield from section.blocks
+
 
 def _title(report: Report) -> str:
     m = report.meta
     return " ".join(str(p) for p in (m.rapport or "Rapport", m.ar or "", "–", m.namnd or "") if p).strip(" –")
 
 
-def report_sheet(report: Report, findings: list[Finding]) -> SheetContent:
-    sheet = SheetContent(L.SHEET_REPORT, col_widths={0: 44, 1: 14, 2: 14, 3: 14, 4: 14, 5: 14, 6: 14, 7: 14})
+PAGE_TEXT = f"Sida {PAGE_NUMBER} av {PAGE_COUNT}"
+
+
+def build_document(report: Report, findings: list[Finding] = ()) -> ReportDocument:
+    """The report of ``report``, section by section, as every output renders it."""
     m = report.meta
-    sheet.add(Cell(_title(report), "title"))
-    sheet.add(" · ".join(p for p in (m.kommun, m.namnd, m.enhet, _period_text(report)) if p))
-    errors = count(findings, ERROR)
-    if errors:
-        sheet.add(Cell(f"Observera: arbetsboken har {errors} fel; se bladet {L.SHEET_FINDINGS}.", "error"))
-    sheet.blank()
+    errors = count(list(findings), ERROR)
+    period = _period_text(report)
+    details = [(label, str(value)) for label, value in (
+        ("Kommun", m.kommun), ("Nämnd", m.namnd), ("Enhet", m.enhet),
+        ("Rapport", " ".join(str(p) for p in (m.rapport, m.ar) if p) or None), ("Period", period)) if value]
+    sections = [Section("Sammanfattning", [Paragraph(" ".join(p)) for p in summary_paragraphs(report)])]
+    sections.append(Section("Ekonomi", _economy_blocks(report)))
+    sections.append(Section("Resultaträkning (mnkr)", [income_table(report)], level=2))
+    units = [unit_table(report)]
+    chart = unit_chart(report)
+    if chart is not None:
+        units.append(chart)
+    sections.append(Section("Driftredovisning för underliggande enheter (mnkr)", units, level=2))
+    sections.append(Section("Personal (antal anställda)", [staff_table(report)]))
+    sick = [sick_table(report)]
+    chart = sick_chart(report)
+    if chart is not None:
+        sick.append(chart)
+    sections.append(Section("Sjukfrånvaro (% av ordinarie arbetstid)", sick))
+    sections.append(Section("Status åtaganden", commitment_tables(report)))
+    report_name = " ".join(str(p) for p in (m.rapport, m.ar) if p)
+    return ReportDocument(
+        title=_title(report),
+        subtitle=" · ".join(p for p in (m.kommun, m.namnd, m.enhet, period) if p),
+        details=details, sections=sections,
+        notice=f"Observera: arbetsboken har {errors} fel; se bladet {L.SHEET_FINDINGS}." if errors else None,
+        header=(m.kommun or "", " · ".join(p for p in (m.namnd, m.enhet) if p), report_name),
+        footer=(period, "", PAGE_TEXT))
 
-    sheet.add(Cell("Sammanfattning", "heading"))
-    for sentence in summary_sentences(report):
-        sheet.add(Cell(sentence, "text"))
-    sheet.blank()
 
-    _economy(sheet, report)
-    _income_table(sheet, report)
-    _unit_table(sheet, report)
-    _staff_tables(sheet, report)
-    _commitment_table(sheet, report)
-    sheet.row_heights = row_heights(sheet)
-    return sheet
-
-
-def _economy(sheet: SheetContent, report: Report) -> None:
+def _economy_blocks(report: Report) -> list[Block]:
     res = report.resultat()
-    sheet.add(Cell("Ekonomi", "heading"))
+    out: list[Block] = []
     if res is not None and res.num(L.COL_PROGNOS) is not None:
-        sheet.add(f"Prognosen för {report.meta.ar or 'året'} uppgår till {fmt_mnkr(res.num(L.COL_PROGNOS))} att "
-                  f"jämföra med budget {fmt_mnkr(res.num(L.COL_BUDGET_HELAR) or 0.0)}.")
+        out.append(Paragraph(f"Prognosen för {report.meta.ar or 'året'} uppgår till "
+                             f"{fmt_mnkr(res.num(L.COL_PROGNOS))} att jämföra med budget "
+                             f"{fmt_mnkr(res.num(L.COL_BUDGET_HELAR) or 0.0)}."))
     items = [r for r in report.explanation.rows if r.num(L.COL_BELOPP) is not None]
     if items:
-        sheet.add("Avvikelsen består av:")
-        for r in items:
-            sheet.add(Cell(f"{r.label} {fmt_mnkr(r.num(L.COL_BELOPP), sign=True)}"))
-    sheet.blank()
+        out.append(Items("Avvikelsen består av:",
+                         tuple(f"{r.label} {fmt_mnkr(r.num(L.COL_BELOPP), sign=True)}" for r in items)))
+    return out
 
 
-def _table(sheet: SheetContent, heading: str, table: Table, columns: list[tuple[str, str]], style: str,
-           values=None) -> None:
-    """A copy of ``table`` (label + columns) with each figure linked to its cell."""
-    sheet.add(Cell(heading, "heading"))
-    sheet.add(Cell(_head(table), "header"),
-              *(Cell(title, "header") for _, title in columns))
+def _is_total(table: Table, row: Row) -> bool:
+    return row is table.total or row.key == L.ROW_RESULTAT or row.key.startswith(L.ROW_RESULTAT + " ")
+
+
+def _report_table(table: Table, columns: list[tuple[str, str]], kind: str, values=None,
+                  groups: tuple[tuple[str, int], ...] = ()) -> ReportTable:
+    """``table`` (its label column and ``columns``: (column, title)) as the report prints it."""
+    rows = []
     for row in table.all_rows():
-        bold = row is table.total or row.key == L.ROW_RESULTAT
-        cells = [Cell(row.label, "heading" if bold else "text")]
-        for col, _ in columns:
-            v = values(row, col) if values else row.num(col)
-            if v is None and style == "percent":
-                cells.append(Cell("–", "text"))  # the reference prints "–" for no value
-                continue
-            cells.append(Cell(v, (style + "_bold") if bold and style in ("mnkr", "integer") else style))
-        sheet.add(*cells)
-    sheet.blank()
+        figures = (values(row, col) if values else row.num(col) for col, _ in columns)
+        rows.append(TableRow(row.label, tuple(printed(v, kind) for v in figures), _is_total(table, row)))
+    return ReportTable(_head(table), tuple(title for _, title in columns), tuple(rows), kind, groups)
+
+
+def printed(value: Number, kind: str) -> Number:
+    """``value`` rounded as the report prints it (halves away from zero): a table states its
+    figures at their printed precision, so every output shows the same digits (never "−0,0")."""
+    if value is None:
+        return None
+    r = round_half_up(float(value), DECIMALS[kind])
+    return (r + 0.0) if r else 0.0  # no negative zero
 
 
 def _head(table: Table) -> str:
@@ -238,45 +376,315 @@ def _with_deviations(report: Report):
     return value
 
 
-def _income_table(sheet: SheetContent, report: Report) -> None:
+def income_table(report: Report) -> ReportTable:
     t = report.income
     cols = [(c, c) for c in L.INCOME_COLUMNS if c in t.columns or c in (L.COL_AVV, L.COL_AVV_HELAR)]
-    _table(sheet, "Resultaträkning (mnkr)", t, cols, "mnkr", _with_deviations(report))
+    return _report_table(t, cols, "mnkr", _with_deviations(report))
 
 
-def _unit_table(sheet: SheetContent, report: Report) -> None:
+def unit_table(report: Report) -> ReportTable:
     t = report.units
     cols = [(c, c) for c in (L.COL_AVV_FG, L.COL_AVV, L.COL_BUDGET_HELAR, L.COL_AVV_HELAR)
             if c in t.columns or c in (L.COL_AVV, L.COL_AVV_HELAR)]
-    _table(sheet, "Driftredovisning för underliggande enheter (mnkr)", t, cols, "mnkr", _with_deviations(report))
+    return _report_table(t, cols, "mnkr", _with_deviations(report))
 
 
-def _staff_tables(sheet: SheetContent, report: Report) -> None:
-    cols = [(c, c) for c in L.STAFF_COLUMNS if c in report.staff.columns]
-    _table(sheet, "Personal (antal anställda)", report.staff, cols, "integer")
-    sick = report.sick
-    m = report.meta
-    now = f" {m.sjuk_period}" if m.sjuk_period else ""
-    before = f" {m.sjuk_period_fg}" if m.sjuk_period_fg else ""
-    titles = {L.COL_KVINNOR: f"Kvinnor{now}", L.COL_MAN: f"Män{now}", L.COL_TOTALT: f"Totalt{now}",
-              L.COL_KVINNOR_FG: f"Kvinnor{before}", L.COL_MAN_FG: f"Män{before}",
-              L.COL_TOTALT_FGP: f"Totalt{before}", L.COL_FORANDRING: "Förändring (procentenheter)"}
+def staff_table(report: Report) -> ReportTable:
+    return _report_table(report.staff, [(c, c) for c in L.STAFF_COLUMNS if c in report.staff.columns], "integer")
+
+
+def sick_table(report: Report) -> ReportTable:
+    """The sick-leave table, its columns grouped under the two periods they cover."""
+    sick, m = report.sick, report.meta
+    now, before = m.sjuk_period, m.sjuk_period_fg
+    groups_of = {L.COL_KVINNOR: 0, L.COL_MAN: 0, L.COL_TOTALT: 0, L.COL_KVINNOR_FG: 1, L.COL_MAN_FG: 1,
+                 L.COL_TOTALT_FGP: 1, L.COL_FORANDRING: 2}
+    titles = {L.COL_KVINNOR: "Kvinnor", L.COL_MAN: "Män", L.COL_TOTALT: "Totalt", L.COL_KVINNOR_FG: "Kvinnor",
+              L.COL_MAN_FG: "Män", L.COL_TOTALT_FGP: "Totalt", L.COL_FORANDRING: "Förändring"}
     cols = [(c, titles[c]) for c in L.SICK_COLUMNS if c in sick.columns]
-    _table(sheet, "Sjukfrånvaro (% av ordinarie arbetstid)", sick, cols, "percent")
+    names = (now or "Denna period", before or "Föregående period", "")
+    groups: list[list] = []
+    for c, _ in cols:
+        g = names[groups_of[c]]
+        if groups and groups[-1][0] == g:
+            groups[-1][1] += 1
+        else:
+            groups.append([g, 1])
+    return _report_table(sick, cols, "percent", groups=tuple((g, n) for g, n in groups))
 
 
-def _commitment_table(sheet: SheetContent, report: Report) -> None:
+def commitment_tables(report: Report) -> list[Block]:
     by_status, n, yes, no = commitment_counts(report)
-    sheet.add(Cell("Status åtaganden", "heading"))
-    sheet.add(Cell("Status", "header"), Cell("Antal", "header"))
-    for status in (*L.STATUSES, "Ingen status"):
-        if status in L.STATUSES or by_status.get(status):
-            sheet.add(Cell(status), Cell(by_status.get(status, 0), "integer"))
-    sheet.add(Cell("Summa", "heading"), Cell(n, "integer_bold"))
+    rows = [TableRow(status, (by_status.get(status, 0),)) for status in (*L.STATUSES, "Ingen status")
+            if status in L.STATUSES or by_status.get(status)]
+    out: list[Block] = [ReportTable("Status", ("Antal",), (*rows, TableRow("Summa", (n,), True)), "integer")]
     if yes or no:
-        sheet.blank()
-        sheet.add(Cell(f"Bedöms bli klara under {report.meta.ar or 'året'}", "text"), Cell(yes, "integer"))
-        sheet.add(Cell("Bedöms inte bli klara", "text"), Cell(no, "integer"))
+        out.append(ReportTable("Bedömning", ("Antal",), (
+            TableRow(f"Bedöms bli klara under {report.meta.ar or 'året'}", (yes,)),
+            TableRow("Bedöms inte bli klara", (no,))), "integer"))
+    return out
+
+
+def unit_chart(report: Report) -> ChartFigure | None:
+    """Avvikelse helår per unit, largest first: what readers of the unit table look at first."""
+    units = [(r.label, printed(report.deviation_year(r), "mnkr")) for r in report.units.rows]
+    units = [(label, v) for label, v in units if v is not None]
+    if not units:
+        return None
+    units.sort(key=lambda u: -u[1])
+    return ChartFigure("Avvikelse helår per enhet (mnkr)", L.HEAD_UNITS, tuple(u for u, _ in units),
+                       ((L.COL_AVV_HELAR, tuple(v for _, v in units)),), horizontal=True, kind="mnkr",
+                       axis_title="mnkr")
+
+
+def sick_chart(report: Report) -> ChartFigure | None:
+    """Total sick leave this period against the last period, and the target."""
+    row = report.sick.get(L.ROW_SJUK_TOTAL)
+    if row is None:
+        return None
+    m = report.meta
+    now = tuple(printed(row.num(c), "percent") for c in (L.COL_KVINNOR, L.COL_MAN, L.COL_TOTALT))
+    before = tuple(printed(row.num(c), "percent") for c in (L.COL_KVINNOR_FG, L.COL_MAN_FG, L.COL_TOTALT_FGP))
+    if all(v is None for v in now + before):
+        return None
+    target = (f"Mål {fmt_percent(m.sjukmal)}", m.sjukmal) if m.sjukmal is not None else None
+    return ChartFigure("Total sjukfrånvaro mot föregående period och målet (%)", "Total sjukfrånvaro",
+                       ("Kvinnor", "Män", "Totalt"),
+                       ((m.sjuk_period or "Denna period", now), (m.sjuk_period_fg or "Föregående period", before)),
+                       target=target, horizontal=False, kind="percent", axis_title="%")
+
+
+# --- the report sheet ---------------------------------------------------------------------
+#
+# Rapport prints portrait on A4, one page wide: a label column and seven value columns, whose
+# widths add up to about the printed width, so a paragraph merged over all eight wraps where
+# the paper ends. Each table (with its heading) is kept on one page by a page break before
+# it when it would not fit on the rest of the page.
+
+REPORT_WIDTHS = {0: 28.0, **{c: 10.0 for c in range(1, 8)}}
+MAX_LABEL_WIDTH = 44.0  # the label column grows to fit the longest label up to this; longer ones wrap
+PAPER_CM = {"A4": (21.0, 29.7)}
+TITLE_ROW_HEIGHT = 18.75  # points: a row of the 14 pt title font, as Excel and LibreOffice make it
+HEADING_ROW_HEIGHT = 15.75  # a row of the 12 pt heading font
+PAGE_SLACK = 0.94  # of a page's height filled at most, for the programs' own rounding of heights
+CHART_ROW = 15.0  # points: the chart's anchor rows have the default height
+BAR_POINTS = 22.0  # of chart height per bar of a horizontal bar chart
+
+
+def report_page(doc: ReportDocument) -> PageLayout:
+    header = tuple(PageLayout.field_text(t) for t in doc.header)
+    footer = tuple(t if t == PAGE_TEXT else PageLayout.field_text(t) for t in doc.footer)
+    return PageLayout(header=header, footer=footer)  # type: ignore[arg-type]
+
+
+class _SheetWriter:
+    """Appends the rows of a document to a SheetContent and remembers which rows keep together."""
+
+    def __init__(self, content: SheetContent):
+        self.content = content
+        self.last_col = max(content.col_widths)
+        self.blocks: list[tuple[int, int]] = []  # (first, last) rows printed on one page
+        self._open: int | None = None
+
+    @property
+    def row(self) -> int:
+        return len(self.content.rows)
+
+    def keep(self) -> None:
+        """Start a run of rows kept on one page (unless it is already started)."""
+        if self._open is None:
+            self._open = self.row
+
+    def close(self) -> None:
+        if self._open is not None and self.row > self._open:
+            self.blocks.append((self._open, self.row - 1))
+        self._open = None
+
+    def add(self, *cells) -> None:
+        self.content.add(*cells)
+
+    def blank(self) -> None:
+        self.content.blank()
+
+    def wide(self, text: str, style: str = "wrap") -> None:
+        """A line of text over the whole printed width, wrapping within it."""
+        r = self.row
+        self.content.add(Cell(text, style))
+        self.content.merges.append(Area(r, 0, r, self.last_col))
+
+    def heading(self, text: str) -> None:
+        self.keep()  # a heading stays with what it heads
+        self.content.add(Cell(text, "heading"))
+
+    def block(self, block: Block) -> None:
+        self.keep()
+        if isinstance(block, Paragraph):
+            self.wide(block.text)
+        elif isinstance(block, Items):
+            self.wide(block.lead)
+            for item in block.items:
+                self.wide(f"– {item}")
+        elif isinstance(block, ReportTable):
+            self.table(block)
+        elif isinstance(block, ChartFigure):
+            self.chart(block)
+        self.close()
+
+    def table(self, t: ReportTable) -> Area:
+        """Write ``t``; returns the area of its value cells."""
+        if t.groups:
+            cells: list[Cell | None] = [Cell(None, "header")]
+            merges = []
+            for title, n in t.groups:
+                first = len(cells)
+                cells += [Cell(title or None, "header")] + [Cell(None, "header")] * (n - 1)
+                if n > 1:
+                    merges.append(Area(self.row, first, self.row, first + n - 1))
+            self.content.merges.extend(merges)
+            self.add(*cells)
+        self.add(Cell(t.head, "header"), *(Cell(title, "header") for title in t.columns))
+        first = self.row
+        for row in t.rows:
+            cells = [Cell(row.label, "heading" if row.total else "wrap")]
+            for v in row.values:
+                if v is None and t.kind == "percent":
+                    cells.append(Cell("–", "text"))  # the reference prints "–" for no value
+                else:
+                    cells.append(Cell(v, (t.kind + "_bold") if row.total and t.kind != "percent" else t.kind))
+            self.add(*cells)
+        return Area(first, 1, self.row - 1, len(t.columns))
+
+    def chart(self, fig: ChartFigure) -> None:
+        """The chart's figures as a small table, and the chart drawn below them from those cells."""
+        self.add(Cell(fig.title, "heading"))
+        values = self.table(fig.table())
+        categories = Area(values.top, 0, values.bottom, 0)
+        series = tuple(ChartSeries(name, Area(values.top, values.left + i, values.bottom, values.left + i))
+                       for i, (name, _) in enumerate(fig.series))
+        if fig.target is not None:
+            col = values.left + len(fig.series)
+            series += (ChartSeries(fig.target[0], Area(values.top, col, values.bottom, col), line=True),)
+        height = max(180.0, 50.0 + BAR_POINTS * len(fig.categories) * len(fig.series)) if fig.horizontal else 180.0
+        n_rows = math.ceil(height / CHART_ROW)
+        top = self.row
+        for _ in range(n_rows):
+            self.blank()
+        self.content.charts.append(Chart(fig.title, categories, series, Area(top, 0, top + n_rows - 1, self.last_col),
+                                         horizontal=fig.horizontal, number_format=NUMBER_FORMATS[fig.kind],
+                                         axis_title=fig.axis_title))
+
+
+def label_width(doc: ReportDocument) -> float:
+    """The label column's width: the longest label of a table or chart on one line (a total in
+    the heading font), at least the layout's width and at most :data:`MAX_LABEL_WIDTH`.
+
+    A wider column costs the printed size a little (the sheet is fitted to the page's width);
+    labels that wrap would make the number of row heights the Excel door sets grow with the
+    number of units."""
+    widest = 0.0
+    for block in doc.blocks():
+        table = block.table() if isinstance(block, ChartFigure) else block
+        if isinstance(table, ReportTable):
+            for row in table.rows:
+                size = 12 / 11 if row.total else 1.0
+                widest = max(widest, text_width(row.label, bold=row.total) * size)
+    return min(max(REPORT_WIDTHS[0], math.ceil(widest + _MARGIN)), MAX_LABEL_WIDTH)
+
+
+def generate_sheet(doc: ReportDocument) -> SheetContent:
+    """Lay ``doc`` out as the sheet Rapport (see the comment above)."""
+    sheet = SheetContent(L.SHEET_REPORT, col_widths={**REPORT_WIDTHS, 0: label_width(doc)}, page=report_page(doc))
+    w = _SheetWriter(sheet)
+    w.keep()
+    sheet.add(Cell(doc.title, "title"))
+    w.wide(doc.subtitle, "text")
+    if doc.notice:
+        w.wide(doc.notice, "error")
+    w.close()
+    w.blank()
+    for section in doc.sections:
+        w.heading(section.heading)
+        for block in section.blocks:
+            w.block(block)
+            w.blank()
+        w.close()
+    while sheet.rows and not sheet.rows[-1]:
+        sheet.rows.pop()
+    # paragraphs get the height they need at the narrowest layout, whatever the labels' width,
+    # so their heights (and the Excel door's calls) do not depend on the names of the units
+    sheet.row_heights = row_heights(sheet, merged_width=sum(REPORT_WIDTHS.values()))
+    sheet.row_breaks = page_breaks(sheet, w.blocks)
+    return sheet
+
+
+def report_sheet(report: Report, findings: list[Finding]) -> SheetContent:
+    return generate_sheet(build_document(report, findings))
+
+
+# --- pages --------------------------------------------------------------------------------
+
+def column_points(chars: float) -> float:
+    """The printed width in points of a column ``chars`` characters wide (Excel's rule for the
+    default 11 pt Calibri: 7 pixels a character and 5 of margin, at 96 pixels an inch)."""
+    return math.trunc(chars * 7 + 5) * 0.75
+
+
+def print_scale(content: SheetContent) -> float:
+    """The scale that fits the sheet's columns to the page's width (at most 1)."""
+    page = content.page or PageLayout()
+    n_cols = max([len(r) for r in content.rows] + [max(content.col_widths, default=-1) + 1])
+    width = sum(column_points(content.col_widths.get(c, DEFAULT_COL_WIDTH)) for c in range(n_cols))
+    paper_w = PAPER_CM[page.paper][0 if page.portrait else 1]
+    room = (paper_w - page.margins_cm[0] - page.margins_cm[1]) / 2.54 * 72
+    if not page.fit_to_width or width <= room:
+        return 1.0
+    return math.floor(100 * room / width) / 100  # the programs scale in whole percent
+
+
+def page_room(content: SheetContent) -> float:
+    """Points of rows (at the sheet's own size) that fit on one printed page."""
+    page = content.page or PageLayout()
+    paper_h = PAPER_CM[page.paper][1] if page.portrait else PAPER_CM[page.paper][0]
+    room = (paper_h - page.margins_cm[2] - page.margins_cm[3]) / 2.54 * 72
+    if page.title_rows is not None:
+        room -= sum(row_height(content, r) for r in range(page.title_rows[0], page.title_rows[1] + 1))
+    return room / print_scale(content) * PAGE_SLACK
+
+
+def row_height(content: SheetContent, r: int) -> float:
+    """The height a row prints at: its own, or what its largest font makes it."""
+    if r in content.row_heights:
+        return content.row_heights[r]
+    styles = {c.style for c in content.rows[r] if c is not None} if r < len(content.rows) else set()
+    if "title" in styles:
+        return TITLE_ROW_HEIGHT
+    if "heading" in styles:
+        return HEADING_ROW_HEIGHT
+    return LINE_HEIGHT
+
+
+def page_breaks(content: SheetContent, blocks: list[tuple[int, int]]) -> list[int]:
+    """The rows that start a new page so that no block of rows is split over two pages.
+
+    A block taller than a page cannot be kept together; the printing program breaks it itself.
+    """
+    room = page_room(content)
+    starts = {first: last for first, last in blocks}
+    breaks, used, r = [], 0.0, 0
+    while r < len(content.rows):
+        last = starts.get(r, r)
+        height = sum(row_height(content, i) for i in range(r, last + 1))
+        if used and used + height > room:
+            if not content.rows[r]:  # a blank row does not start a page: it ends the last one
+                r += 1
+                continue
+            breaks.append(r)
+            used = 0.0
+        used += height
+        while used > room:
+            used -= room
+        r = last + 1
+    return breaks
 
 
 # --- the findings sheet -------------------------------------------------------------------
@@ -284,12 +692,24 @@ def _commitment_table(sheet: SheetContent, report: Report) -> None:
 FINDINGS_HEADER = ("Allvarlighet", "Blad", "Cell", "Regel", "Meddelande", "Förväntat", "Faktiskt")
 
 
+# Kontroller prints portrait on A4 like Rapport: the message column wraps within the page, and
+# the table's header row is printed at the top of every page.
+FINDINGS_WIDTHS = {0: 11, 1: 15, 2: 7, 3: 16, 4: 44, 5: 10, 6: 10}
+FINDINGS_HEADER_ROW = 3
+
+
+def findings_page(namnd: str | None) -> PageLayout:
+    return PageLayout(header=(L.SHEET_FINDINGS, PageLayout.field_text(namnd or ""), ""),
+                      footer=("", "", PAGE_TEXT), title_rows=(FINDINGS_HEADER_ROW, FINDINGS_HEADER_ROW))
+
+
 def findings_sheet(findings: list[Finding], namnd: str | None = None) -> SheetContent:
-    sheet = SheetContent(L.SHEET_FINDINGS, col_widths={0: 13, 1: 20, 2: 8, 3: 22, 4: 90, 5: 14, 6: 14})
+    sheet = SheetContent(L.SHEET_FINDINGS, col_widths=dict(FINDINGS_WIDTHS), page=findings_page(namnd))
     sheet.add(Cell("Kontroller" + (f" – {namnd}" if namnd else ""), "title"))
     e, w = count(findings, ERROR), count(findings, WARNING)
     if not findings:
         sheet.add("Inga fel och inga varningar.")
+        sheet.page = PageLayout(header=sheet.page.header, footer=sheet.page.footer)  # no table, no title rows
         sheet.row_heights = row_heights(sheet)
         return sheet
     sheet.add(f"{e} fel och {w} {'varning' if w == 1 else 'varningar'}. Klicka på cellen för att gå dit.")
@@ -297,8 +717,8 @@ def findings_sheet(findings: list[Finding], namnd: str | None = None) -> SheetCo
     sheet.add(*(Cell(h, "header") for h in FINDINGS_HEADER))
     for f in sorted(findings, key=lambda f: (f.severity != ERROR, f.sheet or "", _cell_key(f.cell))):
         link = f"{quote_sheet(f.sheet)}!{f.cell}" if f.sheet and f.cell else None
-        sheet.add(Cell(SEVERITY_SV[f.severity], "error" if f.is_error else "warning"), Cell(f.sheet),
-                  Cell(f.cell, "link" if link else "text", link=link), Cell(f.rule), Cell(f.message, "wrap"),
+        sheet.add(Cell(SEVERITY_SV[f.severity], "error" if f.is_error else "warning"), Cell(f.sheet, "wrap"),
+                  Cell(f.cell, "link" if link else "text", link=link), Cell(f.rule, "wrap"), Cell(f.message, "wrap"),
                   _plain(f.expected), _plain(f.actual))
     sheet.row_heights = row_heights(sheet)
     return sheet
@@ -314,53 +734,81 @@ def _cell_key(cell: str | None) -> tuple[int, str]:
 def _plain(v) -> Cell:
     if isinstance(v, float):
         return Cell(v, "mnkr" if not float(v).is_integer() else "integer")
-    return Cell(v if v is None or isinstance(v, (int, bool)) else str(v))
+    if v is None or isinstance(v, (int, bool)):
+        return Cell(v)
+    return Cell(str(v), "wrap")  # text stays within its column, on the page
 
 
 # --- row heights --------------------------------------------------------------------------
 #
-# Neither Excel nor LibreOffice reliably grows a row for wrapped text when it opens a file, so
-# each door sets the height of every row that needs more than one line. A column's width is
-# measured in digits of the default font; the estimate counts every character, bold or not, as
-# one digit and leaves one to the cell's margins. Letters are on average narrower than a digit
-# in Calibri and in DejaVu Sans (LibreOffice's stand-in for Calibri), bold ones about as wide,
-# spaces much narrower: the estimate errs towards a line too many, never a line too few.
+# Neither Excel nor LibreOffice reliably grows a row for wrapped text when it opens a file (and
+# neither ever does for merged cells), so each door sets the height of every row that needs
+# more than one line. A column's width is measured in digits of the default font (11 pt
+# Calibri, whose metrics LibreOffice's Carlito shares); each character counts with its own
+# advance width in that font, a line break goes at a space (Excel's rule) and a word wider than
+# a line is broken across lines. A margin of one digit per cell and a few per cent on every
+# width keep the estimate on the side of a line too many, never a line too few.
 
 LINE_HEIGHT = 15.0  # points: one line of the default 11 pt font (Excel's default row height)
 MAX_ROW_HEIGHT = 409.0  # points: Excel's largest row height
 DEFAULT_COL_WIDTH = 8.43  # characters: a column without a width of its own
 _MARGIN = 1.0  # characters of a column taken by the cell's left and right margins
+_SAFETY = 1.04  # on every measured width: rounding of glyph positions, kerning
+_BOLD = 1.03  # bold Calibri is this much wider
+
+# Advance widths in Calibri (regular), in digit widths, grouped; other characters count as 1.1.
+_WIDTHS = {0.45: "il '", 0.47: "j", 0.5: ",I.", 0.53: ";:", 0.6: "f-()", 0.64: "!J", 0.66: "t", 0.69: "r",
+           0.77: "s/\"", 0.78: "z", 0.83: "cL", 0.85: "x", 0.9: "vyk", 0.92: "FS?Zg", 0.95: "aåä",
+           0.98: "ETYÉeé–−+*§•", 1.0: "0123456789", 1.04: "PXKbdhnopquöüC", 1.07: "BR", 1.14: "VAÅÄ",
+           1.24: "DHG", 1.31: "NUÜOÖQ", 1.41: "&w%", 1.58: "m", 1.76: "MW@"}
+CHAR_WIDTH = {ch: w for w, chars in _WIDTHS.items() for ch in chars}
 
 
-def wrapped_lines(text: str, width: float) -> int:
+def text_width(text: str, bold: bool = False) -> float:
+    """The width of ``text`` in the default font, in digits (a column's unit of width)."""
+    width = sum(CHAR_WIDTH.get(ch, 1.1) for ch in text) * _SAFETY
+    return width * _BOLD if bold else width
+
+
+def wrapped_lines(text: str, width: float, bold: bool = False) -> int:
     """The lines ``text`` takes in a wrapping cell ``width`` characters wide.
 
     Words are wrapped greedily at spaces, as Excel does; a line break in the text starts a new
     line, and a word longer than a line is broken across lines.
     """
     room = max(width - _MARGIN, 1.0)
+    space = text_width(" ", bold)
     lines = 0
     for paragraph in text.split("\n"):
         lines += 1
-        used = 0  # characters on the current line
+        used = 0.0  # width taken on the current line
         for word in filter(None, paragraph.split(" ")):  # not at a no-break space
-            if used and used + 1 + len(word) <= room:
-                used += 1 + len(word)
+            w = text_width(word, bold)
+            if used and used + space + w <= room:
+                used += space + w
                 continue
             if used:
                 lines += 1
-            extra = max(math.ceil(len(word) / room) - 1, 0)  # a word too long for a line
+            extra = max(math.ceil(w / room) - 1, 0)  # a word too long for a line
             lines += extra
-            used = len(word) - extra * room
+            used = w - extra * room
     return lines
 
 
-def row_heights(content: SheetContent) -> dict[int, float]:
+def row_heights(content: SheetContent, merged_width: float | None = None) -> dict[int, float]:
     """Row -> height in points, for each row of ``content`` whose wrapping cells need more than
-    one line; the cell that needs the most lines sets the height."""
+    one line; the cell that needs the most lines sets the height. A cell merged over several
+    columns of one row wraps within their widths together (or within ``merged_width``, when
+    given and narrower)."""
+    spans = {(m.top, m.left): m.right for m in content.merges if m.top == m.bottom}
     heights: dict[int, float] = {}
+
+    def width(r: int, c: int) -> float:
+        w = sum(content.col_widths.get(i, DEFAULT_COL_WIDTH) for i in range(c, spans.get((r, c), c) + 1))
+        return min(w, merged_width) if merged_width is not None and (r, c) in spans else w
+
     for r, row in enumerate(content.rows):
-        lines = max((wrapped_lines(cell.value, content.col_widths.get(c, DEFAULT_COL_WIDTH))
+        lines = max((wrapped_lines(cell.value, width(r, c), bold=cell.style == "header")
                      for c, cell in enumerate(row)
                      if cell is not None and cell.style in WRAP_STYLES and isinstance(cell.value, str)),
                     default=1)

@@ -100,13 +100,27 @@ ROW_LOKAL = "varav lokalkostnader"
 ROW_KOP = "varav köp av verksamhet"
 ROW_RESULTAT = "Resultat"
 VARAV_ROWS = (ROW_PERSONAL, ROW_LOKAL, ROW_KOP)
-INCOME_ROWS = (ROW_INTAKTER, ROW_KOSTNADER, *VARAV_ROWS, ROW_RESULTAT)
-REQUIRED_INCOME_ROWS = (ROW_INTAKTER, ROW_KOSTNADER, ROW_RESULTAT)
+# The shapes municipalities give the income statement below Kostnader (each row optional):
+ROW_RESULTAT_FORE = "Resultat före finansiella poster"
+ROW_FIN_INTAKTER = "Finansiella intäkter"
+ROW_FIN_KOSTNADER = "Finansiella kostnader"
+ROW_FIN_POSTER = "Finansiella poster"
+ROW_JAMFORELSE = "Jämförelsestörande poster"
+ROW_RESULTAT_EFTER = "Resultat efter finansiella poster"
+FINANCIAL_ROWS = (ROW_FIN_INTAKTER, ROW_FIN_KOSTNADER, ROW_FIN_POSTER, ROW_JAMFORELSE)
+#: Rows that are a result: the one lowest in the table is the bottom line the report states.
+RESULT_ROWS = (ROW_RESULTAT_FORE, ROW_RESULTAT, ROW_RESULTAT_EFTER)
+#: The template's own rows, in order.
+TEMPLATE_INCOME_ROWS = (ROW_INTAKTER, ROW_KOSTNADER, *VARAV_ROWS, ROW_RESULTAT)
+INCOME_ROWS = (ROW_INTAKTER, ROW_KOSTNADER, *VARAV_ROWS, ROW_RESULTAT_FORE, *FINANCIAL_ROWS, ROW_RESULTAT,
+               ROW_RESULTAT_EFTER)
+REQUIRED_INCOME_ROWS = (ROW_INTAKTER, ROW_KOSTNADER)  # and at least one of RESULT_ROWS
 INCOME_COLUMNS = (COL_UTFALL_FG, COL_UTFALL, COL_BUDGET, COL_AVV, COL_BUDGET_HELAR, COL_PROGNOS, COL_AVV_HELAR)
 INCOME_REQUIRED_COLUMNS = (COL_UTFALL, COL_BUDGET, COL_AVV, COL_BUDGET_HELAR, COL_PROGNOS, COL_AVV_HELAR)
 
 # Row labels that begin with these words are accepted as the same row
-# ("Resultat inkl över-/underskott" is the reference report's label).
+# ("Resultat inkl över-/underskott" is the reference report's label), unless the label is
+# another row's exactly ("Resultat före finansiella poster" is never "Resultat").
 ROW_PREFIXES = {ROW_RESULTAT: "resultat"}
 
 # --- unit table ---------------------------------------------------------------------------

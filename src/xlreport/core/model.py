@@ -26,6 +26,7 @@ class Row(BaseModel):
     # columns whose cell holds text meaning "no value" ("–", a space): empty to the rules, but
     # Excel's arithmetic on such a cell gives #VALUE!, so a formula must read it through N()
     text_blank: set[str] = Field(default_factory=set)
+    percent_formatted: set[str] = Field(default_factory=set)  # read from a percent format (× 100)
 
     def num(self, column: str) -> float | None:
         v = self.values.get(column)
@@ -46,6 +47,9 @@ class Table(BaseModel):
     columns: dict[str, int]  # header (layout constant) -> 0-based column
     rows: list[Row] = Field(default_factory=list)
     total: Row | None = None  # the "Summa" row, when the table has one
+    # labels in the label column below the Summa row (normalised label -> 0-based row): not part
+    # of the table, but a unit typed there is one the user meant to count
+    after_total: dict[str, int] = Field(default_factory=dict)
 
     def ref(self, row: Row | int, column: str | None = None) -> CellRef:
         """The cell of ``column`` in ``row`` (the label cell when column is None)."""
@@ -97,6 +101,9 @@ class Meta(BaseModel):
     units: list[str] = Field(default_factory=list)
     # where each value was found, for findings: field name -> cell
     cells: dict[str, CellRef] = Field(default_factory=dict)
+    invalid: set[str] = Field(default_factory=set)  # fields whose cell holds the wrong kind of value
+    # unit names below a blank cell of the unit list (not in the list): normalised name -> cell
+    units_after_blank: dict[str, CellRef] = Field(default_factory=dict)
     units_header: CellRef | None = None
 
 
@@ -125,8 +132,43 @@ class Report(BaseModel):
         return _diff(row.num(L.COL_PROGNOS), row.num(L.COL_BUDGET_HELAR), row,
                      (L.COL_PROGNOS, L.COL_BUDGET_HELAR))
 
+    def result_parts(self) -> list[tuple[Row, list[Row]]]:
+        """Each result row of the income statement with the rows it adds up: the result row
+        above it (if any) and the items between the two (``Resultat`` = Intäkter + Kostnader;
+        ``Resultat efter finansiella poster`` = Resultat före finansiella poster + Finansiella
+        poster)."""
+        out, segment, previous = [], [], None
+        for r in sorted(self.income.rows, key=lambda r: r.row):
+            if r.key in L.RESULT_ROWS:
+                out.append((r, ([previous] if previous is not None else []) + _result_components(segment)))
+                previous, segment = r, []
+            else:
+                segment.append(r)
+        return out
+
+    def financial_parts(self) -> list[tuple[Row, list[Row]]]:
+        """Finansiella poster with its two parts, when the statement has all three rows."""
+        t = self.income
+        total, parts = t.get(L.ROW_FIN_POSTER), [t.get(L.ROW_FIN_INTAKTER), t.get(L.ROW_FIN_KOSTNADER)]
+        if total is None or any(p is None for p in parts):
+            return []
+        return [(total, parts)]
+
     def resultat(self) -> Row | None:
-        return self.income.get(L.ROW_RESULTAT)
+        """The bottom line: the lowest result row of the income statement (``Resultat``, or
+        ``Resultat efter finansiella poster`` in the municipal shape)."""
+        results = [r for r in self.income.rows if r.key in L.RESULT_ROWS]
+        return max(results, key=lambda r: r.row) if results else None
+
+
+def _result_components(segment: list[Row]) -> list[Row]:
+    """The rows between two result rows that the lower one adds: revenue, costs, the financial
+    items (their total when there is one, else its two parts) and items affecting comparability.
+    The varav rows are part of Kostnader, never added."""
+    added = {L.ROW_INTAKTER, L.ROW_KOSTNADER, L.ROW_FIN_POSTER, L.ROW_JAMFORELSE}
+    if L.ROW_FIN_POSTER not in {r.key for r in segment}:
+        added |= {L.ROW_FIN_INTAKTER, L.ROW_FIN_KOSTNADER}
+    return [r for r in segment if r.key in added]
 
 
 def _diff(a: float | None, b: float | None, row: Row, cols: tuple[str, str]) -> float | None:

@@ -4,7 +4,8 @@ Every table is located by the text of its first-column header (``Konto``, ``Enhe
 its columns by their header text, so users may insert rows and columns, move a table down or
 sideways, and reorder columns. What cannot be found is collected in one pass and raised as a
 single :class:`~xlreport.core.errors.StructureError`; cells that hold the wrong kind of value become
-findings (the model keeps ``None`` for them and the rules skip what depends on them).
+findings (the model keeps ``None`` for them and the rules skip what depends on them). Each of
+these checks is declared once below (id, group, severity, description; ``xlreport rules``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,32 @@ from typing import Any
 from . import layout as L
 from .cells import CellRef, Grid, a1
 from .errors import StructureError
-from .findings import ERROR, WARNING, Finding
+from .findings import ERROR, WARNING, Finding, RuleSpec, declare
 from .model import Meta, Report, Row, Table
 from .swedish import fmt_number, parse_number_text
+
+# --- the reader's checks -------------------------------------------------------------------
+
+BLAD_SAKNAS = declare("blad-saknas", "struktur", ERROR, "Mallens blad finns i arbetsboken")
+TABELL_SAKNAS = declare("tabell-saknas", "struktur", ERROR, "Varje tabell hittas på sitt blad genom sin rubrik")
+KOLUMN_SAKNAS = declare("kolumn-saknas", "struktur", ERROR,
+                        "Tabellernas kolumner finns, med rubrikerna stavade som i mallen")
+KOLUMN_DUBBLETT = declare("kolumn-dubblett", "struktur", ERROR, "Ingen kolumn finns två gånger i samma tabell")
+SUMMA_SAKNAS = declare("summa-saknas", "struktur", ERROR, "Driftredovisning och Personal slutar med raden Summa")
+RAD_SAKNAS = declare("rad-saknas", "struktur", ERROR, "Tabellernas fasta rader (Intäkter, Kostnader, ...) finns")
+UPPGIFT_RAD_SAKNAS = declare("uppgift-rad-saknas", "struktur", ERROR,
+                             f"Bladet {L.SHEET_META} har uppgiften {L.META_VERSION}")
+UPPGIFT_TYP = declare("uppgift-typ", "celler", ERROR,
+                      f"Uppgifterna på bladet {L.SHEET_META} har rätt slags värde (text, heltal eller tal)")
+TAL_SOM_TEXT = declare("tal-som-text", "celler", ERROR, "Ett tal är inte inskrivet som text (t.ex. '12,9')")
+INTE_TAL = declare("inte-tal", "celler", ERROR, "En sifferkolumns celler innehåller tal, inte text, datum "
+                                                "eller sanningsvärden")
+FELVARDE = declare("felvarde", "celler", ERROR, "Ingen cell visar ett felvärde (#REF!, #DIV/0!, ...)")
+FORMEL_UTAN_VARDE = declare("formel-utan-varde", "celler", ERROR,
+                            "Formlerna har beräknade värden (arbetsboken är sparad av Excel)")
+OKAND_RAD = declare("okand-rad", "mall", WARNING, "Raderna i tabeller med fasta rader är mallens rader")
+ETIKETT_SAKNAS = declare("etikett-saknas", "mall", ERROR, "En rad med värden har ett namn")
+DUBBLETT_RAD = declare("dubblett-rad", "mall", ERROR, "Varje rad (enhet, post) finns en gång i sin tabell")
 
 
 @dataclass(frozen=True)
@@ -36,12 +60,13 @@ class TableSpec:
     prefixes: Mapping[str, str] = field(default_factory=dict)
     total: bool = False  # ends with a "Summa" row
     total_required: bool = False
-    last_row: str | None = None  # a fixed row that ends the table (Resultat)
+    one_of: tuple[str, ...] = ()  # at least one of these rows is required (the result rows)
+    percent: bool = False  # the values are percentages (a percent-formatted cell is read as shown)
 
 
 INCOME = TableSpec("Resultaträkning", L.SHEET_INCOME, L.HEAD_INCOME, L.INCOME_COLUMNS,
                    L.INCOME_REQUIRED_COLUMNS, rows=L.INCOME_ROWS, required_rows=L.REQUIRED_INCOME_ROWS,
-                   prefixes=L.ROW_PREFIXES, last_row=L.ROW_RESULTAT)
+                   prefixes=L.ROW_PREFIXES, one_of=L.RESULT_ROWS)
 UNITS = TableSpec("Driftredovisning", L.SHEET_UNITS, L.HEAD_UNITS, L.UNIT_COLUMNS, L.UNIT_REQUIRED_COLUMNS,
                   total=True, total_required=True)
 EXPLANATION = TableSpec("Avvikelseförklaring", L.SHEET_EXPLANATION, L.HEAD_EXPLANATION,
@@ -51,7 +76,7 @@ STAFF = TableSpec("Personal", L.SHEET_STAFF, L.HEAD_STAFF, L.STAFF_COLUMNS, L.ST
 LEAVERS = TableSpec("Avgångar", L.SHEET_STAFF, L.HEAD_LEAVERS, L.LEAVERS_COLUMNS, L.LEAVERS_COLUMNS,
                     total=True)
 SICK = TableSpec("Sjukfrånvaro", L.SHEET_SICK, L.HEAD_SICK, L.SICK_COLUMNS, L.SICK_COLUMNS[:3],
-                 rows=L.SICK_ROWS, required_rows=L.SICK_ROWS, prefixes=L.SICK_PREFIXES)
+                 rows=L.SICK_ROWS, required_rows=L.SICK_ROWS, prefixes=L.SICK_PREFIXES, percent=True)
 COMMITMENTS = TableSpec("Åtaganden", L.SHEET_COMMITMENTS, L.HEAD_COMMITMENTS, L.COMMITMENT_COLUMNS,
                         (L.COL_STATUS,), numeric=False)
 
@@ -93,8 +118,8 @@ class _Collector:
         self.structure: list[Finding] = []
         self.findings: list[Finding] = []
 
-    def missing(self, ref: CellRef | None, rule: str, message: str) -> None:
-        self.structure.append(Finding.at(ref, rule, ERROR, message))
+    def missing(self, ref: CellRef | None, rule: RuleSpec, message: str) -> None:
+        self.structure.append(rule.at(ref, message))
 
 
 def read_report(grids: Mapping[str, Grid], sheet_names: list[str] | None = None) -> tuple[Report, list[Finding]]:
@@ -108,7 +133,7 @@ def read_report(grids: Mapping[str, Grid], sheet_names: list[str] | None = None)
     present = {L.norm(n): n for n in names if n in grids}
     for sheet in L.REQUIRED_SHEETS:
         if L.norm(sheet) not in present:
-            out.missing(CellRef(sheet, 0, 0), "blad-saknas",
+            out.missing(CellRef(sheet, 0, 0), BLAD_SAKNAS,
                         f"Bladet '{sheet}' saknas i arbetsboken. Finns: {', '.join(names) or 'inga blad'}.")
     if out.structure:
         raise StructureError(out.structure[0].message if len(out.structure) == 1 else
@@ -150,11 +175,14 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
         meta.cells[attr] = ref
         if raw is None or (isinstance(raw, str) and raw.strip() in L.NO_VALUE_MARKS):
             continue
-        value = _meta_value(raw, kind)
+        if _is_percent(g.formats.get((row, col + 1))) and kind is float and _is_number(raw):
+            raw = float(raw) * 100  # "3 %" stored as 0.03: the target is in percent, as Excel shows it
+        value = _meta_value(raw, kind, label)
         if value is None:
-            out.findings.append(Finding.at(ref, "uppgift-typ", ERROR,
-                                           f"Uppgiften '{label}' ska vara {_KIND_SV[kind]}, men cellen innehåller "
-                                           f"'{shown(raw)}'.", actual=_jsonable(raw)))
+            what = f"datumet {_date_text(raw)}" if isinstance(raw, (dt.date, dt.datetime)) else f"'{shown(raw)}'"
+            out.findings.append(UPPGIFT_TYP.at(ref, f"Uppgiften '{label}' ska vara {_KIND_SV[kind]}, men cellen "
+                                                    f"innehåller {what}.", actual=_jsonable(raw)))
+            meta.invalid.add(attr)
             continue
         setattr(meta, attr, value)
     if meta.units_header is not None:
@@ -162,8 +190,19 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
         while (v := g.get(r, c)) is not None and str(v).strip():
             meta.units.append(str(v).strip())
             r += 1
+        blanks = 0
+        while blanks < 3 and r < g.n_rows:  # names left below a blank cell: not in the list
+            v = g.get(r, c)
+            if _is_blank(v):
+                blanks += 1
+            elif isinstance(v, str) and L.norm(v) not in by_label:
+                blanks = 0
+                meta.units_after_blank.setdefault(L.norm(v), CellRef(g.name, r, c))
+            else:
+                break
+            r += 1
     if "version" not in meta.cells:
-        out.missing(CellRef(g.name, 0, 0), "uppgift-saknas",
+        out.missing(CellRef(g.name, 0, 0), UPPGIFT_RAD_SAKNAS,
                     f"Uppgiften '{L.META_VERSION}' saknas på bladet {g.name}: arbetsboken är inte gjord från mallen.")
     return meta
 
@@ -171,7 +210,43 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
 _KIND_SV = {str: "en text", int: "ett heltal", float: "ett tal"}
 
 
-def _meta_value(raw: Any, kind: type) -> Any:
+def _date_text(d: dt.date) -> str:
+    return d.strftime("%Y-%m-%d")
+
+
+def _period_of_date(d: dt.date, label: str) -> str:
+    """A date typed where a period belongs, as the report writes periods: "mars 2020", and for
+    the twelve months of sick leave "mars 2019–februari 2020" (ending with the date's month)."""
+    if label in (L.META_SJUK_PERIOD, L.META_SJUK_PERIOD_FG):
+        first_month, first_year = d.month % 12 + 1, d.year - (d.month < 12)
+        return f"{L.MONTHS[first_month - 1]} {first_year}–{L.MONTHS[d.month - 1]} {d.year}"
+    return f"{L.MONTHS[d.month - 1]} {d.year}"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_percent(code: str | None) -> bool:
+    """Whether a number format shows the value times 100 with a % sign (outside quotes)."""
+    if not code:
+        return False
+    bare, quoted, escaped = [], False, False
+    for ch in code:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif not quoted:
+            bare.append(ch)
+    return "%" in "".join(bare)
+
+
+def _meta_value(raw: Any, kind: type, label: str = "") -> Any:
+    if isinstance(raw, (dt.date, dt.datetime)):
+        return _period_of_date(raw, label) if kind is str else None
     if kind is str:
         if isinstance(raw, float) and raw.is_integer():
             return str(int(raw))
@@ -205,7 +280,7 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, optional: bool = Fals
     found = _find_header(g, spec)
     if found is None:
         if not optional:
-            out.missing(CellRef(g.name, 0, 0), "tabell-saknas",
+            out.missing(CellRef(g.name, 0, 0), TABELL_SAKNAS,
                         f"Tabellen {spec.name} hittas inte på bladet {g.name}: ingen cell med rubriken "
                         f"'{spec.head}'.")
         return None
@@ -217,14 +292,14 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, optional: bool = Fals
         if header is None:
             continue
         if header in columns:
-            out.missing(CellRef(g.name, hr, c), "kolumn-dubblett",
+            out.missing(CellRef(g.name, hr, c), KOLUMN_DUBBLETT,
                         f"Kolumnen '{header}' finns två gånger i tabellen {spec.name} "
                         f"({a1(hr, columns[header])} och {a1(hr, c)}).")
             continue
         columns[header] = c
     for h in spec.required_columns:
         if h not in columns:
-            out.missing(CellRef(g.name, hr, hc), "kolumn-saknas",
+            out.missing(CellRef(g.name, hr, hc), KOLUMN_SAKNAS,
                         f"Kolumnen '{h}' saknas i tabellen {spec.name} (rubrikraden är rad {hr + 1}). "
                         f"Kontrollera att rubriken är stavad exakt '{h}'.")
     table = Table(name=spec.name, sheet=g.name, header_row=hr, label_col=hc, columns=columns)
@@ -255,7 +330,7 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
     lc = table.label_col
     cols = [lc, *table.columns.values()]
     end = g.n_rows
-    total_row = None
+    total_row = last_known = None
     found_end = False
     for r in range(table.header_row + 1, g.n_rows):
         v = g.get(r, lc)
@@ -264,14 +339,18 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
         if spec.total and L.norm(v).startswith("summa"):
             total_row, end, found_end = r, r, True
             break
-        if spec.last_row and _label_key(spec, v) == spec.last_row:
-            end, found_end = r + 1, True
-            break
         if L.norm(v) == L.norm(spec.head):
             end = r  # the next table of the same kind (e.g. last year's, copied below) is not read
             break
+        if spec.rows and _label_key(spec, v) is not None:
+            last_known = r  # a table of fixed rows ends with the last row it knows
+    if spec.rows and not found_end and last_known is not None:
+        last = last_known  # ... and the rows right below it that carry numbers (an unknown row, reported)
+        while last + 1 < end and any(isinstance(g.get(last + 1, c), float) for c in table.columns.values()):
+            last += 1
+        end, found_end = min(end, last + 1), True
     if spec.total_required and total_row is None:
-        out.missing(table.header_ref(), "summa-saknas",
+        out.missing(table.header_ref(), SUMMA_SAKNAS,
                     f"Raden 'Summa' saknas under tabellen {spec.name} (rubriken står i {a1(table.header_row, lc)}).")
     seen: dict[str, Row] = {}
     stop_at_blank = not found_end
@@ -291,33 +370,39 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
                 # (e.g. a note below the table) unless that row carries numbers.
                 if stop_at_blank and not any(isinstance(g.get(r, c), float) for c in table.columns.values()):
                     break
-                out.findings.append(Finding.at(CellRef(g.name, r, lc), "okand-rad", WARNING,
-                                               f"Raden '{shown(label)}' i tabellen {spec.name} är inte en rad i mallen och "
-                                               f"räknas inte med."))
+                out.findings.append(OKAND_RAD.at(CellRef(g.name, r, lc), f"Raden '{shown(label)}' i tabellen "
+                                                 f"{spec.name} är inte en rad i mallen och räknas inte med."))
                 continue
         else:
             key = label
         if not label:
-            out.findings.append(Finding.at(CellRef(g.name, r, lc), "etikett-saknas", ERROR,
-                                           f"Raden {r + 1} i tabellen {spec.name} har värden men inget namn i "
-                                           f"kolumn {a1(r, lc)[:-len(str(r + 1))]}."))
+            out.findings.append(ETIKETT_SAKNAS.at(CellRef(g.name, r, lc), f"Raden {r + 1} i tabellen {spec.name} har "
+                                                  f"värden men inget namn i kolumn {a1(r, lc)[:-len(str(r + 1))]}."))
             continue
         row = _make_row(g, spec, table, r, label, key, out)
         dup = seen.get(L.norm(key))
         if dup is not None:
-            out.findings.append(Finding.at(CellRef(g.name, r, lc), "dubblett-rad", ERROR,
-                                           f"'{shown(label)}' finns två gånger i tabellen {spec.name} (rad {dup.row + 1} "
-                                           f"och rad {r + 1}); bara den första räknas."))
+            out.findings.append(DUBBLETT_RAD.at(CellRef(g.name, r, lc), f"'{shown(label)}' finns två gånger i tabellen "
+                                                f"{spec.name} (rad {dup.row + 1} och rad {r + 1}); bara den första "
+                                                f"räknas."))
             continue
         seen[L.norm(key)] = row
         table.rows.append(row)
     if total_row is not None:
         label = str(g.get(total_row, lc)).strip()
         table.total = _make_row(g, spec, table, total_row, label, L.ROW_SUMMA, out)
+        for r in range(total_row + 1, min(g.n_rows, total_row + 50)):
+            v = g.get(r, lc)
+            if isinstance(v, str) and v.strip():
+                table.after_total.setdefault(L.norm(v), r)
     for key in spec.required_rows:
         if L.norm(key) not in seen:
-            out.missing(table.header_ref(), "rad-saknas",
+            out.missing(table.header_ref(), RAD_SAKNAS,
                         f"Raden '{key}' saknas i tabellen {spec.name} på bladet {g.name}.")
+    if spec.one_of and not any(L.norm(key) in seen for key in spec.one_of):
+        out.missing(table.header_ref(), RAD_SAKNAS,
+                    f"Raden '{spec.one_of[1]}' (eller '{spec.one_of[0]}' och '{spec.one_of[-1]}') saknas i "
+                    f"tabellen {spec.name} på bladet {g.name}.")
 
 
 def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: str, out: _Collector) -> Row:
@@ -329,6 +414,9 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
                 else fmt_number(raw, 0)
             continue
         value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
+        if value is not None and spec.percent and _is_percent(g.formats.get((r, c))):
+            value *= 100  # a percent format shows 0.025 as 2,5 %: the table is in percent
+            row.percent_formatted.add(header)
         row.values[header] = value
         if isinstance(raw, str) and value is None and finding is None:
             row.text_blank.add(header)
@@ -347,36 +435,30 @@ def read_number(raw: Any, ref: CellRef, what: str) -> tuple[float | None, Findin
     if raw is None:
         return None, None
     if isinstance(raw, bool):
-        return None, Finding.at(ref, "inte-tal", ERROR,
-                                f"{what}: cellen innehåller sanningsvärdet {'SANT' if raw else 'FALSKT'}, "
-                                f"inte ett tal.", actual=raw)
+        return None, INTE_TAL.at(ref, f"{what}: cellen innehåller sanningsvärdet {'SANT' if raw else 'FALSKT'}, "
+                                      f"inte ett tal.", actual=raw)
     if isinstance(raw, (int, float)):
         return float(raw), None
     if isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)):
-        return None, Finding.at(ref, "inte-tal", ERROR,
-                                f"{what}: cellen innehåller ett datum eller en tid ({raw}), inte ett tal. "
-                                f"Ändra cellens format till tal och skriv in beloppet igen.", actual=str(raw))
+        return None, INTE_TAL.at(ref, f"{what}: cellen innehåller ett datum eller en tid ({raw}), inte ett tal. "
+                                      f"Ändra cellens format till tal och skriv in beloppet igen.", actual=str(raw))
     if isinstance(raw, Uncalculated):
-        return None, Finding.at(ref, "formel-utan-varde", ERROR,
-                                f"{what}: cellen har formeln ={shown(raw)} men inget beräknat värde (filen är "
-                                f"sparad av ett program som inte räknar). Öppna arbetsboken i Excel, spara den "
-                                f"och kör igen.", actual="=" + str(raw))
+        return None, FORMEL_UTAN_VARDE.at(ref, f"{what}: cellen har formeln ={shown(raw)} men inget beräknat värde "
+                                               f"(filen är sparad av ett program som inte räknar). Öppna "
+                                               f"arbetsboken i Excel, spara den och kör igen.", actual="=" + str(raw))
     text = str(raw)
     if text.strip() in L.NO_VALUE_MARKS:
         return None, None
     if text.strip().upper() in _EXCEL_ERRORS:
-        return None, Finding.at(ref, "felvarde", ERROR,
-                                f"{what}: cellen visar felvärdet {text.strip()}; rätta formeln eller värdet.",
-                                actual=text.strip())
+        return None, FELVARDE.at(ref, f"{what}: cellen visar felvärdet {text.strip()}; rätta formeln eller värdet.",
+                                 actual=text.strip())
     guess = parse_number_text(text)
     if guess is not None:
-        return None, Finding.at(ref, "tal-som-text", ERROR,
-                                f"{what}: cellen innehåller texten '{shown(text)}', inte ett tal. Menade du "
-                                f"{fmt_number(guess, _decimals(text))}? Skriv in det som ett tal.",
-                                expected=guess, actual=text)
-    return None, Finding.at(ref, "inte-tal", ERROR,
-                            f"{what}: cellen innehåller texten '{shown(text)}' där ett tal ska stå.",
-                            actual=shown(text, 1000))
+        return None, TAL_SOM_TEXT.at(ref, f"{what}: cellen innehåller texten '{shown(text)}', inte ett tal. Menade "
+                                          f"du {fmt_number(guess, _decimals(text))}? Skriv in det som ett tal.",
+                                     expected=guess, actual=text)
+    return None, INTE_TAL.at(ref, f"{what}: cellen innehåller texten '{shown(text)}' där ett tal ska stå.",
+                             actual=shown(text, 1000))
 
 
 def _decimals(text: str) -> int:

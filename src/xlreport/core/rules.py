@@ -1,41 +1,76 @@
 """The checks, each a small named rule; every rule runs and every finding is kept.
 
-A rule is a function of the report (and the settings) that yields findings, registered with
-its id, its group and a Swedish description (listed by ``xlreport rules``). Rules never stop at
-the first problem, and a rule skips a comparison when a figure it needs is missing or
-unreadable (that cell already has its own finding).
+A rule is a function of the report (and the settings) that yields :class:`Hit` s, registered
+with :func:`rule`, which declares its id, group, severity and Swedish description once in the
+catalogue (:func:`xlreport.core.findings.declare`, listed by ``xlreport rules``); the registry
+stamps the id and the severity on each hit. Rules never stop at the first problem, and a rule
+skips a comparison when a figure it needs is missing or unreadable (that cell already has its
+own finding).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import layout as L
 from .cells import CellRef
 from .config import DEFAULT, Config
-from .findings import ERROR, WARNING, Finding
+from .findings import ERROR, WARNING, Finding, RuleSpec, Severity, declare
 from .model import Report, Row, Table
 from .swedish import fmt_int, fmt_number, fmt_percent
 
-Check = Callable[[Report, Config], Iterable[Finding]]
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found: a cell and a message; the registry makes it a finding of the rule."""
+
+    ref: CellRef | None
+    message: str
+    expected: Any = None
+    actual: Any = None
+
+
+Check = Callable[[Report, Config], Iterable[Hit]]
 
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
-    group: str  # "ekonomi", "personal", "mall"
-    description: str
+    spec: RuleSpec
     check: Check
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def group(self) -> str:  # "mall", "ekonomi", "ataganden", "personal"
+        return self.spec.group
+
+    @property
+    def severity(self) -> Severity:
+        return self.spec.severity
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    def findings(self, report: Report, config: Config = DEFAULT) -> Iterator[Finding]:
+        for hit in self.check(report, config):
+            yield self.spec.at(hit.ref, hit.message, expected=hit.expected, actual=hit.actual)
 
 
 RULES: list[Rule] = []
 
 
-def rule(id: str, group: str, description: str) -> Callable[[Check], Check]:
+def rule(id: str, group: str, severity: Severity, description: str) -> Callable[[Check], Check]:
+    """Declare the rule ``id`` and register the decorated function as its check."""
+    spec = declare(id, group, severity, description)
+
     def register(fn: Check) -> Check:
-        RULES.append(Rule(id, group, description, fn))
+        RULES.append(Rule(spec, fn))
         return fn
     return register
 
@@ -45,7 +80,7 @@ def run_rules(report: Report, config: Config = DEFAULT, groups: Iterable[str] | 
     out: list[Finding] = []
     for r in RULES:
         if wanted is None or r.group in wanted:
-            out.extend(r.check(report, config))
+            out.extend(r.findings(report, config))
     return out
 
 
@@ -59,14 +94,14 @@ def check_staff(report: Report, config: Config = DEFAULT) -> list[Finding]:
     return run_rules(report, config, ("personal",))
 
 
-# --- helpers ------------------------------------------------------------------------------
+# --- reusable checks ----------------------------------------------------------------------
 
 def _mn(v: float | None) -> str:
     return f"{fmt_number(v, 1)} mnkr"
 
 
-def _sum_check(rule_id: str, table: Table, total: Row, parts: list[Row], column: str, tol: float,
-               what: str, fmt: Callable[[float | None], str] = _mn, severity=ERROR) -> Iterator[Finding]:
+def _sum_check(table: Table, total: Row, parts: list[Row], column: str, tol: float, what: str,
+               fmt: Callable[[float | None], str] = _mn) -> Iterator[Hit]:
     """total[column] == Σ parts[column] within tol; skipped when the total is empty/unreadable."""
     if column not in table.columns or column in total.invalid:
         return
@@ -75,63 +110,151 @@ def _sum_check(rule_id: str, table: Table, total: Row, parts: list[Row], column:
         return
     s = sum(p.num(column) or 0.0 for p in parts)
     if abs(t - s) > tol:
-        yield Finding.at(table.ref(total, column), rule_id, severity,
-                         f"{what}: {column} är {fmt(t)} men summan är {fmt(s)} "
-                         f"(skillnad {fmt(t - s)}).", expected=round(s, 6), actual=t)
+        yield Hit(table.ref(total, column), f"{what}: {column} är {fmt(t)} men summan är {fmt(s)} "
+                                            f"(skillnad {fmt(t - s)}).", expected=round(s, 6), actual=t)
+
+
+def _parts_sum_off(total: float | None, parts: Sequence[float | None], tol: float) -> float | None:
+    """Σ parts when it is not ``total`` within tol (an empty part counts as 0); None when it is,
+    or when the total or every part is empty."""
+    if total is None or all(p is None for p in parts):
+        return None
+    s = sum(p or 0 for p in parts)
+    return s if abs(s - total) > tol else None
+
+
+def _fixed_rows(t: Table, *keys: str) -> list[Row] | None:
+    """The template's fixed rows ``keys`` of ``t``; None when one of them is missing."""
+    rows = [t.get(k) for k in keys]
+    return None if any(r is None for r in rows) else rows
+
+
+def _outside(v: float | None, lo: float, hi: float) -> bool:
+    return v is not None and not lo <= v <= hi
+
+
+def _range_check(t: Table, row: Row, columns: Iterable[str], lo: float, hi: float,
+                 message: Callable[[Row, str, float], str]) -> Iterator[Hit]:
+    """Each of ``columns`` of ``row`` within lo..hi; ``message(row, column, value)`` for one that is not."""
+    for col in columns:
+        v = row.num(col)
+        if _outside(v, lo, hi):
+            yield Hit(t.ref(row, col), message(row, col, v), actual=v)
+
+
+def _change_check(t: Table, rows: Iterable[Row], before_col: str, tol: float, fmt: Callable[[float], str],
+                  tail: Callable[[float, float], str], *, rounded: bool = False) -> Iterator[Hit]:
+    """Förändring = Totalt − ``before_col`` (the change against last year) on each row within tol;
+    skipped where a figure is empty. The message shows the figures with ``fmt`` and ends with
+    ``tail(now, before)``."""
+    if not (t.has(L.COL_FORANDRING) and t.has(before_col)):
+        return
+    for row in rows:
+        now, before, change = row.num(L.COL_TOTALT), row.num(before_col), row.num(L.COL_FORANDRING)
+        if None in (now, before, change):
+            continue
+        if abs(now - before - change) > tol:
+            diff = now - before
+            yield Hit(t.ref(row, L.COL_FORANDRING), f"{row.label}: Förändring är {fmt(change)} men Totalt − "
+                                                    f"{before_col} är {fmt(diff)}{tail(now, before)}.",
+                      expected=round(diff, 6) if rounded else diff, actual=change)
 
 
 # --- template -----------------------------------------------------------------------------
 
-@rule("mallversion", "mall", "Arbetsboken är gjord från mallens nuvarande version")
-def _version(report: Report, config: Config) -> Iterator[Finding]:
+@rule("mallversion", "mall", ERROR, "Arbetsboken är gjord från mallens nuvarande version")
+def _version(report: Report, config: Config) -> Iterator[Hit]:
     v = report.meta.version
     if v is not None and v.strip() != L.TEMPLATE_VERSION:
-        yield Finding.at(report.meta.cells.get("version"), "mallversion", ERROR,
-                         L.version_advice(v.strip()), expected=L.TEMPLATE_VERSION, actual=v)
+        yield Hit(report.meta.cells.get("version"), L.version_advice(v.strip()), expected=L.TEMPLATE_VERSION,
+                  actual=v)
 
 
 _META_NEEDED = (("namnd", L.META_NAMND), ("rapport", L.META_RAPPORT), ("ar", L.META_AR),
                 ("period", L.META_PERIOD))
 
 
-@rule("uppgift-saknas", "mall", "Uppgifterna som rapporttexten behöver är ifyllda")
-def _meta(report: Report, config: Config) -> Iterator[Finding]:
+@rule("uppgift-saknas", "mall", WARNING, "Uppgifterna som rapporttexten behöver är ifyllda")
+def _meta(report: Report, config: Config) -> Iterator[Hit]:
     for attr, label in _META_NEEDED:
-        if getattr(report.meta, attr) is None:
+        if getattr(report.meta, attr) is None and attr not in report.meta.invalid:
             ref = report.meta.cells.get(attr) or CellRef(L.SHEET_META, 0, 0)
-            yield Finding.at(ref, "uppgift-saknas", WARNING,
-                             f"Uppgiften '{label}' är inte ifylld på bladet {L.SHEET_META}; rapporttexten "
-                             f"blir ofullständig.")
+            yield Hit(ref, f"Uppgiften '{label}' är inte ifylld på bladet {L.SHEET_META}; rapporttexten "
+                           f"blir ofullständig.")
+
+
+@rule("uppgift-manad", "mall", ERROR, f"Uppgiften {L.META_MANAD} är 1–12")
+def _month(report: Report, config: Config) -> Iterator[Hit]:
     m = report.meta.manad
-    if m is not None and not 1 <= m <= 12:
-        yield Finding.at(report.meta.cells.get("manad"), "uppgift-saknas", ERROR,
-                         f"'{L.META_MANAD}' ska vara 1–12, inte {m}.", actual=m)
+    if _outside(m, 1, 12):
+        yield Hit(report.meta.cells.get("manad"), f"'{L.META_MANAD}' ska vara 1–12, inte {m}.", actual=m)
 
 
 # --- units --------------------------------------------------------------------------------
 
-@rule("enhet-okand", "mall", "Enheterna i Driftredovisning är nämndens enheter enligt Uppgifter")
-def _units_known(report: Report, config: Config) -> Iterator[Finding]:
+@rule("enhet-okand", "mall", ERROR, "Enheterna i Driftredovisning är nämndens enheter enligt Uppgifter")
+def _units_known(report: Report, config: Config) -> Iterator[Hit]:
     listed = report.meta.units
     if not listed:
         return
-    by_norm = {L.norm(u): u for u in listed}
-    present = set()
+    known = {L.norm(u) for u in listed}
+    visible = {L.norm(_visible(u)): u for u in listed}
     for row in report.units.rows:
         n = L.norm(row.label)
-        if n in by_norm:
-            present.add(n)
+        if n in known:
+            continue
+        where = f"i listan '{L.META_UNITS_HEADER}' på bladet {L.SHEET_META}"
+        twin = visible.get(L.norm(_visible(row.label)))
+        if twin is not None:
+            odd = _invisible(row.label) or _invisible(twin)
+            yield Hit(report.units.ref(row), f"Enheten '{_visible(row.label)}' stämmer inte med '{_visible(twin)}' "
+                                             f"{where}: ett av namnen innehåller {odd}. Skriv om namnet på båda "
+                                             f"ställena.", expected=_visible(twin), actual=row.label)
+            continue
+        if n in report.meta.units_after_blank:
+            cell = report.meta.units_after_blank[n]
+            yield Hit(report.units.ref(row), f"Enheten '{row.label}' står {where} ({cell.a1}), men efter en tom "
+                                             f"cell: listan slutar vid den tomma cellen. Ta bort den tomma raden i "
+                                             f"listan.", expected=row.label, actual=row.label)
             continue
         close = difflib.get_close_matches(row.label, listed, n=1, cutoff=0.6)
         hint = f" Menade du '{close[0]}'? En omdöpt enhet måste också döpas om i listan." if close else ""
-        yield Finding.at(report.units.ref(row), "enhet-okand", ERROR,
-                         f"Enheten '{row.label}' finns inte i listan '{L.META_UNITS_HEADER}' på bladet "
-                         f"{L.SHEET_META}.{hint}", expected=close[0] if close else None, actual=row.label)
+        yield Hit(report.units.ref(row), f"Enheten '{row.label}' finns inte {where}.{hint}",
+                  expected=close[0] if close else None, actual=row.label)
+
+
+#: Characters that do not show in a cell but make two names differ.
+INVISIBLE = {"\u200b": "nollbreddsmellanslag", "\u200c": "osynlig bindning (ZWNJ)", "\u200d": "osynlig bindning (ZWJ)",
+             "\u2060": "osynligt ordbindetecken", "\ufeff": "osynligt BOM-tecken", "\u00ad": "mjukt bindestreck",
+             "\u180e": "osynligt mongoliskt vokalavskiljningstecken"}
+
+
+def _visible(text: str) -> str:
+    return "".join(ch for ch in text if ch not in INVISIBLE)
+
+
+def _invisible(text: str) -> str | None:
+    """"ett osynligt tecken (mjukt bindestreck, U+00AD)" for the first one in ``text``, else None."""
+    ch = next((ch for ch in text if ch in INVISIBLE), None)
+    return None if ch is None else f"ett osynligt tecken ({INVISIBLE[ch]}, U+{ord(ch):04X})"
+
+
+@rule("enhet-saknas", "mall", ERROR, "Varje enhet i Uppgifters lista har en rad i Driftredovisning")
+def _units_missing(report: Report, config: Config) -> Iterator[Hit]:
+    present = {L.norm(row.label) for row in report.units.rows}
+    by_norm = {L.norm(u): u for u in report.meta.units}
     for n, unit in by_norm.items():
-        if n not in present:
-            yield Finding.at(report.units.header_ref(), "enhet-saknas", ERROR,
-                             f"Enheten '{unit}' finns i listan på bladet {L.SHEET_META} men saknar rad i "
-                             f"tabellen {report.units.name}.", expected=unit)
+        if n in present or L.norm(_visible(unit)) in {L.norm(_visible(p)) for p in present}:
+            continue  # a row whose name differs only invisibly is reported by enhet-okand
+        below = report.units.after_total.get(n)
+        if below is not None:
+            yield Hit(CellRef(report.units.sheet, below, report.units.label_col),
+                      f"Enheten '{unit}' står på rad {below + 1}, under Summa-raden i tabellen {report.units.name}, "
+                      f"och räknas inte med. Flytta den ovanför Summa-raden (infoga en rad direkt ovanför Summa).",
+                      expected=unit)
+            continue
+        yield Hit(report.units.header_ref(), f"Enheten '{unit}' finns i listan på bladet {L.SHEET_META} men "
+                                             f"saknar rad i tabellen {report.units.name}.", expected=unit)
 
 
 # --- income statement ---------------------------------------------------------------------
@@ -139,38 +262,39 @@ def _units_known(report: Report, config: Config) -> Iterator[Finding]:
 _INPUTS = (L.COL_UTFALL_FG, L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS)
 
 
-@rule("tecken", "ekonomi", "Intäkter är positiva och kostnader negativa")
-def _signs(report: Report, config: Config) -> Iterator[Finding]:
+@rule("tecken", "ekonomi", ERROR, "Intäkter är positiva och kostnader negativa")
+def _signs(report: Report, config: Config) -> Iterator[Hit]:
     t = report.income
     for row in t.rows:
-        if row.key == L.ROW_INTAKTER:
-            bad, word = (lambda v: v < 0), "positiva (utan minustecken)"
-        elif row.key == L.ROW_KOSTNADER or row.key in L.VARAV_ROWS:
-            bad, word = (lambda v: v > 0), "negativa (med minustecken)"
+        if row.key in _REVENUE_ROWS:
+            bad, what, word = (lambda v: v < 0), "intäkter", "positiva (utan minustecken)"
+        elif row.key in _COST_ROWS:
+            bad, what, word = (lambda v: v > 0), "kostnader", "negativa (med minustecken)"
         else:
             continue
         for col in _INPUTS:
             v = row.num(col)
             if col in t.columns and v is not None and bad(v):
-                yield Finding.at(t.ref(row, col), "tecken", ERROR,
-                                 f"{row.label} / {col}: {_mn(v)} har fel tecken; "
-                                 f"{'intäkter' if row.key == L.ROW_INTAKTER else 'kostnader'} anges {word}.",
-                                 expected=-v, actual=v)
+                yield Hit(t.ref(row, col), f"{row.label} / {col}: {_mn(v)} har fel tecken; {what} anges {word}.",
+                          expected=-v, actual=v)
 
 
-@rule("resultat-summa", "ekonomi", "Resultat = Intäkter + Kostnader i varje kolumn")
-def _result(report: Report, config: Config) -> Iterator[Finding]:
+_REVENUE_ROWS = (L.ROW_INTAKTER, L.ROW_FIN_INTAKTER)
+_COST_ROWS = (L.ROW_KOSTNADER, *L.VARAV_ROWS, L.ROW_FIN_KOSTNADER)
+
+
+@rule("resultat-summa", "ekonomi", ERROR,
+      "Resultat = Intäkter + Kostnader (och finansiella poster) i varje kolumn, för varje resultatrad")
+def _result(report: Report, config: Config) -> Iterator[Hit]:
     t = report.income
-    res, inc, cost = t.get(L.ROW_RESULTAT), t.get(L.ROW_INTAKTER), t.get(L.ROW_KOSTNADER)
-    if not (res and inc and cost):
-        return
-    for col in _INPUTS:
-        yield from _sum_check("resultat-summa", t, res, [inc, cost], col, config.tolerance(3),
-                              f"{res.label} ska vara Intäkter + Kostnader")
+    for total, parts in [*report.result_parts(), *report.financial_parts()]:
+        for col in _INPUTS if parts else ():
+            yield from _sum_check(t, total, parts, col, config.tolerance(len(parts) + 1),
+                                  f"{total.label} ska vara {' + '.join(p.label for p in parts)}")
 
 
-@rule("varav", "ekonomi", "varav-raderna ryms i Kostnader")
-def _varav(report: Report, config: Config) -> Iterator[Finding]:
+@rule("varav", "ekonomi", ERROR, "varav-raderna ryms i Kostnader")
+def _varav(report: Report, config: Config) -> Iterator[Hit]:
     t = report.income
     parent = t.get(L.ROW_KOSTNADER)
     if parent is None:
@@ -187,13 +311,11 @@ def _varav(report: Report, config: Config) -> Iterator[Finding]:
                 continue
             total += v
             if abs(v) > abs(p) + config.tolerance(2):
-                yield Finding.at(t.ref(row, col), "varav", ERROR,
-                                 f"{row.label} / {col}: {_mn(v)} är större än hela Kostnader ({_mn(p)}).",
-                                 actual=v)
+                yield Hit(t.ref(row, col), f"{row.label} / {col}: {_mn(v)} är större än hela Kostnader ({_mn(p)}).",
+                          actual=v)
         if parts and abs(total) > abs(p) + config.tolerance(len(parts) + 1):
-            yield Finding.at(t.ref(parent, col), "varav", ERROR,
-                             f"Kostnader / {col}: varav-raderna är tillsammans {_mn(total)}, mer än "
-                             f"Kostnader ({_mn(p)}).", actual=total)
+            yield Hit(t.ref(parent, col), f"Kostnader / {col}: varav-raderna är tillsammans {_mn(total)}, mer än "
+                                          f"Kostnader ({_mn(p)}).", actual=total)
 
 
 def _deviation_rows(report: Report) -> Iterator[tuple[Table, Row]]:
@@ -202,8 +324,8 @@ def _deviation_rows(report: Report) -> Iterator[tuple[Table, Row]]:
             yield table, row
 
 
-@rule("avvikelse-handskriven", "ekonomi", "En ifylld avvikelse stämmer med Utfall − Budget")
-def _typed_deviation(report: Report, config: Config) -> Iterator[Finding]:
+@rule("avvikelse-handskriven", "ekonomi", WARNING, "En ifylld avvikelse stämmer med Utfall − Budget")
+def _typed_deviation(report: Report, config: Config) -> Iterator[Hit]:
     for table, row in _deviation_rows(report):
         for col, value in ((L.COL_AVV, report.deviation_ack(row)), (L.COL_AVV_HELAR, report.deviation_year(row))):
             typed = row.num(col)
@@ -211,26 +333,25 @@ def _typed_deviation(report: Report, config: Config) -> Iterator[Finding]:
                 continue
             if abs(typed - value) > 10 ** -(config.decimals + 2):
                 base = "Utfall ack − Budget ack" if col == L.COL_AVV else "Prognos helår − Budget helår"
-                yield Finding.at(table.ref(row, col), "avvikelse-handskriven", WARNING,
-                                 f"{row.label} / {col}: cellen visar {_mn(typed)} men {base} är {_mn(value)}. "
-                                 f"Cellen ersätts med en formel.", expected=value, actual=typed)
+                yield Hit(table.ref(row, col), f"{row.label} / {col}: cellen visar {_mn(typed)} men {base} är "
+                                               f"{_mn(value)}. Cellen ersätts med en formel.", expected=value,
+                          actual=typed)
 
 
 # --- unit table ---------------------------------------------------------------------------
 
-@rule("summa-enheter", "ekonomi", "Summa = summan av enheterna i varje kolumn")
-def _unit_sums(report: Report, config: Config) -> Iterator[Finding]:
+@rule("summa-enheter", "ekonomi", ERROR, "Summa = summan av enheterna i varje kolumn")
+def _unit_sums(report: Report, config: Config) -> Iterator[Hit]:
     t = report.units
     if t.total is None:
         return
     tol = config.tolerance(len(t.rows) + 1)
     for col in (L.COL_AVV_FG, *_INPUTS):
-        yield from _sum_check("summa-enheter", t, t.total, t.rows, col, tol,
-                              f"{t.total.label} ska vara summan av enheterna")
+        yield from _sum_check(t, t.total, t.rows, col, tol, f"{t.total.label} ska vara summan av enheterna")
 
 
-@rule("avstamning", "ekonomi", "Driftredovisningens Summa stämmer med Resultat (avvikelse ack och helår)")
-def _tie(report: Report, config: Config) -> Iterator[Finding]:
+@rule("avstamning", "ekonomi", ERROR, "Driftredovisningens Summa stämmer med Resultat (avvikelse ack och helår)")
+def _tie(report: Report, config: Config) -> Iterator[Hit]:
     res, total = report.resultat(), report.units.total
     if res is None or total is None:
         return
@@ -239,178 +360,180 @@ def _tie(report: Report, config: Config) -> Iterator[Finding]:
         if a is None or b is None:
             continue
         if abs(a - b) > config.tolerance(2):
-            yield Finding.at(report.units.ref(total, col), "avstamning", ERROR,
-                             f"{total.label} / {col} är {_mn(a)} men Resultat / {col} i "
-                             f"{L.SHEET_INCOME} är {_mn(b)}; tabellerna ska stämma med varandra.",
-                             expected=round(b, 6), actual=round(a, 6))
+            yield Hit(report.units.ref(total, col), f"{total.label} / {col} är {_mn(a)} men Resultat / {col} i "
+                                                    f"{L.SHEET_INCOME} är {_mn(b)}; tabellerna ska stämma med "
+                                                    f"varandra.", expected=round(b, 6), actual=round(a, 6))
 
 
 # --- explanation --------------------------------------------------------------------------
 
-@rule("forklaring", "ekonomi", "Avvikelseförklaringens poster summerar till Avvikelse helår")
-def _explanation(report: Report, config: Config) -> Iterator[Finding]:
+def _explained(report: Report) -> tuple[list[Row], float | None, CellRef]:
+    """The explanation's items (rows with an amount), the deviation they explain (Resultat /
+    Avvikelse helår; None when it is empty or an amount is unreadable) and the cell a finding on
+    them points at."""
     t = report.explanation
     items = [r for r in t.rows if r.num(L.COL_BELOPP) is not None]
-    if any(L.COL_BELOPP in r.invalid for r in t.rows):
+    res = report.resultat()
+    unreadable = any(L.COL_BELOPP in r.invalid for r in t.rows)
+    target = report.deviation_year(res) if res is not None and not unreadable else None
+    ref = t.ref(t.total, L.COL_BELOPP) if t.total is not None else t.header_ref()
+    return items, target, ref
+
+
+@rule("forklaring", "ekonomi", ERROR, "Avvikelseförklaringens poster summerar till Summa och till Avvikelse helår")
+def _explanation(report: Report, config: Config) -> Iterator[Hit]:
+    t = report.explanation
+    items, target, ref = _explained(report)
+    if t.total is not None:  # skipped, like the rest, when an amount is unreadable
+        yield from _sum_check(t, t.total, t.rows, L.COL_BELOPP, config.tolerance(len(items) + 1),
+                              f"{t.total.label} ska vara summan av posterna")
+    if target is None or not items:
         return
     s = sum(r.num(L.COL_BELOPP) for r in items)
-    if t.total is not None:
-        yield from _sum_check("forklaring", t, t.total, t.rows, L.COL_BELOPP, config.tolerance(len(items) + 1),
-                              f"{t.total.label} ska vara summan av posterna")
-    res = report.resultat()
-    target = report.deviation_year(res) if res is not None else None
-    if target is None:
-        return
-    ref = t.ref(t.total, L.COL_BELOPP) if t.total is not None else t.header_ref()
-    if not items:
-        if abs(target) > config.tolerance(1):
-            yield Finding.at(ref, "forklaring", WARNING,
-                             f"Avvikelse helår är {_mn(target)} men ingen förklaring är ifylld i tabellen "
-                             f"{t.name}.", expected=round(target, 6))
-        return
     if abs(s - target) > config.tolerance(len(items) + 1):
-        yield Finding.at(ref, "forklaring", ERROR,
-                         f"Posterna i {t.name} summerar till {_mn(s)} men Resultat / Avvikelse helår är "
-                         f"{_mn(target)} (skillnad {_mn(s - target)}).", expected=round(target, 6),
-                         actual=round(s, 6))
+        yield Hit(ref, f"Posterna i {t.name} summerar till {_mn(s)} men Resultat / Avvikelse helår är "
+                       f"{_mn(target)} (skillnad {_mn(s - target)}).", expected=round(target, 6), actual=round(s, 6))
+
+
+@rule("forklaring-saknas", "ekonomi", WARNING, "En avvikelse helår har en förklaring i Avvikelseförklaring")
+def _explanation_missing(report: Report, config: Config) -> Iterator[Hit]:
+    items, target, ref = _explained(report)
+    if target is not None and not items and abs(target) > config.tolerance(1):
+        yield Hit(ref, f"Avvikelse helår är {_mn(target)} men ingen förklaring är ifylld i tabellen "
+                       f"{report.explanation.name}.", expected=round(target, 6))
 
 
 # --- commitments --------------------------------------------------------------------------
 
-@rule("ataganden-status", "ataganden", "Varje åtagande har en status ur mallens lista")
-def _commitments(report: Report, config: Config) -> Iterator[Finding]:
+@rule("ataganden-status", "ataganden", ERROR,
+      f"Åtagandenas {L.COL_STATUS} och {L.COL_BEDOMNING} är värden ur mallens listor")
+def _commitments(report: Report, config: Config) -> Iterator[Hit]:
     t = report.commitments
-    statuses = {L.norm(s): s for s in L.STATUSES}
+    statuses = {L.norm(s) for s in L.STATUSES}
     answers = {L.norm(L.YES), L.norm(L.NO)}
     for row in t.rows:
         status = row.text(L.COL_STATUS)
-        if status is None:
-            yield Finding.at(t.ref(row, L.COL_STATUS), "ataganden-status", WARNING,
-                             f"Åtagandet '{row.label}' saknar status.")
-        elif L.norm(status) not in statuses:
-            yield Finding.at(t.ref(row, L.COL_STATUS), "ataganden-status", ERROR,
-                             f"Åtagandet '{row.label}' har status '{status}'; välj en av "
-                             f"{', '.join(L.STATUSES)}.", actual=status)
+        if status is not None and L.norm(status) not in statuses:
+            yield Hit(t.ref(row, L.COL_STATUS), f"Åtagandet '{row.label}' har status '{status}'; välj en av "
+                                                f"{', '.join(L.STATUSES)}.", actual=status)
         answer = row.text(L.COL_BEDOMNING) if L.COL_BEDOMNING in t.columns else None
         if answer is not None and L.norm(answer) not in answers:
-            yield Finding.at(t.ref(row, L.COL_BEDOMNING), "ataganden-status", ERROR,
-                             f"'{L.COL_BEDOMNING}' för '{row.label}' ska vara {L.YES} eller {L.NO}, "
-                             f"inte '{answer}'.", actual=answer)
+            yield Hit(t.ref(row, L.COL_BEDOMNING), f"'{L.COL_BEDOMNING}' för '{row.label}' ska vara {L.YES} eller "
+                                                   f"{L.NO}, inte '{answer}'.", actual=answer)
+
+
+@rule("ataganden-status-saknas", "ataganden", WARNING, "Varje åtagande har en status")
+def _commitments_without_status(report: Report, config: Config) -> Iterator[Hit]:
+    t = report.commitments
+    for row in t.rows:
+        if row.text(L.COL_STATUS) is None:
+            yield Hit(t.ref(row, L.COL_STATUS), f"Åtagandet '{row.label}' saknar status.")
 
 
 # --- staff --------------------------------------------------------------------------------
 
-@rule("personal-heltal", "personal", "Antal anställda är hela, icke-negativa tal")
-def _staff_ints(report: Report, config: Config) -> Iterator[Finding]:
+@rule("personal-heltal", "personal", ERROR, "Antal anställda är hela, icke-negativa tal")
+def _staff_ints(report: Report, config: Config) -> Iterator[Hit]:
     for t in filter(None, (report.staff, report.leavers)):
         counts = [c for c in t.columns if c != L.COL_FORANDRING]
         for row in t.all_rows():
             for col in counts:
                 v = row.num(col)
                 if v is not None and (v < 0 or not float(v).is_integer()):
-                    yield Finding.at(t.ref(row, col), "personal-heltal", ERROR,
-                                     f"{row.label} / {col}: {fmt_number(v, 2)} är inget antal personer "
-                                     f"(ska vara ett heltal ≥ 0).", actual=v)
+                    yield Hit(t.ref(row, col), f"{row.label} / {col}: {fmt_number(v, 2)} är inget antal personer "
+                                               f"(ska vara ett heltal ≥ 0).", actual=v)
 
 
-@rule("personal-kon", "personal", "Kvinnor + Män = Totalt på varje rad")
-def _staff_gender(report: Report, config: Config) -> Iterator[Finding]:
+@rule("personal-kon", "personal", ERROR, "Kvinnor + Män = Totalt på varje rad")
+def _staff_gender(report: Report, config: Config) -> Iterator[Hit]:
     t = report.staff
     for row in t.all_rows():
         k, m, tot = row.num(L.COL_KVINNOR), row.num(L.COL_MAN), row.num(L.COL_TOTALT)
-        if tot is None or (k is None and m is None):
-            continue
-        if abs((k or 0) + (m or 0) - tot) > 1e-9:
-            yield Finding.at(t.ref(row, L.COL_TOTALT), "personal-kon", ERROR,
-                             f"{row.label}: Kvinnor ({fmt_int(k)}) + Män ({fmt_int(m)}) = {fmt_int((k or 0) + (m or 0))}, "
-                             f"men Totalt är {fmt_int(tot)}.", expected=(k or 0) + (m or 0), actual=tot)
+        s = _parts_sum_off(tot, (k, m), 1e-9)
+        if s is not None:
+            yield Hit(t.ref(row, L.COL_TOTALT), f"{row.label}: Kvinnor ({fmt_int(k)}) + Män ({fmt_int(m)}) = "
+                                                f"{fmt_int(s)}, men Totalt är {fmt_int(tot)}.", expected=s, actual=tot)
 
 
-@rule("personal-summa", "personal", "Summa = summan av anställningsformerna i varje kolumn")
-def _staff_sum(report: Report, config: Config) -> Iterator[Finding]:
+@rule("personal-summa", "personal", ERROR, "Summa = summan av anställningsformerna i varje kolumn")
+def _staff_sum(report: Report, config: Config) -> Iterator[Hit]:
     for t in filter(None, (report.staff, report.leavers)):
         if t.total is None:
             continue
         for col in t.columns:
-            yield from _sum_check("personal-summa", t, t.total, t.rows, col, 1e-9,
-                                  f"{t.name}: {t.total.label} ska vara summan av raderna", fmt=fmt_int)
+            yield from _sum_check(t, t.total, t.rows, col, 1e-9, f"{t.name}: {t.total.label} ska vara summan av raderna",
+                                  fmt=fmt_int)
 
 
-@rule("personal-forandring", "personal", "Förändring = Totalt − Totalt fg år")
-def _staff_change(report: Report, config: Config) -> Iterator[Finding]:
+@rule("personal-forandring", "personal", ERROR, f"Förändring = Totalt − {L.COL_TOTALT_FG}")
+def _staff_change(report: Report, config: Config) -> Iterator[Hit]:
     t = report.staff
-    if not (t.has(L.COL_FORANDRING) and t.has(L.COL_TOTALT_FG)):
-        return
-    for row in t.all_rows():
-        now, before, change = row.num(L.COL_TOTALT), row.num(L.COL_TOTALT_FG), row.num(L.COL_FORANDRING)
-        if None in (now, before, change):
-            continue
-        if abs(now - before - change) > 1e-9:
-            yield Finding.at(t.ref(row, L.COL_FORANDRING), "personal-forandring", ERROR,
-                             f"{row.label}: Förändring är {fmt_int(change)} men Totalt − Totalt fg år är "
-                             f"{fmt_int(now - before)} ({fmt_int(now)} − {fmt_int(before)}).", expected=now - before,
-                             actual=change)
+    yield from _change_check(t, t.all_rows(), L.COL_TOTALT_FG, 1e-9, fmt_int,
+                             lambda now, before: f" ({fmt_int(now)} − {fmt_int(before)})")
 
 
 _SICK_ROW_COLUMNS = ((L.COL_KVINNOR, L.COL_MAN, L.COL_TOTALT), (L.COL_KVINNOR_FG, L.COL_MAN_FG, L.COL_TOTALT_FGP))
 
 
-@rule("sjuk-kort-lang", "personal", "Kort + Lång sjukfrånvaro = Total sjukfrånvaro i varje kolumn")
-def _sick_parts(report: Report, config: Config) -> Iterator[Finding]:
+@rule("sjuk-kort-lang", "personal", ERROR, "Kort + Lång sjukfrånvaro = Total sjukfrånvaro i varje kolumn")
+def _sick_parts(report: Report, config: Config) -> Iterator[Hit]:
     t = report.sick
-    total, short, long_ = t.get(L.ROW_SJUK_TOTAL), t.get(L.ROW_SJUK_KORT), t.get(L.ROW_SJUK_LANG)
-    if not (total and short and long_):
+    rows = _fixed_rows(t, L.ROW_SJUK_TOTAL, L.ROW_SJUK_KORT, L.ROW_SJUK_LANG)
+    if rows is None:
         return
+    total, short, long_ = rows
     tol = config.tolerance(3, percent=True)
     for col in L.SICK_PERCENT_COLUMNS:
+        if col not in t.columns or any(col in r.invalid for r in (short, long_)):
+            continue
         tot, s, lg = total.num(col), short.num(col), long_.num(col)
-        if col not in t.columns or tot is None or (s is None and lg is None):
-            continue
-        if any(col in r.invalid for r in (short, long_)):
-            continue
-        if abs((s or 0) + (lg or 0) - tot) > tol:
-            yield Finding.at(t.ref(total, col), "sjuk-kort-lang", ERROR,
-                             f"Sjukfrånvaro / {col}: Kort ({fmt_percent(s)}) + Lång ({fmt_percent(lg)}) = "
-                             f"{fmt_percent((s or 0) + (lg or 0))}, men Total sjukfrånvaro är {fmt_percent(tot)}.",
-                             expected=round((s or 0) + (lg or 0), 6), actual=tot)
+        parts = _parts_sum_off(tot, (s, lg), tol)
+        if parts is not None:
+            yield Hit(t.ref(total, col), f"Sjukfrånvaro / {col}: Kort ({fmt_percent(s)}) + Lång ({fmt_percent(lg)}) "
+                                         f"= {fmt_percent(parts)}, men Total sjukfrånvaro är {fmt_percent(tot)}.",
+                      expected=round(parts, 6), actual=tot)
 
 
-@rule("sjuk-forandring", "personal", "Förändring = Totalt − Totalt fg period")
-def _sick_change(report: Report, config: Config) -> Iterator[Finding]:
+@rule("sjuk-forandring", "personal", ERROR, f"Förändring = Totalt − {L.COL_TOTALT_FGP}")
+def _sick_change(report: Report, config: Config) -> Iterator[Hit]:
     t = report.sick
-    if not t.has(L.COL_FORANDRING) or not t.has(L.COL_TOTALT_FGP):
-        return
-    tol = config.tolerance(3, percent=True)
+    yield from _change_check(t, t.rows, L.COL_TOTALT_FGP, config.tolerance(3, percent=True),
+                             lambda v: fmt_number(v, 1), lambda now, before: " procentenheter", rounded=True)
+
+
+@rule("sjuk-procent", "personal", ERROR, "Sjukfrånvaro i procent ligger mellan 0 och 100")
+def _sick_range(report: Report, config: Config) -> Iterator[Hit]:
+    t = report.sick
     for row in t.rows:
-        now, before, change = row.num(L.COL_TOTALT), row.num(L.COL_TOTALT_FGP), row.num(L.COL_FORANDRING)
-        if None in (now, before, change):
-            continue
-        if abs(now - before - change) > tol:
-            yield Finding.at(t.ref(row, L.COL_FORANDRING), "sjuk-forandring", ERROR,
-                             f"{row.label}: Förändring är {fmt_number(change, 1)} men Totalt − Totalt fg period "
-                             f"är {fmt_number(now - before, 1)} procentenheter.", expected=round(now - before, 6),
-                             actual=change)
+        yield from _range_check(t, row, L.SICK_PERCENT_COLUMNS, 0, 100, lambda r, col, v: (
+            f"{r.label} / {col}: {fmt_percent(v)} är ingen andel av arbetstiden (ska vara 0–100 %)."))
+        yield from _range_check(t, row, (L.COL_FORANDRING,), -100, 100, lambda r, col, v: (
+            f"{r.label} / {col}: {fmt_number(v, 1)} procentenheter är orimligt."))
 
 
-@rule("sjuk-procent", "personal", "Sjukfrånvaro i procent ligger mellan 0 och 100")
-def _sick_range(report: Report, config: Config) -> Iterator[Finding]:
+#: Below this, a sick-leave percentage is most likely a fraction typed without a percent format.
+PLAUSIBLE_PERCENT = 0.2
+
+
+@rule("sjuk-procent-andel", "personal", WARNING, "Procenttalen ser ut som procent, inte som andelar (0,025 för 2,5 %)")
+def _percent_plausible(report: Report, config: Config) -> Iterator[Hit]:
+    def hint(v: float) -> str:
+        return (f"{fmt_percent(v)} är orimligt lite. Om cellen menar {fmt_percent(v * 100)}, skriv "
+                f"{fmt_number(v * 100, 1)} eller formatera cellen som procent.")
+
     t = report.sick
     for row in t.rows:
         for col in L.SICK_PERCENT_COLUMNS:
             v = row.num(col)
-            if v is not None and not 0 <= v <= 100:
-                yield Finding.at(t.ref(row, col), "sjuk-procent", ERROR,
-                                 f"{row.label} / {col}: {fmt_percent(v)} är ingen andel av arbetstiden "
-                                 f"(ska vara 0–100 %).", actual=v)
-        change = row.num(L.COL_FORANDRING)
-        if change is not None and not -100 <= change <= 100:
-            yield Finding.at(t.ref(row, L.COL_FORANDRING), "sjuk-procent", ERROR,
-                             f"{row.label} / Förändring: {fmt_number(change, 1)} procentenheter är orimligt.",
-                             actual=change)
+            if v is not None and 0 < v < PLAUSIBLE_PERCENT and col not in row.percent_formatted:
+                yield Hit(t.ref(row, col), f"{row.label} / {col}: {hint(v)}", actual=v)
+    target = report.meta.sjukmal
+    if target is not None and 0 < target < PLAUSIBLE_PERCENT:
+        yield Hit(report.meta.cells.get("sjukmal"), f"{L.META_SJUKMAL}: {hint(target)}", actual=target)
 
 
-@rule("sjuk-totalt-mellan", "personal", "Totalt ligger mellan Kvinnor och Män")
-def _sick_between(report: Report, config: Config) -> Iterator[Finding]:
+@rule("sjuk-totalt-mellan", "personal", WARNING, "Totalt ligger mellan Kvinnor och Män")
+def _sick_between(report: Report, config: Config) -> Iterator[Hit]:
     t = report.sick
     tol = config.tolerance(1, percent=True)
     for row in t.rows:
@@ -418,15 +541,14 @@ def _sick_between(report: Report, config: Config) -> Iterator[Finding]:
             k, m, tot = row.num(k_col), row.num(m_col), row.num(t_col)
             if tot is None or (k is None and m is None):
                 continue
-            lo, hi = min(k or 0, m or 0), max(k or 0, m or 0)
-            if not lo - tol <= tot <= hi + tol:
-                yield Finding.at(t.ref(row, t_col), "sjuk-totalt-mellan", WARNING,
-                                 f"{row.label} / {t_col}: {fmt_percent(tot)} ligger inte mellan kvinnors "
-                                 f"({fmt_percent(k)}) och mäns ({fmt_percent(m)}) sjukfrånvaro.", actual=tot)
+            if _outside(tot, min(k or 0, m or 0) - tol, max(k or 0, m or 0) + tol):
+                yield Hit(t.ref(row, t_col), f"{row.label} / {t_col}: {fmt_percent(tot)} ligger inte mellan kvinnors "
+                                             f"({fmt_percent(k)}) och mäns ({fmt_percent(m)}) sjukfrånvaro.",
+                          actual=tot)
 
 
-@rule("sjuk-mal", "personal", "Total sjukfrånvaro jämförs med målnivån")
-def _sick_target(report: Report, config: Config) -> Iterator[Finding]:
+@rule("sjuk-mal", "personal", WARNING, "Total sjukfrånvaro jämförs med målnivån")
+def _sick_target(report: Report, config: Config) -> Iterator[Hit]:
     t = report.sick
     total = t.get(L.ROW_SJUK_TOTAL)
     value = total.num(L.COL_TOTALT) if total else None
@@ -434,9 +556,8 @@ def _sick_target(report: Report, config: Config) -> Iterator[Finding]:
     if value is None:
         return
     if target is None:
-        yield Finding.at(report.meta.cells.get("sjukmal") or CellRef(L.SHEET_META, 0, 0), "sjuk-mal", WARNING,
-                         f"'{L.META_SJUKMAL}' är inte ifylld; sjukfrånvaron kan inte jämföras med målet.")
+        yield Hit(report.meta.cells.get("sjukmal") or CellRef(L.SHEET_META, 0, 0),
+                  f"'{L.META_SJUKMAL}' är inte ifylld; sjukfrånvaron kan inte jämföras med målet.")
     elif value > target:
-        yield Finding.at(t.ref(total, L.COL_TOTALT), "sjuk-mal", WARNING,
-                         f"Total sjukfrånvaro {fmt_percent(value)} är över målnivån {fmt_percent(target)}.",
-                         expected=target, actual=value)
+        yield Hit(t.ref(total, L.COL_TOTALT), f"Total sjukfrånvaro {fmt_percent(value)} är över målnivån "
+                                              f"{fmt_percent(target)}.", expected=target, actual=value)

@@ -18,9 +18,8 @@ _EXPORTS = {
     "new": "stamp", "new_many": "stamp", "read_unit_list": "stamp", "StampResult": "stamp",
     "upgrade": "upgrading", "UpgradeResult": "upgrading",
     "consolidate": "consolidation", "ConsolidationResult": "consolidation", "read_unit": "consolidation",
-    "fill_unit": "fill",
 }
-__all__ = ["ConsolidationResult", "StampResult", "UpgradeResult", "consolidate", "fill_unit", "new", "new_many",
+__all__ = ["ConsolidationResult", "StampResult", "UpgradeResult", "consolidate", "new", "new_many",
            "read_unit", "read_unit_list", "upgrade"]
 
 

@@ -17,14 +17,16 @@ TEMPLATE_ENV = "XLREPORT_TEMPLATE"
 
 
 def default_template() -> Path:
-    """The template to stamp: $XLREPORT_TEMPLATE, else the checkout's workbooks/mall.xlsx."""
+    """The template to stamp: $XLREPORT_TEMPLATE, else the one installed with the package
+    (``xlreport/data/mall.xlsx``), else a source checkout's ``workbooks/mall.xlsx``."""
+    from ..resources import packaged
+
     env = os.environ.get(TEMPLATE_ENV)
     if env:
         return Path(env)
-    here = Path(__file__).resolve()
-    for base in (here.parent.parent / "data", here.parents[3] / "workbooks"):
-        if (base / "mall.xlsx").is_file():
-            return base / "mall.xlsx"
+    template = packaged("data/mall.xlsx")
+    if template is not None and template.is_file():
+        return template
     raise DepartmentError(f"Ingen mall hittades: ange --template MALL.xlsx eller sätt {TEMPLATE_ENV}.")
 
 

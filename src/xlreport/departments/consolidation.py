@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core import layout as L
 from ..core.cells import a1, parse_a1
 from ..core.changes import Cell, CellWrite, ChangeSet, SheetContent
-from ..core.errors import StructureError, XlreportError
+from ..core.errors import StructureError, XlreportError, os_error_sv
 from ..core.findings import ERROR, WARNING, Counted, Finding
 from ..core.generate import row_heights
 from ..core.model import Report
@@ -141,7 +141,7 @@ def read_unit(path: Path) -> UnitSource:
         st = path.stat()
     except OSError as exc:
         src.status = 2
-        src.findings = [Finding("ej-arbetsbok", ERROR, f"Filen kunde inte läsas ({exc.strerror or exc}).")]
+        src.findings = [Finding("ej-arbetsbok", ERROR, f"Filen kunde inte läsas ({os_error_sv(exc)}).")]
         return src
     src.size, src.sha256, src.mtime = len(data), hashlib.sha256(data).hexdigest(), st.st_mtime
     try:

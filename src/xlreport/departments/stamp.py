@@ -15,6 +15,7 @@ from pathlib import Path
 from ..core import layout as L
 from ..core.cells import Grid
 from ..core.changes import CellWrite, ChangeSet
+from ..core.errors import os_error_sv
 from .common import (
     DepartmentError,
     default_template,
@@ -176,7 +177,7 @@ def read_unit_list(path: str | Path, sheet: str | None = None) -> list[str]:
     try:
         text = _decode(path.read_bytes())
     except OSError as exc:
-        raise DepartmentError(f"Listan kunde inte läsas ({exc.strerror or exc}).", file=path) from exc
+        raise DepartmentError(f"Listan kunde inte läsas ({os_error_sv(exc)}).", file=path) from exc
     if path.suffix.lower() == ".csv":
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,\t")

@@ -46,9 +46,11 @@ class FileDoor:
         self.path = Path(path)
         self.target = Path(out) if out is not None else self.path
         self.write = write
+        self.calc_mode: str | None = None  # the workbook's calcPr calcMode, once read
 
     def read(self, sheets):
-        return read_grids(self.path, sheets)
+        names, grids, self.calc_mode = read_workbook(self.path, sheets)
+        return names, grids
 
     def apply(self, changes: ChangeSet):
         if not self.write:
@@ -125,18 +127,30 @@ def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tu
     ``sheet_names=None`` reads every sheet. The package is checked for safety first, and every
     part calamine reads is checked (size, XML declarations, extent) before calamine sees it.
     Error values (``#N/A``) appear in the grid as their text, and a formula without a cached
-    value as an :class:`~xlreport.core.reader.Uncalculated` string holding the formula.
+    value as an :class:`~xlreport.core.reader.Uncalculated` string holding the formula; every
+    formula and every number format other than General is in the grid's ``formulas`` and
+    ``formats``.
     """
+    names, grids, _calc_mode = read_workbook(path, sheet_names)
+    return names, grids
+
+
+def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
+                  ) -> tuple[list[str], dict[str, Grid], str | None]:
+    """:func:`read_grids`, and the workbook's calculation mode (``calcPr/@calcMode``)."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     from ..ooxml.package import open_package
-    from ..ooxml.scan import guard_for_reader
+    from ..ooxml.scan import calculation_mode, guard_for_reader, styles_part
+    from ..ooxml.styles import number_formats
 
     path = Path(path)
     with open_package(path) as pkg:
         names = [s.name for s in pkg.sheets()]
         wanted = names if sheet_names is None else _matching_sheets(names, sheet_names)
         scans = guard_for_reader(pkg, wanted)
+        formats = number_formats(styles_part(pkg))
+        calc_mode = calculation_mode(pkg)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         grids = {}
@@ -149,10 +163,13 @@ def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tu
             grid = Grid(name=name, values=sheet.to_python(), top=start[0], left=start[1])
             if name in scans:
                 _mark_cells(grid, scans[name])
+                grid.formulas = scans[name].formulas
+                grid.formats = {at: code for at, s in scans[name].styles.items()
+                                if s < len(formats) and (code := formats[s]) != "General"}
             grids[name] = grid
     except (CalamineError, ValueError, OSError) as exc:
         raise NotAWorkbook(f"Arbetsboken kunde inte läsas ({exc})", file=path) from exc
-    return names, grids
+    return names, grids, calc_mode
 
 
 def _matching_sheets(names: list[str], wanted: Iterable[str]) -> list[str]:

@@ -18,7 +18,7 @@ from .dependents import count_dependent_formulas
 from .edit import PackageEdit
 from .names import CONTENT_TYPES, REL_STYLES, SUFFIX_OF_MAIN, is_rel
 from .package import Package, content_type_override, open_package
-from .sheetxml import apply_cell_writes, build_owned_sheet
+from .sheetxml import apply_cell_writes, build_owned_sheet, set_print_titles
 from .styles import ensure_styles
 from .workbook import add_sheet, new_worksheet_part, prune_calc_chain, set_full_calc_on_load, worksheet_part
 
@@ -89,11 +89,26 @@ def _ensure_styles(edit: PackageEdit) -> dict[str, int]:
 
 
 def _put_owned_sheet(edit: PackageEdit, content: SheetContent, style_ids: dict[str, int]) -> None:
-    data = build_owned_sheet(content, style_ids)
-    if edit.sheet(content.name) is not None:
-        edit.put(worksheet_part(edit, content.name), data)
+    from .charts import put_charts
+
+    exists = edit.sheet(content.name) is not None
+    part = worksheet_part(edit, content.name) if exists else new_worksheet_part(edit)
+    data = build_owned_sheet(content, style_ids, put_charts(edit, part, content))
+    if exists:
+        edit.put(part, data)
     else:
-        add_sheet(edit, content.name, new_worksheet_part(edit), data)
+        add_sheet(edit, content.name, part, data)
+    _print_titles(edit, content)
+
+
+def _print_titles(edit: PackageEdit, content: SheetContent) -> None:
+    """The owned sheet's rows repeated on every printed page (a defined name in workbook.xml)."""
+    names = [s.name for s in edit.sheets()]
+    entry = edit.sheet(content.name)
+    wb = edit.tree(edit.workbook_part).getroot()
+    rows = content.page.title_rows if content.page is not None else None
+    if set_print_titles(wb, names.index(entry.name), entry.name, rows):
+        edit.touch(edit.workbook_part)
 
 
 def _prune_calc_chain(edit: PackageEdit, changes: ChangeSet) -> None:

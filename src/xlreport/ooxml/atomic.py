@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..core.errors import WorkbookLocked, WriteFailed
+from ..core.errors import WorkbookLocked, WriteFailed, os_error_sv
 from .edit import PackageEdit
 
 TEMP_PREFIX = ".~xlreport-"
@@ -72,7 +72,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write_failed(target: Path, exc: OSError) -> WriteFailed:
-    return WriteFailed(f"Kunde inte skriva {target.name} ({exc.strerror or exc}); originalet är "
+    return WriteFailed(f"Kunde inte skriva {target.name} ({os_error_sv(exc)}); originalet är "
                        "oförändrat", file=target)
 
 

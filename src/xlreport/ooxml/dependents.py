@@ -93,13 +93,11 @@ def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
         if info.kind != "worksheet" or not info.part or info.name in owned or not pkg.has(info.part):
             continue
         try:
-            data = b"".join(part_chunks(pkg, info.part))
+            data = _worth_scanning(pkg, info.part, needles if info.name not in written else None)
         except (NotAWorkbook, UnsafeWorkbook):
             continue
-        if b"<f" not in data:
-            continue  # no formulas at all (a ledger of values): nothing here can depend on us
-        if info.name not in written and not any(n in data for n in needles):
-            continue  # no formula here can name a written or owned sheet: skip the scan (big ledgers)
+        if data is None:
+            continue
         own_cells = {a1(r, c) for r, c in written.cells(info.name)}
         masters: dict[bytes, bool] = {}
         for m in _F_ELEMENT.finditer(data):
@@ -117,6 +115,25 @@ def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
                 dep = bool(si) and masters.get(si.group(1), False)
             total += dep
     return total
+
+
+def _worth_scanning(pkg: Package, part: str, needles: set[bytes] | None) -> bytes | None:
+    """The part's XML from just before its first formula, when it has a formula that may read
+    what we write; else None. One streaming pass: a sheet of values (a ledger) is never held
+    whole in memory. ``needles`` (the written and owned sheet names) must occur somewhere too,
+    unless None (the sheet is itself written)."""
+    kept: list[bytes] = []
+    previous, tail = b"", b""
+    formula, named = False, needles is None
+    for chunk in part_chunks(pkg, part):
+        window = tail + chunk
+        if not formula and b"<f" in window:
+            formula, kept = True, [previous]  # the chunk before holds the start of its cell
+        if formula:
+            kept.append(chunk)
+        named = named or any(n in window for n in needles)
+        previous, tail = chunk, window[-256:]
+    return b"".join(kept) if formula and named else None
 
 
 _C_OPEN = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+\d+)"')

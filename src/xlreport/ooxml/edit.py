@@ -23,9 +23,9 @@ from .package import (
     local,
     open_package,
     parse_xml,
+    relationship_dicts,
     relative_target,
     rels_part,
-    resolve_target,
     serialize_xml,
     write_package,
 )
@@ -47,6 +47,8 @@ class PackageEdit:
 
     def __init__(self, pkg: Package):
         self.pkg = pkg
+        self.path: Path = pkg.path
+        self.workbook_part: str = pkg.workbook_part
         self.replace: dict[str, bytes] = {}
         self.add: dict[str, bytes] = {}
         self.remove: set[str] = set()
@@ -58,14 +60,6 @@ class PackageEdit:
         """Open the package at ``path`` (checked against the safety limits) for an edit."""
         with open_package(path, limits) as pkg:
             yield cls(pkg)
-
-    @property
-    def path(self) -> Path:
-        return self.pkg.path
-
-    @property
-    def workbook_part(self) -> str:
-        return self.pkg.workbook_part
 
     # --- parts ----------------------------------------------------------------------------
 
@@ -146,15 +140,7 @@ class PackageEdit:
 
     def relationships(self, part: str) -> list[dict[str, str]]:
         """Id, Type, Target (and ``part``, the resolved target, unless external) of each one."""
-        out = []
-        for rel in self.rels(part):
-            if local(rel) != "Relationship":
-                continue
-            d = dict(rel.attrib)
-            if d.get("TargetMode") != "External" and "Target" in d:
-                d["part"] = resolve_target(part, d["Target"])
-            out.append(d)
-        return out
+        return relationship_dicts(self.rels(part), part)
 
     def add_relationship(self, source: str, rel_type: str, target_part: str) -> str:
         """Add a relationship from ``source`` to ``target_part``; returns its new Id."""

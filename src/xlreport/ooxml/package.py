@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
-from ..core.errors import NotAWorkbook, UnsafeWorkbook
-from .names import CONTENT_TYPES, NS_R, REL_OFFICE_DOCUMENT, ROOT_RELS, is_rel, q
+from ..core.errors import NotAWorkbook, UnsafeWorkbook, os_error_sv
+from .names import CONTENT_TYPES, NS_R, NS_STRICT_MAIN, REL_OFFICE_DOCUMENT, ROOT_RELS, is_rel, q
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
 # --- limits -------------------------------------------------------------------------------
 # Every limit can be changed with an environment variable (see docs/reliability.md); the
@@ -153,6 +153,20 @@ def relative_target(source_part: str, part: str) -> str:
     return posixpath.relpath(part, posixpath.dirname(source_part) or ".")
 
 
+def relationship_dicts(root: etree._Element, source_part: str) -> list[dict[str, str]]:
+    """The ``<Relationship>`` children of ``root`` as dicts with Id, Type, Target and ``part``
+    (the target resolved against ``source_part``, unless it is external)."""
+    out = []
+    for rel in root:
+        if local(rel) != "Relationship":
+            continue
+        d = dict(rel.attrib)
+        if d.get("TargetMode") != "External" and "Target" in d:
+            d["part"] = resolve_target(source_part, d["Target"])
+        out.append(d)
+    return out
+
+
 @dataclass(frozen=True)
 class SheetInfo:
     name: str
@@ -201,17 +215,7 @@ class Package:
     def relationships(self, part: str) -> list[dict[str, str]]:
         """The relationships of ``part`` as dicts with Id, Type, Target (resolved unless external)."""
         rp = rels_part(part) if part else ROOT_RELS
-        if not self.has(rp):
-            return []
-        out = []
-        for rel in self.xml(rp).getroot():
-            if local(rel) != "Relationship":
-                continue
-            d = dict(rel.attrib)
-            if d.get("TargetMode") != "External" and "Target" in d:
-                d["part"] = resolve_target(part, d["Target"])
-            out.append(d)
-        return out
+        return relationship_dicts(self.xml(rp).getroot(), part) if self.has(rp) else []
 
     def sheets(self) -> list[SheetInfo]:
         """All sheets in workbook order with their parts and visibility."""
@@ -255,7 +259,7 @@ def _check_path(path: Path) -> None:
     except PermissionError:
         raise NotAWorkbook("Du har inte behörighet att läsa filen eller mappen den ligger i", file=path) from None
     except OSError as exc:
-        raise NotAWorkbook(f"Filen kan inte läsas ({exc.strerror or exc})", file=path) from None
+        raise NotAWorkbook(f"Filen kan inte läsas ({os_error_sv(exc)})", file=path) from None
     if stat.S_ISDIR(st.st_mode):
         raise NotAWorkbook("Sökvägen är en mapp, inte en arbetsbok", file=path)
     if not stat.S_ISREG(st.st_mode):
@@ -305,7 +309,7 @@ def _check_magic(path: Path) -> None:
     except PermissionError:
         raise NotAWorkbook("Du har inte behörighet att läsa filen", file=path) from None
     except OSError as exc:
-        raise NotAWorkbook(f"Filen kan inte läsas ({exc.strerror or exc})", file=path) from None
+        raise NotAWorkbook(f"Filen kan inte läsas ({os_error_sv(exc)})", file=path) from None
     if head.startswith(ZIP_MAGIC):
         return
     if head.startswith(OLE2_MAGIC):
@@ -358,6 +362,10 @@ def _find_workbook_part(pkg: Package) -> str:
         raise NotAWorkbook("Filen är en binär arbetsbok (.xlsb), som inte stöds: spara den som .xlsx",
                            file=pkg.path)
     if CONTENT_TYPES not in names:
+        if "mimetype" in names and pkg.zf.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
+            raise NotAWorkbook("Filen är ett OpenDocument-dokument (.ods), inte en Excel-arbetsbok: öppna den i "
+                               "LibreOffice eller Excel och spara den som Excel-arbetsbok (.xlsx), och försök igen",
+                               file=pkg.path)
         raise NotAWorkbook(MSG_NOT_WORKBOOK + f": {CONTENT_TYPES} saknas", file=pkg.path)
     for rel in pkg.relationships(""):
         if is_rel(rel.get("Type"), REL_OFFICE_DOCUMENT) and "part" in rel:
@@ -367,6 +375,14 @@ def _find_workbook_part(pkg: Package) -> str:
             root = pkg.xml(part).getroot()
             if local(root) != "workbook":
                 raise NotAWorkbook(MSG_NOT_WORKBOOK + " (det är ett annat Office-dokument)", file=pkg.path)
+            if etree.QName(root).namespace == NS_STRICT_MAIN:
+                raise NotAWorkbook("Arbetsboken är sparad som Strict Open XML, som xlreport inte kan skriva utan "
+                                   "att ändra den: öppna den i Excel och spara som Excel-arbetsbok (.xlsx), och "
+                                   "försök igen", file=pkg.path)
+            if pkg.path.suffix.lower() == ".xls":
+                raise NotAWorkbook("Filen heter .xls men är en Excel-arbetsbok i det nya formatet (.xlsx): byt "
+                                   "filändelsen till .xlsx (eller .xlsm om den har makron), och försök igen",
+                                   file=pkg.path)
             return part
     raise NotAWorkbook(MSG_NOT_WORKBOOK + ": arbetsboksdelen saknas", file=pkg.path)
 

@@ -72,11 +72,39 @@ def rewrite_refs(formula: str, fn: CellMap) -> str:
             parts.append(f"{m.group(cd)}{col_letter(col)}{m.group(rd)}{row + 1}")
         return prefix + ":".join(parts)
 
+    return _outside_strings(formula, lambda piece: REF.sub(one, piece))
+
+
+def translate(formula: str, rows: int, cols: int) -> str:
+    """``formula`` as Excel copies it ``rows`` down and ``cols`` right: relative references move,
+    ``$``-anchored parts stay (how a shared formula's text applies to each of its cells)."""
+    if not rows and not cols:
+        return formula
+
+    def one(m: re.Match) -> str:
+        if m.group("r1") is None or (m.group("c2") and m.group("r2") is None):
+            return m.group(0)
+        prefix = m.group(0)[: m.start("d1") - m.start()]
+        corners = [("d1", "c1", "d2", "r1")] + ([("d3", "c2", "d4", "r2")] if m.group("c2") else [])
+        parts = []
+        for cd, cl, rd, rw in corners:
+            col, row = col_index(m.group(cl)), int(m.group(rw)) - 1
+            col += 0 if m.group(cd) else cols
+            row += 0 if m.group(rd) else rows
+            if col < 0 or row < 0:
+                return "#REF!"
+            parts.append(f"{m.group(cd)}{col_letter(col)}{m.group(rd)}{row + 1}")
+        return prefix + ":".join(parts)
+
+    return _outside_strings(formula, lambda piece: REF.sub(one, piece))
+
+
+def _outside_strings(formula: str, fn: Callable[[str], str]) -> str:
     pieces = STRING_LITERAL.split(formula)
     literals = STRING_LITERAL.findall(formula)
-    out = [REF.sub(one, pieces[0])]
+    out = [fn(pieces[0])]
     for lit, piece in zip(literals, pieces[1:]):
-        out += [lit, REF.sub(one, piece)]
+        out += [lit, fn(piece)]
     return "".join(out)
 
 

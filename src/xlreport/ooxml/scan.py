@@ -17,6 +17,7 @@ from ..core.cells import a1, parse_a1
 from ..core.errors import NotAWorkbook, UnsafeWorkbook
 from .names import REL_SHARED_STRINGS, REL_STYLES, is_rel, q
 from .package import Limits, Package, check_part, part_chunks, pull_parser
+from .refs import translate
 
 
 @dataclass
@@ -30,7 +31,10 @@ class SheetScan:
     right: int = -1
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # error values (#N/A ...)
     uncalculated: dict[tuple[int, int], str] = field(default_factory=dict)  # formula text, no <v>
-    formulas: list[str] = field(default_factory=list)
+    # every formula cell's own formula text (a shared formula's cells get theirs translated)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    styles: dict[tuple[int, int], int] = field(default_factory=dict)  # cellXfs index, when not 0
+    shared: dict[str, tuple[int, int, str]] = field(default_factory=dict, repr=False)  # si -> master
 
     @property
     def area(self) -> int:
@@ -40,8 +44,6 @@ class SheetScan:
 
 
 _C, _ROW, _F, _V, _IS = q("c"), q("row"), q("f"), q("v"), q("is")
-
-
 
 
 def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None) -> SheetScan:
@@ -103,12 +105,31 @@ def _note_cell(scan: SheetScan, el: etree._Element, row: int, col: int) -> None:
     scan.top = row if scan.top is None else min(scan.top, row)
     scan.left = col if scan.left is None else min(scan.left, col)
     scan.bottom, scan.right = max(scan.bottom, row), max(scan.right, col)
+    s = el.get("s")
+    if s and s != "0" and s.isdigit():
+        scan.styles[(row, col)] = int(s)
     if f is not None:
-        scan.formulas.append(f.text or "")
+        text = _formula_text(scan, f, row, col)
+        scan.formulas[(row, col)] = text
         if not has_value:
-            scan.uncalculated[(row, col)] = f.text or ""
+            scan.uncalculated[(row, col)] = text
     if el.get("t") == "e" and v is not None and v.text:
         scan.errors[(row, col)] = v.text.strip()
+
+
+def _formula_text(scan: SheetScan, f: etree._Element, row: int, col: int) -> str:
+    """The formula of one cell; a shared formula's other cells have none written of their own."""
+    text = f.text or ""
+    if f.get("t") != "shared" or f.get("si") is None:
+        return text
+    si = f.get("si")
+    if text:
+        scan.shared[si] = (row, col, text)
+        return text
+    master = scan.shared.get(si)
+    if master is None:
+        return ""  # the master comes later (not as Excel writes it): unknown here
+    return translate(master[2], row - master[0], col - master[1])
 
 
 def _reader_parts(pkg: Package) -> list[str]:
@@ -135,3 +156,16 @@ def guard_for_reader(pkg: Package, wanted: Iterable[str]) -> dict[str, SheetScan
                                "arkivet): arbetsboken är skadad", file=pkg.path, sheet=name)
         scans[name] = scan_sheet(pkg, info.part, name)
     return scans
+
+
+def styles_part(pkg: Package) -> bytes | None:
+    """styles.xml of the package (already checked by :func:`guard_for_reader`), or None."""
+    part = next((r["part"] for r in pkg.relationships(pkg.workbook_part)
+                 if is_rel(r.get("Type"), REL_STYLES) and "part" in r), None)
+    return pkg.read(part) if part is not None and pkg.has(part) else None
+
+
+def calculation_mode(pkg: Package) -> str | None:
+    """``calcPr/@calcMode`` of the workbook: "manual", "autoNoTable", "auto" or None (auto)."""
+    calc = pkg.xml(pkg.workbook_part).getroot().find(q("calcPr"))
+    return calc.get("calcMode") if calc is not None else None

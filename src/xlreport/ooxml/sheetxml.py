@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from lxml import etree
 
 from ..core.cells import a1, col_letter, parse_a1
-from ..core.changes import Cell, CellWrite, SheetContent, Value
+from ..core.changes import Cell, CellWrite, PageLayout, SheetContent, Value
 from .names import NS_MAIN, NS_R, q
 from .package import local, parse_xml, serialize_xml
 
@@ -310,10 +310,13 @@ def _drop_empty_cells(sheet_data: etree._Element, refs: set[str]) -> None:
                 row.remove(c)
 
 
-def build_owned_sheet(content: SheetContent, style_ids: dict[str, int]) -> bytes:
-    """A complete worksheet part for a sheet the tool owns."""
+def build_owned_sheet(content: SheetContent, style_ids: dict[str, int], drawing_rid: str | None = None) -> bytes:
+    """A complete worksheet part for a sheet the tool owns; ``drawing_rid`` is the relationship
+    of the drawing that holds its charts (see :mod:`xlreport.ooxml.charts`)."""
     nsmap = {None: NS_MAIN, "r": NS_R}
     root = etree.Element(q("worksheet"), nsmap=nsmap)
+    if content.page is not None and content.page.fit_to_width:
+        etree.SubElement(etree.SubElement(root, q("sheetPr")), q("pageSetUpPr")).set("fitToPage", "1")
     n_cols = max((len(r) for r in content.rows), default=0)
     dim = etree.SubElement(root, q("dimension"))
     dim.set("ref", f"A1:{a1(max(len(content.rows), 1) - 1, max(n_cols, 1) - 1)}" if content.rows else "A1")
@@ -337,6 +340,10 @@ def build_owned_sheet(content: SheetContent, style_ids: dict[str, int]) -> bytes
             _owned_cell(row_el, r, c, cell, style_ids)
             if cell.link:
                 links.append((a1(r, c), cell))
+    if content.merges:
+        merged = etree.SubElement(root, q("mergeCells"), count=str(len(content.merges)))
+        for area in content.merges:
+            etree.SubElement(merged, q("mergeCell"), ref=area.a1)
     if links:
         hl = etree.SubElement(root, q("hyperlinks"))
         for ref, cell in links:
@@ -344,11 +351,56 @@ def build_owned_sheet(content: SheetContent, style_ids: dict[str, int]) -> bytes
             h.set("ref", ref)
             h.set("location", cell.link.lstrip("#"))
             h.set("display", ooxml_text(_display(cell.value)))
-    margins = etree.SubElement(root, q("pageMargins"))
-    for k, v in (("left", "0.7"), ("right", "0.7"), ("top", "0.75"), ("bottom", "0.75"),
-                 ("header", "0.3"), ("footer", "0.3")):
-        margins.set(k, v)
+    _add_page_setup(root, content)
+    if drawing_rid is not None:
+        etree.SubElement(root, q("drawing")).set(q("id", NS_R), drawing_rid)
     return serialize_xml(etree.ElementTree(root))
+
+
+# --- print layout -------------------------------------------------------------------------
+
+CM_PER_INCH = 2.54
+PAPER_SIZES = {"A4": "9"}  # ECMA-376 paperSize codes
+
+
+def inches(cm: float) -> str:
+    return number_text(round(cm / CM_PER_INCH, 4))
+
+
+def page_margins(page: PageLayout | None) -> dict[str, str]:
+    """The ``pageMargins`` attributes (inches) of a page layout; Excel's defaults without one."""
+    if page is None:
+        return {"left": "0.7", "right": "0.7", "top": "0.75", "bottom": "0.75", "header": "0.3", "footer": "0.3"}
+    left, right, top, bottom = page.margins_cm
+    return {"left": inches(left), "right": inches(right), "top": inches(top), "bottom": inches(bottom),
+            "header": inches(page.header_cm), "footer": inches(page.header_cm)}
+
+
+def _add_page_setup(root: etree._Element, content: SheetContent) -> None:
+    """printOptions, pageMargins, pageSetup, headerFooter and rowBreaks, in schema order."""
+    page = content.page
+    margins = etree.SubElement(root, q("pageMargins"))
+    for k, v in page_margins(page).items():
+        margins.set(k, v)
+    if page is None:
+        return
+    setup = etree.SubElement(root, q("pageSetup"), paperSize=PAPER_SIZES[page.paper],
+                             orientation="portrait" if page.portrait else "landscape")
+    if page.fit_to_width:
+        setup.set("fitToWidth", "1")
+        setup.set("fitToHeight", "0")
+    header, footer = page.codes(page.header), page.codes(page.footer)
+    if header or footer:
+        hf = etree.SubElement(root, q("headerFooter"))
+        if header:
+            etree.SubElement(hf, q("oddHeader")).text = ooxml_text(header)
+        if footer:
+            etree.SubElement(hf, q("oddFooter")).text = ooxml_text(footer)
+    if content.row_breaks:
+        breaks = etree.SubElement(root, q("rowBreaks"), count=str(len(content.row_breaks)),
+                                  manualBreakCount=str(len(content.row_breaks)))
+        for r in content.row_breaks:  # a break after row r (1-based) starts the page with 0-based row r
+            etree.SubElement(breaks, q("brk"), id=str(r), max="16383", man="1")
 
 
 def _display(value: Value) -> str:
@@ -376,3 +428,44 @@ def _owned_cell(row_el: etree._Element, r: int, c: int, cell: Cell, style_ids: d
         el.set("s", str(style))
     _set_value(el, cell.value, cached=False)
 
+
+
+PRINT_TITLES = "_xlnm.Print_Titles"
+# workbook.xml children that come after <definedNames> in schema order
+_AFTER_DEFINED_NAMES = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                        "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
+
+
+def set_print_titles(workbook: etree._Element, sheet_index: int, sheet_name: str,
+                     rows: tuple[int, int] | None) -> bool:
+    """Make the sheet at ``sheet_index`` print ``rows`` (0-based, first and last) at the top of
+    every page, or no rows (None): the sheet-scoped defined name ``_xlnm.Print_Titles`` in
+    workbook.xml. Returns whether workbook.xml changed."""
+    from ..core.cells import quote_sheet
+
+    names = workbook.find(q("definedNames"))
+    current = None
+    if names is not None:
+        current = next((n for n in names.iterchildren(q("definedName"))
+                        if n.get("name", "").casefold() == PRINT_TITLES.casefold()
+                        and n.get("localSheetId") == str(sheet_index)), None)
+    if rows is None:
+        if current is None:
+            return False
+        names.remove(current)
+        if not len(names):
+            workbook.remove(names)
+        return True
+    text = f"{quote_sheet(sheet_name)}!${rows[0] + 1}:${rows[1] + 1}"
+    if current is not None:
+        if current.text == text:
+            return False
+        current.text = text
+        return True
+    if names is None:
+        names = etree.Element(q("definedNames"))
+        after = next((i for i, c in enumerate(workbook) if local(c) in _AFTER_DEFINED_NAMES), len(workbook))
+        workbook.insert(after, names)
+    el = etree.SubElement(names, q("definedName"), name=PRINT_TITLES, localSheetId=str(sheet_index))
+    el.text = text
+    return True

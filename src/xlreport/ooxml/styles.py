@@ -142,3 +142,26 @@ def ensure_styles(styles_xml: bytes) -> tuple[bytes | None, dict[str, int]]:
     styles = StyleSheet(tree.getroot())
     ids = {name: styles.xf(SPECS[name]) for name in STYLES}
     return (serialize_xml(tree, styles_xml) if styles.changed else None), ids
+
+
+# Built-in number formats (ECMA-376 Part 1, 18.8.30) that change what a number means.
+BUILTIN_FORMATS = {
+    9: "0%", 10: "0.00%",
+    14: "yyyy-mm-dd", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM",
+    20: "h:mm", 21: "h:mm:ss", 22: "yyyy-mm-dd h:mm", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0",
+}
+
+
+def number_formats(styles_xml: bytes | None) -> list[str]:
+    """The number format code of each cell format (``cellXfs`` index); "General" when unknown."""
+    if not styles_xml:
+        return []
+    root = parse_xml(styles_xml, part="xl/styles.xml").getroot()
+    custom = {int(nf.get("numFmtId", "-1")): nf.get("formatCode", "")
+              for nf in root.iterfind(f"{q('numFmts')}/{q('numFmt')}") if nf.get("numFmtId", "").isdigit()}
+    xfs = root.find(q("cellXfs"))
+    out = []
+    for xf in (xfs if xfs is not None else []):
+        fmt_id = int(xf.get("numFmtId", "0")) if xf.get("numFmtId", "0").isdigit() else 0
+        out.append(custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id) or "General")
+    return out

@@ -11,7 +11,6 @@ bytes directly (zip bombs, entity bombs, absurd dimensions). Nothing here uses o
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 import shutil
@@ -22,7 +21,8 @@ from pathlib import Path
 
 from openpyxl.formula.translate import Translator
 
-from variants import EXAMPLE, REPO, rename_sheet, variant
+from support import REPO, modules
+from support.workbooks import EXAMPLE, TEMPLATE, Edit, edit_package, rename_sheet, variant
 from xlreport.core.cells import a1, parse_a1
 
 PARTS = {  # sheet name -> worksheet part in the example
@@ -36,27 +36,8 @@ PARTS = {  # sheet name -> worksheet part in the example
 }
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
-Edit = Callable[[bytes], bytes]
 
-
-# --- package editing ----------------------------------------------------------------------
-
-
-def edit_package(dest: Path, edits: dict[str, Edit] | None = None, add: dict[str, bytes] | None = None,
-                 remove: set[str] = frozenset(), src: Path = EXAMPLE) -> Path:
-    """A copy of ``src`` with parts changed by ``edits`` (part -> function of its bytes), added, removed."""
-    edits, add = edits or {}, add or {}
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            if info.filename in remove:
-                continue
-            data = zin.read(info)
-            if info.filename in edits:
-                data = edits[info.filename](data)
-            zout.writestr(info.filename, data)
-        for name, data in add.items():
-            zout.writestr(name, data)
-    return dest
+# --- package editing (support.workbooks.edit_package) -------------------------------------
 
 
 def edit_sheet(dest: Path, sheet: str, fn: Edit, src: Path = EXAMPLE) -> Path:
@@ -214,13 +195,6 @@ def moved_table(sheet: str, rows: int, cols: int) -> Callable[[Path], Path]:
     return lambda dest: edit_sheet(dest, sheet, lambda x: shift_sheet(x, rows, cols))
 
 
-def _build_module():
-    spec = importlib.util.spec_from_file_location("wb_build", REPO / "workbooks" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def rebuilt(change: Callable[[dict], None]) -> Callable[[Path], Path]:
     """The example built by workbooks/build.py from changed data (as if made from the template)."""
     def fn(dest: Path) -> Path:
@@ -228,7 +202,7 @@ def rebuilt(change: Callable[[dict], None]) -> Callable[[Path], Path]:
         change(data)
         data_file = dest.with_suffix(".json")
         data_file.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        _build_module().build_example(dest, data_file)
+        modules.build().build_example(dest, data_file)
         data_file.unlink()
         return dest
     return fn
@@ -254,7 +228,7 @@ def empty_workbook(dest: Path) -> Path:
 
 
 def template(dest: Path) -> Path:
-    shutil.copyfile(REPO / "workbooks" / "mall.xlsx", dest)
+    shutil.copyfile(TEMPLATE, dest)
     return dest
 
 
@@ -285,7 +259,7 @@ def encrypted(dest: Path) -> Path:
 
 @functools.cache
 def _xls_bytes() -> bytes:
-    import libreoffice
+    from support import libreoffice
 
     out = libreoffice.convert([EXAMPLE], to="xls:MS Excel 97")[EXAMPLE]
     assert out is not None, "LibreOffice did not convert to xls"

@@ -1,6 +1,6 @@
 """Fill a stamped unit workbook with its figures, as a unit's staff would type them in Excel.
 
-Used by the tests, the benchmarks and scripts that import figures from a ledger export: the
+Test support (tests/test_departments.py, benchmarks/batch.py), not part of the tool: the
 unit's Resultat figures go into its Resultaträkning (positive amounts on Intäkter, negative on
 Kostnader), its Driftredovisning gets one row for the unit itself with the same figures and
 *Avvikelse ack fg år*; the template's formulas (Resultat, Summa) get their cached values, as a
@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core import layout as L
-from ..core.changes import CellWrite, ChangeSet
-from ..core.template import result_formula, total_formula
+from xlreport.core import layout as L
+from xlreport.core.changes import CellWrite, ChangeSet
+from xlreport.core.engine import SHEETS, run
+from xlreport.core.template import result_formula, total_formula
+from xlreport.doors.file import read_grids
+from xlreport.ooxml.apply import apply_changes
+from xlreport.ooxml.atomic import workbook_lock
 
 _RESULT_COLUMNS = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS)
 
@@ -21,17 +25,11 @@ _RESULT_COLUMNS = (L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELAR, L.COL_PROGNOS
 def fill_unit(path: str | Path, figures: dict[str, float | None], *, utfall_fg: float | None = None) -> None:
     """Write ``figures`` ({column: mnkr} for Avvikelse ack fg år, Utfall ack, Budget ack, Budget
     helår, Prognos helår) into the unit workbook at ``path`` (in place)."""
-    from ..ooxml.atomic import workbook_lock
-
     with workbook_lock(Path(path)):  # from reading to writing, as refresh
         _fill_unit(path, figures, utfall_fg)
 
 
 def _fill_unit(path: str | Path, figures: dict[str, float | None], utfall_fg: float | None) -> None:
-    from ..core.engine import SHEETS, run
-    from ..doors.file import read_grids
-    from ..ooxml.apply import apply_changes
-
     names, grids = read_grids(path, SHEETS)
     rep = run(grids, names, actions=()).report
     inc, units = rep.income, rep.units

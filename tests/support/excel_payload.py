@@ -17,8 +17,8 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO_ROOT / "workbooks" / "exempel_kommunstyrelsen_2020_d1.xlsx"
+from support.workbooks import EXAMPLE
+
 # xlwings' PolyForm Noncommercial licence permits government institutions (see docs/addin.md).
 LICENSE_KEY = "noncommercial"
 # xlwings registers its remote engine when it is imported, so the key must be set before that.

@@ -1,0 +1,132 @@
+"""Totals cover their parts: a Summa formula must add up every row of its table.
+
+The template's note tells users to insert a unit row directly above Summa. Excel widens
+``=SUM(C5:C12)`` only for a row inserted *inside* the range, so a row inserted at 13 is left
+out, and with a small unit the difference hides inside any rounding tolerance. Each Summa cell
+that holds a formula is compared with the rows of its table:
+
+* the template's own shape, ``=SUM(first:last)`` down the column, is extended to every row of
+  the table (a warning says so; the model gets the full sum, and the tool writes the extended
+  formula with its value when it writes the workbook);
+* any other formula that leaves rows out is an error naming them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import layout as L
+from .cells import Grid, a1, col_letter
+from .changes import CellWrite
+from .findings import ERROR, WARNING, Finding, declare
+from .formulas import NotEvaluated, references
+from .model import Report, Table
+from .template import part_rows, total_formula
+
+SUMMA_UTOKAD = declare("summa-utokad", "mall", WARNING,
+                       "En Summa-formel räknar med tabellens alla rader (mallens formel utökas annars)")
+SUMMA_TACKER_INTE = declare("summa-tacker-inte", "mall", ERROR,
+                            "En Summa-formel som inte är mallens räknar med tabellens alla rader")
+RESULTAT_TACKER_INTE = declare("resultat-tacker-inte", "mall", ERROR,
+                               "En resultatrads formel räknar med alla rader resultatet består av")
+
+_TEMPLATE_SUM = re.compile(r"^\s*SUM\(\s*\$?([A-Z]{1,3})\$?(\d+)\s*:\s*\$?([A-Z]{1,3})\$?(\d+)\s*\)\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Coverage:
+    findings: list[Finding] = field(default_factory=list)
+    fixes: list[CellWrite] = field(default_factory=list)  # extended template formulas, with values
+
+
+def check_totals(report: Report, grids: Mapping[str, Grid]) -> Coverage:
+    """Compare every Summa formula with its table's rows; extend the template's own ones."""
+    out = Coverage()
+    by_name = {L.norm(n): g for n, g in grids.items()}
+    for table in (report.units, report.explanation, report.staff, report.leavers):
+        grid = by_name.get(L.norm(table.sheet)) if table is not None else None
+        if table is None or table.total is None or grid is None:
+            continue
+        for column, col in table.columns.items():
+            formula = grid.formulas.get((table.total.row, col))
+            if formula is not None:
+                _check_total(out, report, table, column, col, formula)
+    grid = by_name.get(L.norm(report.income.sheet))
+    if grid is not None:
+        _check_results(out, report, grid)
+    return out
+
+
+def _covered_rows(formula: str, sheet: str, col: int) -> set[int] | None:
+    """The rows of column ``col`` on ``sheet`` that ``formula`` reads; None when it cannot tell."""
+    try:
+        refs = references(formula, sheet)
+    except NotEvaluated:
+        return None
+    return {row for r in refs if L.norm(r.sheet) == L.norm(sheet) and r.left <= col <= r.right
+            for row in range(r.top, r.bottom + 1)}
+
+
+def _reads(row, covered: set[int], made_of: dict, depth: int = 0) -> bool:
+    """Whether a formula reading the rows ``covered`` reads ``row``: directly, or all its parts."""
+    if row.row in covered:
+        return True
+    parts = made_of.get(row.row)
+    return bool(parts) and depth < 4 and all(_reads(p, covered, made_of, depth + 1) for p in parts)
+
+
+def _check_results(out: Coverage, report: Report, grid: Grid) -> None:
+    """Each result row's formula reads every row the result is made of (or that row's parts)."""
+    t = report.income
+    made_of = {res.row: parts for res, parts in [*report.result_parts(), *report.financial_parts()]}
+    for res, parts in report.result_parts():
+        for column, col in t.columns.items():
+            formula = grid.formulas.get((res.row, col))
+            covered = _covered_rows(formula, t.sheet, col) if formula is not None else None
+            if not covered or not parts:
+                continue
+
+            if not (covered & ({p.row for p in parts} | {q.row for p in parts for q in made_of.get(p.row, [])})):
+                continue  # not a sum of the rows above (e.g. a deviation formula)
+            left_out = [p for p in parts if not _reads(p, covered, made_of)]
+            if left_out:
+                names = ", ".join(f"rad {p.row + 1} ({p.label})" for p in left_out)
+                out.findings.append(RESULTAT_TACKER_INTE.at(
+                    t.ref(res, column), f"{res.label} / {column}: formeln ={formula} räknar inte med {names}. "
+                                        f"{res.label} ska vara {' + '.join(p.label for p in parts)}.",
+                    actual=formula))
+
+
+def _check_total(out: Coverage, report: Report, table: Table, column: str, col: int, formula: str) -> None:
+    try:
+        refs = references(formula, table.sheet)
+    except NotEvaluated:
+        return  # not a formula of ours to judge; its value is trusted or reported by recalc
+    own = [r for r in refs if L.norm(r.sheet) == L.norm(table.sheet) and r.left <= col <= r.right]
+    parts = set(part_rows(table))
+    covered = {row for r in own for row in range(r.top, r.bottom + 1)}
+    if not covered & parts:
+        return  # a formula of the totals (e.g. a deviation), not a sum of the rows
+    left_out = [row for row in table.rows if row.row not in covered]
+    if not left_out:
+        return
+    total = table.total
+    names = ", ".join(f"rad {row.row + 1} ({row.label})" for row in left_out)
+    ref = table.ref(total, column)
+    m = _TEMPLATE_SUM.match(formula)
+    if m and m.group(1).upper() == m.group(3).upper() == col_letter(col):
+        value = sum(row.num(column) or 0.0 for row in table.rows)
+        fix = total_formula(table, column, value)
+        total.values[column] = value
+        out.fixes.append(fix)
+        out.findings.append(SUMMA_UTOKAD.at(
+            ref, f"{total.label} / {column}: formeln ={formula} räknar inte med {names}. Den utökas till "
+                 f"={fix.formula} när arbetsboken skrivs, och rapporten räknar redan med alla rader.",
+            expected=fix.formula, actual=formula))
+        return
+    out.findings.append(SUMMA_TACKER_INTE.at(
+        ref, f"{total.label} / {column}: formeln ={formula} räknar inte med {names}. Rätta formeln så att "
+             f"den summerar tabellens alla rader (mallens formel är =SUM({a1(part_rows(table)[0], col)}:"
+             f"{a1(part_rows(table)[-1], col)})).", actual=formula))
