@@ -19,7 +19,7 @@ from support import REPO
 
 FLOOR = re.compile(r"^([A-Za-z0-9_.\-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)$")
 TOOLS = ["pytest", "xlsxwriter", "oletools", "msoffcrypto-tool"]  # the dev extra, without ruff
-# The tests that exercise the libraries' APIs (calamine, lxml, pydantic, xlwings' remote engine,
+# The tests that exercise the libraries' APIs (calamine, lxml, xlwings' remote engine,
 # openpyxl's Translator, pyOpenVBA, filelock, pandas): the rest exercise our own code the same
 # way and would double CI's time for nothing the floors change.
 FLOOR_SUITE = ["tests/test_engine.py", "tests/test_rules.py", "tests/test_formulas.py", "tests/test_excel.py",

@@ -44,7 +44,7 @@ TEMPLATE_NAME = "mall.xlsx"
 EXAMPLE_NAME = "exempel_kommunstyrelsen_2020_d1.xlsx"
 
 # Fixed document timestamp: keeps the output byte-identical from run to run.
-CREATED = _dt.datetime(2020, 4, 16, 0, 0, 0, tzinfo=_dt.timezone.utc)
+CREATED = _dt.datetime(2020, 4, 16, 0, 0, 0, tzinfo=_dt.UTC)
 
 # --- geometry (0-based row/column indices as XlsxWriter uses them) --------------------------
 TITLE_ROW = 0

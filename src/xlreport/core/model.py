@@ -2,31 +2,33 @@
 
 The model keeps, for every figure, the cell it came from, so that every finding can point at
 the user's own cell. It knows nothing of files or Excel: :mod:`xlreport.core.reader` builds it from
-plain sheet grids.
+plain sheet grids, and checks every cell it puts in (with a Swedish finding for each one that is
+wrong), so the model's classes are plain dataclasses: a validating model class would check the
+same values again and cost a third of a refresh's start-up.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from . import layout as L
 from .cells import CellRef
 
 
-class Row(BaseModel):
+@dataclass(kw_only=True)
+class Row:
     """One data row of a table."""
 
     label: str  # the text in the label column, as the user wrote it
     key: str  # canonical label (layout constant) or, for units, the unit name
     row: int  # 0-based sheet row
-    values: dict[str, Any] = Field(default_factory=dict)  # column header -> float | str | None
-    invalid: set[str] = Field(default_factory=set)  # columns whose cell could not be read
+    values: dict[str, Any] = field(default_factory=dict)  # column header -> float | str | None
+    invalid: set[str] = field(default_factory=set)  # columns whose cell could not be read
     # columns whose cell holds text meaning "no value" ("–", a space): empty to the rules, but
     # Excel's arithmetic on such a cell gives #VALUE!, so a formula must read it through N()
-    text_blank: set[str] = Field(default_factory=set)
-    percent_formatted: set[str] = Field(default_factory=set)  # read from a percent format (× 100)
+    text_blank: set[str] = field(default_factory=set)
+    percent_formatted: set[str] = field(default_factory=set)  # read from a percent format (× 100)
 
     def num(self, column: str) -> float | None:
         v = self.values.get(column)
@@ -37,7 +39,8 @@ class Row(BaseModel):
         return v if isinstance(v, str) else None
 
 
-class Table(BaseModel):
+@dataclass(kw_only=True)
+class Table:
     """A table found on a sheet by its header text."""
 
     name: str
@@ -45,11 +48,11 @@ class Table(BaseModel):
     header_row: int
     label_col: int
     columns: dict[str, int]  # header (layout constant) -> 0-based column
-    rows: list[Row] = Field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     total: Row | None = None  # the "Summa" row, when the table has one
     # labels in the label column below the Summa row (normalised label -> 0-based row): not part
     # of the table, but a unit typed there is one the user meant to count
-    after_total: dict[str, int] = Field(default_factory=dict)
+    after_total: dict[str, int] = field(default_factory=dict)
 
     def ref(self, row: Row | int, column: str | None = None) -> CellRef:
         """The cell of ``column`` in ``row`` (the label cell when column is None)."""
@@ -83,7 +86,8 @@ class Table(BaseModel):
                             columns=list(self.columns))
 
 
-class Meta(BaseModel):
+@dataclass(kw_only=True)
+class Meta:
     """Report metadata from the sheet ``Uppgifter``."""
 
     kommun: str | None = None
@@ -98,19 +102,18 @@ class Meta(BaseModel):
     version: str | None = None
     sjuk_period: str | None = None
     sjuk_period_fg: str | None = None
-    units: list[str] = Field(default_factory=list)
+    units: list[str] = field(default_factory=list)
     # where each value was found, for findings: field name -> cell
-    cells: dict[str, CellRef] = Field(default_factory=dict)
-    invalid: set[str] = Field(default_factory=set)  # fields whose cell holds the wrong kind of value
+    cells: dict[str, CellRef] = field(default_factory=dict)
+    invalid: set[str] = field(default_factory=set)  # fields whose cell holds the wrong kind of value
     # unit names below a blank cell of the unit list (not in the list): normalised name -> cell
-    units_after_blank: dict[str, CellRef] = Field(default_factory=dict)
+    units_after_blank: dict[str, CellRef] = field(default_factory=dict)
     units_header: CellRef | None = None
 
 
-class Report(BaseModel):
+@dataclass(kw_only=True)
+class Report:
     """A whole report workbook."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     meta: Meta
     income: Table
@@ -120,7 +123,7 @@ class Report(BaseModel):
     leavers: Table | None = None
     sick: Table
     commitments: Table
-    sheet_names: list[str] = Field(default_factory=list)
+    sheet_names: list[str] = field(default_factory=list)
 
     # --- deviations, computed from the inputs (never read from the deviation cells) --------
     @staticmethod

@@ -3,7 +3,7 @@ and PDF, with its charts (``xlreport export``, and the Excel button "Exportera r
 
 The document is built from the same model and by the same functions as the sheet Rapport, so
 the Word file states the same sentences and figures. Nothing here is imported on the CLI's or
-the ribbon's start-up path: python-docx and matplotlib load only when a report is exported.
+the ribbon's start-up path: python-docx and Pillow load only when a report is exported.
 """
 
 from __future__ import annotations

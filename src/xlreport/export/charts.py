@@ -1,79 +1,197 @@
-"""The report's charts as PNG images for the Word document, drawn with matplotlib.
+"""The report's charts as PNG images for the Word document, drawn with Pillow.
 
-matplotlib is imported here only, when a report is exported: it is heavy (with numpy it costs
-about half a second), and the CLI's and the ribbon's other commands never need it. The
-figures are those of :class:`xlreport.core.generate.ChartFigure`, the same the native chart on
-Rapport plots; numbers are printed the Swedish way (decimal comma, U+2212 minus).
+The figures are those of :class:`xlreport.core.generate.ChartFigure`, the same the native chart
+on Rapport plots; numbers are printed the Swedish way (decimal comma, U+2212 minus). Pillow
+rather than a plotting library: xlwings imports matplotlib at start-up whenever it is installed,
+which would add a second to every click of the ribbon, while two bar charts need only
+rectangles, lines and text. The text is set in Calibri or a metric twin (Carlito) where the
+machine has one, else DejaVu Sans or Arial, else Pillow's own font.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
+from pathlib import Path
 
 from ..core.generate import DECIMALS, ChartFigure
-from ..core.swedish import fmt_number
+from ..core.swedish import MINUS, fmt_number
 
 WIDTH_CM = 16.0
+DPI = 200
 COLOURS = ("#2F5597", "#9DC3E6", "#A5A5A5")
 TARGET_COLOUR = "#C00000"
-DPI = 200
+GRID, AXIS, TEXT = "#D9D9D9", "#595959", "#262626"
+FONT_PT = 8
+
+_FONT_FILES = (
+    "Carlito-Regular.ttf", "calibri.ttf", "Calibri.ttf", "DejaVuSans.ttf", "arial.ttf", "Arial.ttf",
+    "LiberationSans-Regular.ttf",
+)
+_FONT_DIRS = (
+    "/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"),
+    os.path.join(os.environ.get("WINDIR", r"C:\Windows"), "Fonts"), "/Library/Fonts", "/System/Library/Fonts",
+)
 
 
-def _values(values) -> list[float]:
-    return [math.nan if v is None else float(v) for v in values]
+def _px(cm: float) -> int:
+    return round(cm / 2.54 * DPI)
+
+
+def _font_file() -> str | None:
+    for folder in _FONT_DIRS:
+        if not os.path.isdir(folder):
+            continue
+        for root, _dirs, files in os.walk(folder):
+            for name in _FONT_FILES:
+                if name in files:
+                    return os.path.join(root, name)
+    return None
+
+
+class _Pen:
+    """Text in one font; a font without U+2212 gets the hyphen-minus instead."""
+
+    def __init__(self, size_pt: float):
+        from PIL import ImageFont
+
+        size = round(size_pt / 72 * DPI)
+        path = _font_file()
+        self.font = ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+        self.minus = MINUS if path else "-"
+
+    def text(self, s: str) -> str:
+        return s.replace(MINUS, self.minus)
+
+    def size(self, s: str) -> tuple[int, int]:
+        left, top, right, bottom = self.font.getbbox(self.text(s))
+        return right - left, bottom - top
+
+
+def _ticks(lo: float, hi: float, want: int = 5) -> list[float]:
+    """Round tick values that cover lo..hi (1, 2 or 5 times a power of ten apart)."""
+    span = hi - lo or abs(hi) or 1.0
+    raw = span / want
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.floor(lo / step) * step
+    return [first + i * step for i in range(math.ceil((hi - first) / step) + 1)]
 
 
 def chart_png(fig: ChartFigure) -> bytes:
     """The chart as a PNG image, :data:`WIDTH_CM` wide."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from PIL import Image, ImageDraw
 
     decimals = DECIMALS[fig.kind]
-    n = len(fig.categories)
-    height_cm = max(6.0, 1.5 + 0.75 * n * len(fig.series)) if fig.horizontal else 7.5
-    figure = Figure(figsize=(WIDTH_CM / 2.54, height_cm / 2.54), dpi=DPI)
-    FigureCanvasAgg(figure)
-    ax = figure.add_subplot()
-    label = FuncFormatter(lambda v, _pos: fmt_number(float(v), decimals))
-    width = 0.8 / len(fig.series)
-    positions = list(range(n))
-    for i, (name, values) in enumerate(fig.series):
-        offset = [p - 0.4 + width * (i + 0.5) for p in positions]
-        colour = COLOURS[i % len(COLOURS)]
-        if fig.horizontal:
-            bars = ax.barh(offset, _values(values), height=width, color=colour, label=name)
-        else:
-            bars = ax.bar(offset, _values(values), width=width, color=colour, label=name)
-        ax.bar_label(bars, labels=[fmt_number(v, decimals) if v is not None else "" for v in values],
-                     padding=2, fontsize=7)
+    pen = _Pen(FONT_PT)
+    values = [v for _name, vs in fig.series for v in vs if v is not None]
     if fig.target is not None:
-        name, value = fig.target
-        line = ax.axvline if fig.horizontal else ax.axhline
-        line(value, color=TARGET_COLOUR, linestyle="--", linewidth=1.5, label=name)
+        values.append(fig.target[1])
+    ticks = _ticks(min([0.0, *values]), max([0.0, *values]))
+    lo, hi = ticks[0], ticks[-1]
+    n, k = len(fig.categories), max(len(fig.series), 1)
+    legend = [(name, COLOURS[i % len(COLOURS)]) for i, (name, _v) in enumerate(fig.series)] \
+        if len(fig.series) > 1 or fig.target is not None else []
+    if fig.target is not None:
+        legend.append((fig.target[0], TARGET_COLOUR))
+    line_h = pen.size("Åg")[1] + 6
+    width = _px(WIDTH_CM)
+    pad = 12
+    legend_h = line_h + 2 * pad if legend else 0
+    axis_title_h = line_h + pad if fig.axis_title else 0
     if fig.horizontal:
-        ax.set_yticks(positions, fig.categories, fontsize=8)
-        ax.invert_yaxis()  # the first category at the top, as in the table
-        ax.xaxis.set_major_formatter(label)
-        ax.axvline(0, color="#595959", linewidth=0.8)
-        ax.grid(axis="x", color="#D9D9D9", linewidth=0.6)
-        ax.set_xlabel(fig.axis_title, fontsize=8)
-        ax.margins(x=0.12)
+        slot = max(round(line_h * 1.1 * k), line_h + 8)
+        plot_h = slot * n
+        height = pad + plot_h + line_h + pad + axis_title_h + legend_h
+        label_w = max((pen.size(c)[0] for c in fig.categories), default=0) + pad
+        value_w = max(pen.size(fmt_number(v, decimals))[0] for v in [*values, lo, hi]) + pad
+        left, right, top = label_w + pad, width - value_w - pad, pad
     else:
-        ax.set_xticks(positions, fig.categories, fontsize=8)
-        ax.yaxis.set_major_formatter(label)
-        ax.grid(axis="y", color="#D9D9D9", linewidth=0.6)
-        ax.set_ylabel(fig.axis_title, fontsize=8)
-        ax.margins(y=0.15)
-    ax.set_axisbelow(True)
-    ax.tick_params(labelsize=8, length=0)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    if len(fig.series) > 1 or fig.target is not None:
-        ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1),
-                  ncol=len(fig.series) + (fig.target is not None))
-    figure.tight_layout()
+        plot_h = _px(5.0)
+        height = pad + plot_h + 2 * line_h + pad + axis_title_h + legend_h
+        tick_w = max(pen.size(fmt_number(t, decimals))[0] for t in ticks) + pad
+        left, right, top = tick_w + pad, width - pad, pad + line_h
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+
+    def write(xy, s, anchor, fill=TEXT):
+        draw.text(xy, pen.text(s), font=pen.font, fill=fill, anchor=anchor)
+
+    if fig.horizontal:
+        def x(v: float) -> float:
+            return left + (v - lo) / (hi - lo) * (right - left)
+
+        for t in ticks:
+            draw.line([(x(t), top), (x(t), top + plot_h)], fill=GRID, width=1)
+            write((x(t), top + plot_h + 4), fmt_number(t, decimals), "mt")
+        bar = (slot - 8) / k
+        for j, category in enumerate(fig.categories):
+            y0 = top + j * slot + 4
+            write((left - pad, y0 + (slot - 8) / 2), category, "rm")
+            for i, (_name, vs) in enumerate(fig.series):
+                v = vs[j]
+                if v is None:
+                    continue
+                a, b = sorted((x(0.0), x(v)))
+                draw.rectangle([a, y0 + i * bar, b, y0 + (i + 1) * bar - 2], fill=COLOURS[i % len(COLOURS)])
+                write((b + 4, y0 + (i + 0.5) * bar) if v >= 0 else (a - 4, y0 + (i + 0.5) * bar),
+                      fmt_number(v, decimals), "lm" if v >= 0 else "rm")
+        draw.line([(x(0.0), top), (x(0.0), top + plot_h)], fill=AXIS, width=2)
+        if fig.target is not None:
+            _dashed(draw, (x(fig.target[1]), top), (x(fig.target[1]), top + plot_h))
+        below = top + plot_h + line_h + pad
+        if fig.axis_title:
+            write(((left + right) / 2, below), fig.axis_title, "mt")
+    else:
+        def y(v: float) -> float:
+            return top + plot_h - (v - lo) / (hi - lo) * plot_h
+
+        for t in ticks:
+            draw.line([(left, y(t)), (right, y(t))], fill=GRID, width=1)
+            write((left - 6, y(t)), fmt_number(t, decimals), "rm")
+        slot = (right - left) / max(n, 1)
+        bar = slot * 0.8 / k
+        for j, category in enumerate(fig.categories):
+            x0 = left + j * slot + slot * 0.1
+            write((left + (j + 0.5) * slot, top + plot_h + 6), category, "mt")
+            for i, (_name, vs) in enumerate(fig.series):
+                v = vs[j]
+                if v is None:
+                    continue
+                a, b = sorted((y(0.0), y(v)))
+                draw.rectangle([x0 + i * bar, a, x0 + (i + 1) * bar - 2, b], fill=COLOURS[i % len(COLOURS)])
+                write((x0 + (i + 0.5) * bar, a - 4 if v >= 0 else b + 4), fmt_number(v, decimals),
+                      "mb" if v >= 0 else "mt")
+        draw.line([(left, y(0.0)), (right, y(0.0))], fill=AXIS, width=2)
+        if fig.target is not None:
+            _dashed(draw, (left, y(fig.target[1])), (right, y(fig.target[1])))
+        below = top + plot_h + line_h + 2 * pad
+        if fig.axis_title:
+            write(((left + right) / 2, below), fig.axis_title, "mt")
+    if legend:
+        _legend(draw, pen, legend, width, height - legend_h + pad, line_h, write)
     out = io.BytesIO()
-    figure.savefig(out, format="png", metadata={"Software": None})
+    image.save(out, format="PNG", dpi=(DPI, DPI))
     return out.getvalue()
+
+
+def _dashed(draw, start: tuple[float, float], end: tuple[float, float], dash: int = 14, gap: int = 8) -> None:
+    (x0, y0), (x1, y1) = start, end
+    length = math.hypot(x1 - x0, y1 - y0)
+    steps = int(length // (dash + gap)) + 1
+    for s in range(steps):
+        a, b = s * (dash + gap) / length, min(1.0, (s * (dash + gap) + dash) / length)
+        draw.line([(x0 + (x1 - x0) * a, y0 + (y1 - y0) * a), (x0 + (x1 - x0) * b, y0 + (y1 - y0) * b)],
+                  fill=TARGET_COLOUR, width=4)
+
+
+def _legend(draw, pen: _Pen, items, width: int, y: float, line_h: int, write) -> None:
+    """The series (and the target) in one centred row below the chart."""
+    box = line_h - 8
+    widths = [box + 8 + pen.size(name)[0] + 28 for name, _c in items]
+    x = (width - sum(widths)) / 2
+    for (name, colour), w in zip(items, widths):
+        draw.rectangle([x, y + 4, x + box, y + 4 + box], fill=colour)
+        write((x + box + 8, y + line_h / 2), name, "lm")
+        x += w
