@@ -25,6 +25,7 @@ from .cells import CellRef, Grid
 from .changes import CellWrite
 from .findings import WARNING, declare
 from .formulas import NotEvaluated, evaluate
+from .reader import Uncalculated
 from .swedish import fmt_number
 
 INAKTUELLT_VARDE = declare("inaktuellt-varde", "celler", WARNING,
@@ -49,8 +50,6 @@ def _is_number(v: object) -> bool:
 
 
 def _uncalculated(v: object) -> bool:
-    from .reader import Uncalculated
-
     return isinstance(v, Uncalculated)
 
 

@@ -243,8 +243,9 @@ def _invisible(text: str) -> str | None:
 def _units_missing(report: Report, config: Config) -> Iterator[Hit]:
     present = {L.norm(row.label) for row in report.units.rows}
     by_norm = {L.norm(u): u for u in report.meta.units}
+    present_visible = {L.norm(_visible(p)) for p in present}
     for n, unit in by_norm.items():
-        if n in present or L.norm(_visible(unit)) in {L.norm(_visible(p)) for p in present}:
+        if n in present or L.norm(_visible(unit)) in present_visible:
             continue  # a row whose name differs only invisibly is reported by enhet-okand
         below = report.units.after_total.get(n)
         if below is not None:
