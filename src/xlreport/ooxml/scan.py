@@ -110,7 +110,8 @@ def _note_cell(scan: SheetScan, el: etree._Element, row: int, col: int) -> None:
         scan.styles[(row, col)] = int(s)
     if f is not None:
         text = _formula_text(scan, f, row, col)
-        scan.formulas[(row, col)] = text
+        if f.get("t") not in ("array", "dataTable"):  # those keep Excel's values: never rewritten
+            scan.formulas[(row, col)] = text
         if not has_value:
             scan.uncalculated[(row, col)] = text
     if el.get("t") == "e" and v is not None and v.text:
