@@ -155,3 +155,18 @@ def changed_entries(base: Path, result: Path) -> set[str]:
     with zipfile.ZipFile(base) as zb, zipfile.ZipFile(result) as zr:
         old = {i.filename: (i.CRC, i.file_size, i.date_time) for i in zb.infolist()}
         return {i.filename for i in zr.infolist() if old.get(i.filename) != (i.CRC, i.file_size, i.date_time)}
+
+
+def utc_now() -> str:
+    """The time now, as the Källor sheets record it: 2020-03-31T12:00:00Z."""
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def decode_text(data: bytes) -> str:
+    """A text file as Excel saves them: UTF-8 (with or without a BOM), else Windows-1252."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")

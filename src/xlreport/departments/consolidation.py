@@ -35,6 +35,7 @@ from .common import (
     month_of_period,
     period_text,
     unit_list,
+    utc_now,
     version_of,
 )
 
@@ -102,10 +103,6 @@ class ConsolidationResult:
     def add(self, file: str | None, severity, message: str, rule: str = "konsolidering", sheet: str | None = None,
             cell: str | None = None) -> None:
         self.notes.append((file, Finding(rule, severity, message, sheet, cell)))
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _iso(epoch: float) -> str:
@@ -435,7 +432,7 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         return result
 
     previous = _previous_reads(out if out.is_file() else (Path(into) if into else None))
-    now = _now()
+    now = utc_now()
     for s in sources:
         s.read_at = previous.get((str(s.path), s.sha256), now)
         usable = s.readable and (s.status == 0 or (include_errors and s.status == 1))

@@ -18,6 +18,7 @@ from ..core.changes import CellWrite, ChangeSet
 from ..core.errors import os_error_sv
 from .common import (
     DepartmentError,
+    decode_text,
     default_template,
     find_label,
     parse_period,
@@ -160,13 +161,6 @@ def new_many(units: list[str], period: str | None, template: str | Path | None =
 
 # --- unit lists ---------------------------------------------------------------------------
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")
-
-
 def read_unit_list(path: str | Path, sheet: str | None = None) -> list[str]:
     """Unit names from a text file (one per line, ``#`` comments), a CSV file (column ``Enhet``,
     else the first column) or a workbook (``sheet``; by default the Enheter list on Uppgifter,
@@ -175,7 +169,7 @@ def read_unit_list(path: str | Path, sheet: str | None = None) -> list[str]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _units_from_workbook(path, sheet)
     try:
-        text = _decode(path.read_bytes())
+        text = decode_text(path.read_bytes())
     except OSError as exc:
         raise DepartmentError(f"Listan kunde inte läsas ({os_error_sv(exc)}).", file=path) from exc
     if path.suffix.lower() == ".csv":
