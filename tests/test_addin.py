@@ -109,7 +109,7 @@ def test_the_ribbon_is_well_formed():
     labels = [b.get("label") for b in root.iter(CUI + "button")]
     assert sorted(labels) == sorted(["Kontrollera", "Beräkna avvikelser", "Kontrollera personal",
                                      "Skapa rapport", "Uppdatera allt", "Nästa fynd", "Exportera rapport",
-                                     "Om xlreport"])
+                                     "Hämta från SIE-fil", "Om xlreport"])
     for b in root.iter(CUI + "button"):
         assert b.get("imageMso") and b.get("onAction")
 
@@ -134,7 +134,7 @@ def test_every_button_names_a_function_in_the_excel_door():
     code = [ln for ln in source.splitlines() if not ln.lstrip().startswith("'")]
     assert sum("RunPython" in ln for ln in code) == 1
     assert ("door.klick('\" & knapp & \"', '\" & XLREPORT_VERSION & _" in source
-            and "\"', '\" & XLWINGS_VERSION & \"')\"" in source)
+            and "\"', '\" & XLWINGS_VERSION & \"', sie=\" & PyText(sieFil) & \")\"" in source)
     buttons = KLICK.findall(source)
     assert len(buttons) == len(CALLBACK.findall(source))
     assert sorted(buttons) == sorted(door.ENTRY_POINTS)

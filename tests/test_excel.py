@@ -688,3 +688,44 @@ def test_the_per_client_table_in_the_docs_names_every_action_the_door_sends():
         assert row is not None, action
         has = "ja" if action in door.LEGACY_CLIENT_ACTIONS else "nej"
         assert row.split("|")[3].strip().startswith(has), row
+
+
+# --- Hämta från SIE-fil ----------------------------------------------------------------------
+
+def _sie_book(tmp_path):
+    from test_sie_files import namnd_workbook
+
+    workbook = namnd_workbook(tmp_path / "ks.xlsx", ["Ledning", "Förskola", "Äldreomsorg"])
+    return remote_book(payload(read_sheets(workbook)))
+
+
+def test_hamta_sie_writes_the_ledgers_figures_and_refreshes(tmp_path):
+    from test_sie import ACTUAL, BUDGET, the_file
+    from test_sie_files import ledger
+
+    book = _sie_book(tmp_path)
+    sie = the_file(tmp_path, ledger(ACTUAL, budget=BUDGET))
+    result = door.klick("hamta_sie", book=book, sie=str(sie))
+    assert not result.failed, result.message
+    assert result.errors == 0, result.findings
+    assert result.message.startswith("Utfall och budget är hämtade från huvudbok.se.")
+    assert "Bladet Rapport är skrivet." in alert_text(book)
+    income = written_cells(book, "Resultaträkning")
+    assert income, "no figures were written into the income statement"
+    assert any(isinstance(v, float) for v in income.values())
+
+
+def test_hamta_sie_with_an_unbalanced_voucher_writes_nothing_but_the_message(tmp_path):
+    book = _sie_book(tmp_path)
+    bad = tmp_path / "trasig.se"
+    bad.write_bytes(b'#FLAGGA 0\r\n#FORMAT PC8\r\n#SIETYP 4\r\n#RAR 0 20200101 20201231\r\n'
+                    b'#KONTO 3010 "Intakter"\r\n#VER A 1 20200115\r\n{\r\n#TRANS 3010 {} -100.00\r\n}\r\n')
+    result = door.klick("hamta_sie", book=book, sie=str(bad))
+    assert result.failed and "trasig.se" in result.message
+    assert written_cells(book, "Resultaträkning") == {}
+
+
+def test_hamta_sie_without_a_file_does_nothing(tmp_path):
+    book = _sie_book(tmp_path)
+    result = door.klick("hamta_sie", book=book, sie="")
+    assert not result.failed and result.message == "" and actions(book) == []

@@ -124,9 +124,11 @@ RAPPORT = Button("skapa_rapport", ("generate",))
 ALLT = Button("uppdatera_allt", ("fill", "generate"))
 
 
-def klick(button: str, addin: str | None = None, xlwings_vba: str | None = None, book=None) -> ClickResult:
+def klick(button: str, addin: str | None = None, xlwings_vba: str | None = None, book=None, *,
+          sie: str | None = None) -> ClickResult:
     """What every ribbon button calls: ``button`` is the name of the door function, ``addin``
-    and ``xlwings_vba`` the versions of the add-in and of its xlwings VBA module."""
+    and ``xlwings_vba`` the versions of the add-in and of its xlwings VBA module; ``sie`` the
+    file the user picked for "Hämta från SIE-fil"."""
     book = _caller(book)
     if button == "om_xlreport":
         return om_xlreport(book, addin=addin, xlwings_vba=xlwings_vba)
@@ -138,6 +140,8 @@ def klick(button: str, addin: str | None = None, xlwings_vba: str | None = None,
         result = ClickResult(button, message=problem, failed=True)
         _alert(book, problem, critical=True)
         return result
+    if button == "hamta_sie":
+        return hamta_sie(sie, book=book)
     return entry(book=book)
 
 
@@ -287,6 +291,71 @@ def about_text(book, addin: str | None, xlwings_vba: str | None) -> str:
               f"(den här versionen av xlreport skriver mallversion {L.TEMPLATE_VERSION}).")]
     problem = handshake(addin, xlwings_vba)
     return "\n".join(lines) + ("\n\n" + problem if problem else "")
+
+
+def hamta_sie(sie: str | None = None, book=None) -> ClickResult:
+    """Hämta från SIE-fil: the ledger's figures into the open workbook (the import of
+    ``xlreport import-sie``, planned on the open workbook's values), then Uppdatera allt.
+
+    ``konton.csv`` and ``enheter.csv`` beside the workbook are used as the mapping files when
+    they are there. With an import error nothing is written but Kontroller and the marks."""
+    from ..core import engine
+    from ..core.changes import ChangeSet
+    from ..core.engine import marks
+    from ..core.generate import findings_sheet
+    from ..sie.checks import SieError
+    from ..sie.plan import SIE_SHEETS, plan_import
+    from .memory import MemoryDoor
+
+    book = _caller(book)
+    result = ClickResult("hamta_sie")
+    if not sie:  # the user closed the file dialog: nothing to do
+        return result
+    started = time.perf_counter()
+    try:
+        _status(book, "Delårsrapport: läser SIE-filen …")
+        folder = export_target(book).parent
+        names, grids = read_grids(book, SIE_SHEETS)
+        plan = plan_import(sie, grids, names, accounts=_beside(folder, "konton.csv"),
+                           units=_beside(folder, "enheter.csv"))
+        result.findings = list(plan.findings)
+        door = ExcelDoor(book, result)
+        if plan.errors:
+            with _screen_paused(book, door.client):
+                door.apply(ChangeSet(sheets=[findings_sheet(plan.findings, None)], marks=marks(plan.findings)))
+                book.sheets[L.SHEET_FINDINGS].activate()
+            result.message = (findings_summary(result.errors, result.warnings) + f"\nInget hämtades från "
+                              f"{Path(sie).name}. Felen står på bladet Kontroller, med raden i SIE-filen.")
+        else:
+            # The refresh runs on the imported values in memory: an engine that sends its writes
+            # back to Excel only when the call ends (the remote one) would not show them to a
+            # second read. Excel then gets the import and the refresh in one apply.
+            imported = MemoryDoor(grids, names, interactive=True)
+            imported.apply(plan.changes)
+            outcome = engine.process(imported, actions=ALLT.actions)
+            changes = ChangeSet()
+            changes.extend(plan.changes)
+            changes.extend(outcome.changes)
+            with _screen_paused(book, door.client):
+                door.apply(changes)
+                result.findings = outcome.findings
+                book.sheets[_final_sheet(ALLT, result, door.active)].activate()
+            result.message = (f"Utfall och budget är hämtade från {Path(sie).name}.\n"
+                              + outcome_message(ALLT, result, outcome.structure_error is None))
+        _alert(book, result.message)
+    except SieError as exc:  # the file and the line it is about, and nothing written
+        result.failed, result.message = True, f"{exc}\nInget hämtades; arbetsboken är oförändrad."
+        _alert(book, result.message, critical=True)
+    except Exception as exc:  # noqa: BLE001 - every failure ends in a Swedish message, never a traceback
+        _report_failure(book, result, exc)
+    finally:
+        _status(book, False)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _beside(folder: Path, name: str) -> Path | None:
+    return folder / name if (folder / name).is_file() else None
 
 
 def click(button: Button, book=None) -> ClickResult:
@@ -1196,5 +1265,6 @@ ENTRY_POINTS: dict[str, Callable[..., ClickResult]] = {
     "nasta_fynd": nasta_fynd,
     "om_xlreport": om_xlreport,
     "exportera_rapport": exportera_rapport,
+    "hamta_sie": hamta_sie,
 }
 
