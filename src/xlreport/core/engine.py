@@ -7,7 +7,9 @@ Every door (the file door, the Excel door, the in-memory door of the tests) impl
 policy of what is written, once for every door:
 
 * **no errors**: the deviation formulas (``fill``) and the owned sheets Rapport and Kontroller
-  (``generate``) that were asked for;
+  (``generate``) that were asked for and, with either, the Summa formulas extended to every row
+  of their table (:mod:`~xlreport.core.coverage`) and the recomputed cached values of formulas
+  whose saved value was missing or stale (:mod:`~xlreport.core.recalc`);
 * **errors** (or a template structure that is missing): nothing over the user's data, ever.
   A door that a person is looking at (``interactive``: the Excel door) still gets the
   Kontroller sheet and the cells to mark, so the user sees why; a door that runs unattended
