@@ -31,9 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from readme import write_section  # benchmarks/readme.py: the scripts run from benchmarks/
+
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- refresh:begin -->", "<!-- refresh:end -->"
 
 CALAMINE = """
 import sys, python_calamine as pc
@@ -42,6 +42,7 @@ n = sum(len(wb.get_sheet_by_name(s).to_python()) for s in wb.sheet_names)
 """
 OPENPYXL = """
 import sys, openpyxl
+
 wb = openpyxl.load_workbook(sys.argv[1])
 wb.save(sys.argv[2])
 """
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(table)
     print(text)
     if not args.no_readme:
-        _write_section(text)
+        write_section("refresh", "Refresh (issue 2)", "refresh.py", text)
     return 0
 
 
@@ -155,17 +156,6 @@ def _cpus() -> int:
     import os
 
     return os.cpu_count() or 1
-
-
-def _write_section(text: str) -> None:
-    block = f"{BEGIN}\n{text}\n{END}"
-    current = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip() + "\n\n## Refresh (issue 2)\n\n`python benchmarks/refresh.py`\n\n" + block + "\n"
-    README.write_text(current, encoding="utf-8")
 
 
 if __name__ == "__main__":

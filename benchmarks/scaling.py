@@ -36,9 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from readme import write_section  # benchmarks/readme.py: the scripts run from benchmarks/
+
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- scaling:begin -->", "<!-- scaling:end -->"
 EXAMPLE_DATA = ROOT / "workbooks" / "data" / "example.json"
 TARGET = 12.0  # refresh(largest) / refresh(next size) at most this
 BIG = 1000  # sizes above this many units use --big-repeat runs
@@ -179,20 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     if a.readme:
-        _write_section(text)
+        write_section("scaling", "Scaling with the number of units", "scaling.py", text)
     return 0 if ok else 1
-
-
-def _write_section(text: str) -> None:
-    block = f"{BEGIN}\n{text}\n{END}"
-    current = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = (current.rstrip() + "\n\n## Scaling with the number of units\n\n"
-                   "`python benchmarks/scaling.py`\n\n" + block + "\n")
-    README.write_text(current, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import datetime as dt
 import os
 import platform
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -36,9 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from readme import write_section  # benchmarks/readme.py: the scripts run from benchmarks/
+
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- sie:begin -->", "<!-- sie:end -->"
 TARGET = 3.0
 
 UNITS = ["Ledning", "Ekonomi och kvalitet", "HR", "Välfärd", "Näringsliv", "Kommunikation och IT",
@@ -167,19 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     text = f"{header}\n\n{table}\n{row}\n\n{verdict}"
     print(text)
     if not args.no_readme:
-        _update_readme(text)
+        write_section("sie", "Import from SIE (issue 14)", "sie.py", text)
     return 0 if ratio <= TARGET else 1
-
-
-def _update_readme(text: str) -> None:
-    current = README.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in current:
-        current = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: block, current, flags=re.DOTALL)
-    else:
-        current = current.rstrip() + ("\n\n## Import from SIE (issue 14)\n\n`python benchmarks/sie.py`\n\n"
-                                      + block + "\n")
-    README.write_text(current, encoding="utf-8")
 
 
 if __name__ == "__main__":
