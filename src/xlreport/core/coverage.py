@@ -100,14 +100,10 @@ def _check_results(out: Coverage, report: Report, grid: Grid) -> None:
 
 
 def _check_total(out: Coverage, report: Report, table: Table, column: str, col: int, formula: str) -> None:
-    try:
-        refs = references(formula, table.sheet)
-    except NotEvaluated:
+    covered = _covered_rows(formula, table.sheet, col)
+    if covered is None:
         return  # not a formula of ours to judge; its value is trusted or reported by recalc
-    own = [r for r in refs if L.norm(r.sheet) == L.norm(table.sheet) and r.left <= col <= r.right]
-    parts = set(part_rows(table))
-    covered = {row for r in own for row in range(r.top, r.bottom + 1)}
-    if not covered & parts:
+    if not covered & set(part_rows(table)):
         return  # a formula of the totals (e.g. a deviation), not a sum of the rows
     left_out = [row for row in table.rows if row.row not in covered]
     if not left_out:
