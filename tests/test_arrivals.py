@@ -17,26 +17,21 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import python_calamine as pc
 
 from support.cli import xlreport
 from support.libreoffice import convert, convert_sheets_to_csv
-from support.workbooks import EXAMPLE, edit_package, parts
+from support.workbooks import EXAMPLE, edit_package, parts, sheet_rows
 from xlreport.core.swedish import parse_number_text
 
 INCOME, UNITS, SICK, META = "Resultaträkning", "Driftredovisning", "Sjukfrånvaro", "Uppgifter"
 
 
-def rows_of(path: Path, sheet: str) -> list[list]:
-    return pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
-
-
 def row_labeled(path: Path, sheet: str, label: str) -> list:
-    return next(r for r in rows_of(path, sheet) if r and r[0] == label)
+    return next(r for r in sheet_rows(path, sheet) if r and r[0] == label)
 
 
 def report_text(path: Path) -> str:
-    return "\n".join(str(c) for r in rows_of(path, "Rapport") for c in r if c not in ("", None))
+    return "\n".join(str(c) for r in sheet_rows(path, "Rapport") for c in r if c not in ("", None))
 
 
 def libreoffice_agrees(path: Path, tmp: Path, sheets: tuple[str, ...] = (INCOME, UNITS)) -> None:
@@ -44,7 +39,7 @@ def libreoffice_agrees(path: Path, tmp: Path, sheets: tuple[str, ...] = (INCOME,
     the tool cached, to the printed decimal."""
     csvs = convert_sheets_to_csv(path, tmp / "lo", recalc=True)
     for sheet in sheets:
-        cached = rows_of(path, sheet)
+        cached = sheet_rows(path, sheet)
         with open(csvs[sheet], encoding="utf-8") as f:
             shown = list(csv.reader(f))
         compared = 0

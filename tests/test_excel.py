@@ -729,3 +729,14 @@ def test_hamta_sie_without_a_file_does_nothing(tmp_path):
     book = _sie_book(tmp_path)
     result = door.klick("hamta_sie", book=book, sie="")
     assert not result.failed and result.message == "" and actions(book) == []
+
+
+def test_the_door_reads_number_formats_only_where_they_change_a_figure():
+    """The sick-leave numbers and the target's value cell: not every cell of Uppgifter."""
+    from support.memory import example_grids
+
+    _names, grids = example_grids()
+    sick = door._format_cells(grids["Sjukfrånvaro"])
+    assert sick and all(isinstance(grids["Sjukfrånvaro"].get(r, c), float) for r, c in sick)
+    assert door._format_cells(grids["Uppgifter"]) == [(10, 1)]  # B11, beside "Mål sjukfrånvaro (%)"
+    assert door._format_cells(grids["Driftredovisning"]) == []

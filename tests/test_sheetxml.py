@@ -286,14 +286,13 @@ def test_refreshed_example_has_the_wrapped_header_row_at_two_lines(refreshed_exa
             assert 0 < float(row.get("ht")) <= 409 and row.get("customHeight") == "1"
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_keeps_the_header_height(refreshed_example, tmp_path):
     """LibreOffice lays the header out at its two lines: saved again by LibreOffice, the row
     still has its height (without it, LibreOffice keeps the default and draws the second line
     over the next row)."""
     from support import libreoffice
 
-    if not libreoffice.available():
-        pytest.skip("LibreOffice is not installed")
     out = libreoffice.convert([refreshed_example], to="xlsx:Calc Office Open XML")[refreshed_example]
     assert out is not None
     root = sheet_xml(out, "Rapport")

@@ -48,6 +48,11 @@ def parse_a1(ref: str) -> tuple[int, int]:
     return int(m.group(2)) - 1, col_index(m.group(1))
 
 
+def is_number(v: Any) -> bool:
+    """Whether a cell value is a number (a bool is not, though Python says so)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def quote_sheet(name: str) -> str:
     """Sheet name as it appears in a formula or link: 'Resultaträkning'!"""
     return "'" + name.replace("'", "''") + "'"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import layout as L
-from .cells import CellRef, Grid, a1
+from .cells import CellRef, Grid, a1, is_number
 from .errors import StructureError
 from .findings import ERROR, WARNING, Finding, RuleSpec, declare
 from .model import Meta, Report, Row, Table
@@ -175,7 +175,7 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
         meta.cells[attr] = ref
         if raw is None or (isinstance(raw, str) and raw.strip() in L.NO_VALUE_MARKS):
             continue
-        if _is_percent(g.formats.get((row, col + 1))) and kind is float and _is_number(raw):
+        if _is_percent(g.formats.get((row, col + 1))) and kind is float and is_number(raw):
             raw = float(raw) * 100  # "3 %" stored as 0.03: the target is in percent, as Excel shows it
         value = _meta_value(raw, kind, label)
         if value is None:
@@ -221,10 +221,6 @@ def _period_of_date(d: dt.date, label: str) -> str:
         first_month, first_year = d.month % 12 + 1, d.year - (d.month < 12)
         return f"{L.MONTHS[first_month - 1]} {first_year}–{L.MONTHS[d.month - 1]} {d.year}"
     return f"{L.MONTHS[d.month - 1]} {d.year}"
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _is_percent(code: str | None) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import layout as L
-from .cells import CellRef, Grid
+from .cells import CellRef, Grid, is_number
 from .changes import CellWrite
 from .findings import WARNING, declare
 from .formulas import NotEvaluated, evaluate
@@ -43,10 +43,6 @@ class Recalculation:
     refreshed: list[CellWrite] = field(default_factory=list)
     evaluated: int = 0
     trusted: int = 0  # formulas not evaluated, their cached value kept
-
-
-def _is_number(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _uncalculated(v: object) -> bool:
@@ -106,10 +102,10 @@ def recalculate(grids: Mapping[str, Grid], calc_mode: str | None = None) -> Reca
                 out.trusted += 1
                 continue
             out.evaluated += 1
-            if not _is_number(computed):
+            if not is_number(computed):
                 continue
             computed = float(computed)
-            if _is_number(cached) and _same(float(cached), computed):
+            if is_number(cached) and _same(float(cached), computed):
                 continue
             if cached is not None and not _uncalculated(cached):
                 out.findings.append(INAKTUELLT_VARDE.at(
@@ -124,9 +120,9 @@ def recalculate(grids: Mapping[str, Grid], calc_mode: str | None = None) -> Reca
 
 def _shown(v: object, other: object) -> str:
     """``v`` with one decimal, or as many as it takes to tell it from ``other``."""
-    if not _is_number(v):
+    if not is_number(v):
         return f"'{v}'"
     for decimals in (1, 2, 3, 4, 6):
-        if not _is_number(other) or round(float(v), decimals) != round(float(other), decimals):
+        if not is_number(other) or round(float(v), decimals) != round(float(other), decimals):
             break
     return fmt_number(float(v), decimals)

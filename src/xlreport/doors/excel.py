@@ -41,6 +41,7 @@ every message is a message box, never the status bar alone (some clients have no
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import tempfile
@@ -195,13 +196,28 @@ def uppdatera_allt(book=None) -> ClickResult:
     return click(ALLT, book)
 
 
+@contextlib.contextmanager
+def _button(book, result: ClickResult, *, give_back_status: bool = True):
+    """The frame of every button: any failure ends in a Swedish message (never a traceback),
+    the status bar is given back (unless the button leaves its message there), and the click
+    is timed."""
+    started = time.perf_counter()
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - every failure ends in a Swedish message, never a traceback
+        _report_failure(book, result, exc)
+    finally:
+        if give_back_status:
+            _status(book, False)
+        result.seconds = time.perf_counter() - started
+
+
 def nasta_fynd(book=None) -> ClickResult:
     """Nästa fynd: select the next cell with a finding after the current selection, and say
     what it is (a message box: the status bar alone is missing on some clients)."""
     book = _caller(book)
     result = ClickResult("nasta_fynd")
-    started = time.perf_counter()
-    try:
+    with _button(book, result, give_back_status=False):  # the finding stays on the status bar
         result.findings = _findings(book)
         target = next_finding(result.findings, _sheet_order(book), _selected(book))
         if target is None:
@@ -215,9 +231,6 @@ def nasta_fynd(book=None) -> ClickResult:
             result.message = f"{kind} i {finding.location()}: {finding.message}"
             _status(book, result.message)
         _alert(book, result.message)
-    except Exception as exc:  # noqa: BLE001 - every failure ends in a Swedish message, never a traceback
-        _report_failure(book, result, exc)
-    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -230,8 +243,7 @@ def exportera_rapport(book=None) -> ClickResult:
 
     book = _caller(book)
     result = ClickResult("exportera_rapport")
-    started = time.perf_counter()
-    try:
+    with _button(book, result):
         _status(book, "Delårsrapport: skriver Word-filen …")
         names, grids = read_grids(book)
         outcome = engine.run(grids, names, actions=())
@@ -244,11 +256,6 @@ def exportera_rapport(book=None) -> ClickResult:
             export_report(outcome.report, outcome.findings, docx=target)
             result.message = f"Rapporten är sparad som Word-fil:\n{target}"
         _alert(book, result.message)
-    except Exception as exc:  # noqa: BLE001 - every failure ends in a Swedish message, never a traceback
-        _report_failure(book, result, exc)
-    finally:
-        _status(book, False)
-    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -311,13 +318,17 @@ def hamta_sie(sie: str | None = None, book=None) -> ClickResult:
     result = ClickResult("hamta_sie")
     if not sie:  # the user closed the file dialog: nothing to do
         return result
-    started = time.perf_counter()
-    try:
+    with _button(book, result):
         _status(book, "Delårsrapport: läser SIE-filen …")
         folder = export_target(book).parent
         names, grids = read_grids(book, SIE_SHEETS)
-        plan = plan_import(sie, grids, names, accounts=_beside(folder, "konton.csv"),
-                           units=_beside(folder, "enheter.csv"))
+        try:
+            plan = plan_import(sie, grids, names, accounts=_beside(folder, "konton.csv"),
+                               units=_beside(folder, "enheter.csv"))
+        except SieError as exc:  # the file and the line it is about, and nothing written
+            result.failed, result.message = True, f"{exc}\nInget hämtades; arbetsboken är oförändrad."
+            _alert(book, result.message, critical=True)
+            return result
         result.findings = list(plan.findings)
         door = ExcelDoor(book, result)
         if plan.errors:
@@ -343,14 +354,6 @@ def hamta_sie(sie: str | None = None, book=None) -> ClickResult:
             result.message = (f"Utfall och budget är hämtade från {Path(sie).name}.\n"
                               + outcome_message(ALLT, result, outcome.structure_error is None))
         _alert(book, result.message)
-    except SieError as exc:  # the file and the line it is about, and nothing written
-        result.failed, result.message = True, f"{exc}\nInget hämtades; arbetsboken är oförändrad."
-        _alert(book, result.message, critical=True)
-    except Exception as exc:  # noqa: BLE001 - every failure ends in a Swedish message, never a traceback
-        _report_failure(book, result, exc)
-    finally:
-        _status(book, False)
-    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -364,8 +367,7 @@ def click(button: Button, book=None) -> ClickResult:
 
     book = _caller(book)
     result = ClickResult(button.name)
-    started = time.perf_counter()
-    try:
+    with _button(book, result):
         _status(book, "Delårsrapport: läser arbetsboken …")
         door = ExcelDoor(book, result)
         with _screen_paused(book, door.client):
@@ -374,11 +376,6 @@ def click(button: Button, book=None) -> ClickResult:
             book.sheets[_final_sheet(button, result, door.active)].activate()
         result.message = outcome_message(button, result, outcome.structure_error is None)
         _alert(book, result.message)
-    except Exception as exc:  # noqa: BLE001 - every failure ends in a Swedish message, never a traceback
-        _report_failure(book, result, exc)
-    finally:
-        _status(book, False)
-    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -474,25 +471,29 @@ def read_grids(book, sheets: Iterable[str] | None = None) -> tuple[list[str], di
 
 def read_grid(sheet, name: str) -> Grid:
     """The sheet's used range as a Grid: one range read for the values (errors as text, e.g.
-    "#DIV/0!") and one for the formulas; on the sheets with percentages, the number formats
-    (one read per column, more only where a column mixes formats)."""
+    "#DIV/0!") and one for the formulas; where a number format changes what a value means (the
+    sick-leave figures, the target), the formats of those cells, one read per run of cells down
+    a column."""
     used = sheet.used_range
     values = used.options(ndim=2, err_to_str=True).value
     top, left = used.row - 1, used.column - 1
     grid = Grid(name=name, values=[list(row) for row in values], top=top, left=left)
     grid.formulas = _formulas(used, top, left)
-    if _norm(name) in _FORMAT_SHEETS:
-        grid.formats = _number_formats(sheet, top, left, len(grid.values), max(map(len, grid.values), default=0))
+    cells = _format_cells(grid)
+    if cells:
+        grid.formats = _number_formats(sheet, cells)
     return grid
 
 
-def _norm(name: str) -> str:
-    from ..core.layout import norm
-
-    return norm(name)
-
-
-_FORMAT_SHEETS = {_norm(L.SHEET_SICK), _norm(L.SHEET_META)}
+def _format_cells(grid: Grid) -> list[tuple[int, int]]:
+    """The cells whose number format the reader needs: every number on Sjukfrånvaro, and the
+    value of the sick-leave target on Uppgifter."""
+    name = L.norm(grid.name)
+    if name == L.norm(L.SHEET_SICK):
+        return [(r, c) for r, c, v in grid.cells() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if name == L.norm(L.SHEET_META):
+        return [(r, c + 1) for r, c, v in grid.cells() if L.norm(v) == L.norm(L.META_SJUKMAL)][:1]
+    return []
 
 
 def _formulas(used, top: int, left: int) -> dict[tuple[int, int], str]:
@@ -507,22 +508,24 @@ def _formulas(used, top: int, left: int) -> dict[tuple[int, int], str]:
             if isinstance(f, str) and f.startswith("=") and len(f) > 1}
 
 
-def _number_formats(sheet, top: int, left: int, n_rows: int, n_cols: int) -> dict[tuple[int, int], str]:
-    """The number formats that are not General, read a column at a time."""
+def _number_formats(sheet, cells: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """The number formats other than General of ``cells``: one read per run of neighbouring
+    cells down a column, cell by cell only where a run mixes formats (none where unsupported)."""
     out: dict[tuple[int, int], str] = {}
-    if not n_rows:
-        return out
+    by_col: dict[int, list[int]] = defaultdict(list)
+    for r, c in cells:
+        by_col[c].append(r)
     try:
-        for c in range(n_cols):
-            column = sheet.range((top + 1, left + c + 1), (top + n_rows, left + c + 1))
-            code = column.number_format
-            if code is None:  # mixed: cell by cell (a short column of a small table)
-                for r in range(n_rows):
-                    one = sheet.range((top + r + 1, left + c + 1)).number_format
-                    if one and one != "General":
-                        out[(top + r, left + c)] = one
-            elif code != "General":
-                out.update({(top + r, left + c): code for r in range(n_rows)})
+        for c, rows in by_col.items():
+            for first, last, _ in runs(dict.fromkeys(rows, 0)):
+                code = sheet.range((first + 1, c + 1), (last + 1, c + 1)).number_format
+                if code is None:  # mixed formats in the run
+                    for r in range(first, last + 1):
+                        one = sheet.range((r + 1, c + 1)).number_format
+                        if one and one != "General":
+                            out[(r, c)] = one
+                elif code != "General":
+                    out.update({(r, c): code for r in range(first, last + 1)})
     except (NotImplementedError, AttributeError):
         return {}
     return out
