@@ -134,7 +134,7 @@ def test_every_button_names_a_function_in_the_excel_door():
     code = [ln for ln in source.splitlines() if not ln.lstrip().startswith("'")]
     assert sum("RunPython" in ln for ln in code) == 1
     assert ("door.klick('\" & knapp & \"', '\" & XLREPORT_VERSION & _" in source
-            and "\"', '\" & XLWINGS_VERSION & \"', sie=\" & PyText(sieFil) & \")\"" in source)
+            and "\"', '\" & XLWINGS_VERSION & \"', fil=\" & PyText(valdFil) & \")\"" in source)
     buttons = KLICK.findall(source)
     assert len(buttons) == len(CALLBACK.findall(source))
     assert sorted(buttons) == sorted(door.ENTRY_POINTS)

@@ -126,10 +126,11 @@ ALLT = Button("uppdatera_allt", ("fill", "generate"))
 
 
 def klick(button: str, addin: str | None = None, xlwings_vba: str | None = None, book=None, *,
-          sie: str | None = None) -> ClickResult:
+          fil: str | None = None, sie: str | None = None) -> ClickResult:
     """What every ribbon button calls: ``button`` is the name of the door function, ``addin``
-    and ``xlwings_vba`` the versions of the add-in and of its xlwings VBA module; ``sie`` the
-    file the user picked for "Hämta från SIE-fil"."""
+    and ``xlwings_vba`` the versions of the add-in and of its xlwings VBA module; ``fil`` the
+    file the user picked in the button's file dialog (the buttons in :data:`FILE_BUTTONS`), ``""``
+    when the dialog was closed. ``sie`` is the same, as add-ins before 0.3 send it."""
     book = _caller(book)
     if button == "om_xlreport":
         return om_xlreport(book, addin=addin, xlwings_vba=xlwings_vba)
@@ -141,8 +142,8 @@ def klick(button: str, addin: str | None = None, xlwings_vba: str | None = None,
         result = ClickResult(button, message=problem, failed=True)
         _alert(book, problem, critical=True)
         return result
-    if button == "hamta_sie":
-        return hamta_sie(sie, book=book)
+    if button in FILE_BUTTONS:
+        return entry(fil if fil is not None else sie, book=book)
     return entry(book=book)
 
 
@@ -1270,4 +1271,7 @@ ENTRY_POINTS: dict[str, Callable[..., ClickResult]] = {
     "exportera_rapport": exportera_rapport,
     "hamta_sie": hamta_sie,
 }
+
+#: The buttons that open a file dialog first; their entry point takes the chosen file.
+FILE_BUTTONS = {"hamta_sie"}
 
