@@ -121,7 +121,14 @@ def default_jobs() -> int:
 def run_batch(paths: list[Path], actions: Collection[str], *, write: bool, out: str | None = None,
               jobs: int | None = None, on_done: Callable[[int, FileResult], None] | None = None) -> list[FileResult]:
     """Process ``paths``; results in the order of ``paths``. ``on_done(i, result)`` as each finishes."""
-    actions = tuple(actions)
+    from .ooxml.atomic import one_listing_per_folder
+
+    with one_listing_per_folder():  # stale temporary files: one folder listing per process, not per file
+        return _run_batch(paths, tuple(actions), write, out, jobs, on_done)
+
+
+def _run_batch(paths: list[Path], actions: tuple[str, ...], write: bool, out: str | None, jobs: int | None,
+               on_done: Callable[[int, FileResult], None] | None) -> list[FileResult]:
     jobs = max(1, min(jobs or default_jobs(), len(paths) or 1))
     results: list[FileResult | None] = [None] * len(paths)
     if jobs == 1:

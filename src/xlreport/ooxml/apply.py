@@ -14,7 +14,7 @@ from pathlib import Path
 from ..core.changes import CellWrite, ChangeSet, SheetContent
 from ..core.errors import WriteFailed
 from .atomic import refuse_unwritable, write_atomically
-from .dependents import count_dependent_formulas
+from .dependents import scan_dependent_formulas, unscanned_findings
 from .edit import PackageEdit
 from .names import CONTENT_TYPES, REL_STYLES, SUFFIX_OF_MAIN, is_rel
 from .package import Package, content_type_override, open_package
@@ -30,6 +30,7 @@ class WriteSummary:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     dependent_formulas: int = 0  # formulas elsewhere that read a written cell or an owned sheet
+    findings: list = field(default_factory=list)  # warnings of the write (a sheet the count could not read)
 
 
 def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None = None) -> WriteSummary:
@@ -39,7 +40,7 @@ def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None =
     refuse_unwritable(target)
     with open_package(path) as pkg:
         _refuse_wrong_suffix(pkg, path, target)
-        dependent = count_dependent_formulas(pkg, changes)
+        dependent = scan_dependent_formulas(pkg, changes)
         edit = PackageEdit(pkg)
         _apply_writes(edit, changes.writes)
         if changes.sheets:
@@ -51,7 +52,8 @@ def apply_changes(path: str | Path, changes: ChangeSet, out: str | Path | None =
         _prune_calc_chain(edit, changes)
         write_atomically(edit, target)
     return WriteSummary(path=target, changed=sorted(edit.replace), added=sorted(edit.add),
-                        removed=sorted(edit.remove), dependent_formulas=dependent)
+                        removed=sorted(edit.remove), dependent_formulas=dependent.count,
+                        findings=unscanned_findings(dependent))
 
 
 def _refuse_wrong_suffix(pkg: Package, source: Path, target: Path) -> None:

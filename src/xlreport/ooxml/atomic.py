@@ -8,15 +8,19 @@ a read-only target are refused before any work.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import errno
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import WorkbookLocked, WriteFailed, os_error_sv
-from .edit import PackageEdit
+
+if TYPE_CHECKING:
+    from .edit import PackageEdit
 
 TEMP_PREFIX = ".~xlreport-"
 
@@ -91,12 +95,26 @@ def temp_beside(target: Path, suffix: str | None = None) -> Path:
     (``suffix`` defaults to the target's), so that :func:`remove_stale_temp_files` removes it
     if the run is killed. The caller removes it when done."""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target),
-                                        suffix=target.suffix if suffix is None else suffix, dir=target.parent)
+        fd, tmp_name = _mkstemp(temp_prefix(target), target.suffix if suffix is None else suffix, target.parent)
     except OSError as exc:
         raise _write_failed(target, exc) from exc
     os.close(fd)
     return Path(tmp_name)
+
+
+_O_TEMP = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _mkstemp(prefix: str, suffix: str, folder: Path) -> tuple[int, str]:
+    """``tempfile.mkstemp`` (a new file, mode 0600, a random name), without importing tempfile
+    (which imports shutil, random and bz2: about 6 ms of a refresh's start-up)."""
+    for _ in range(100):
+        path = os.path.join(folder, f"{prefix}{os.urandom(5).hex()}{suffix}")
+        try:
+            return os.open(path, _O_TEMP, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(folder))
 
 
 @contextlib.contextmanager
@@ -160,15 +178,19 @@ def lock_timeout() -> float:
 
 
 @contextlib.contextmanager
-def workbook_lock(target: str | Path, timeout: float | None = None):
+def workbook_lock(target: str | Path, timeout: float | None = None, *, clean: bool = True):
     """Hold the xlreport lock of ``target`` from reading to writing.
 
     A second xlreport process that wants the same workbook waits up to ``timeout`` seconds
     (default :data:`LOCK_TIMEOUT`, or ``XLREPORT_LOCK_TIMEOUT``), then refuses with
     :class:`WorkbookLocked`. While the lock is held, temporary files of this workbook that a
-    killed run left behind are removed. In a folder where no lock file can be made, nothing
-    can be written either: the run goes on unlocked and the write fails with a clear message.
+    killed run left behind are removed (unless ``clean`` is False: a batch removes them once
+    per folder with :func:`remove_stale_temp_files_in`). In a folder where no lock file can be
+    made, nothing can be written either: the run goes on unlocked and the write fails with a
+    clear message.
     """
+    # filelock, not a lock of our own: its Windows lock (the platform our users are on, which the
+    # tests cannot run) is the well-tried part; it is imported here, only by a command that writes.
     from filelock import FileLock, Timeout
 
     target = Path(target)
@@ -189,7 +211,8 @@ def workbook_lock(target: str | Path, timeout: float | None = None):
             break
         lock.release()  # the previous holder removed the file we locked: lock the new one
     try:
-        remove_stale_temp_files(target)
+        if clean:
+            remove_stale_temp_files(target)
         yield
     finally:
         with contextlib.suppress(OSError):
@@ -221,18 +244,55 @@ def is_stale_temp_name(name: str, target: Path) -> bool:
     return name.startswith(prefix) and name.endswith(target.suffix) and not name.endswith(LOCK_SUFFIX)
 
 
+# folder -> the sorted names of its xlreport temporary files, while :func:`one_listing_per_folder`
+# is in force (a batch); None: every call lists the folder.
+_listings: dict[str, list[str]] | None = None
+
+
+@contextlib.contextmanager
+def one_listing_per_folder():
+    """Within the block, :func:`remove_stale_temp_files` lists each folder once, not once per file.
+
+    A batch of n files in one folder otherwise lists the folder n times (a cost that grows with
+    the square of the folder). A temporary file that a run killed during the block leaves behind
+    is removed by the next run, as always. Forked batch workers each keep their own listings.
+    """
+    global _listings
+    previous, _listings = _listings, {}
+    try:
+        yield
+    finally:
+        _listings = previous
+
+
+def _temp_names(folder: Path) -> list[str]:
+    """The sorted names in ``folder`` that start with :data:`TEMP_PREFIX`."""
+    key = os.path.abspath(folder)
+    if _listings is not None and key in _listings:
+        return _listings[key]
+    try:
+        with os.scandir(folder) as it:
+            names = sorted(e.name for e in it if e.name.startswith(TEMP_PREFIX))
+    except OSError:
+        names = []
+    if _listings is not None:
+        _listings[key] = names
+    return names
+
+
 def remove_stale_temp_files(target: Path) -> list[Path]:
     """Remove temporary files of ``target`` left by a killed run; call only while holding the lock."""
     removed = []
-    try:
-        entries = list(os.scandir(target.parent))
-    except OSError:
-        return removed
-    for entry in entries:
-        name = entry.name
-        if is_stale_temp_name(name, target):
+    names = _temp_names(target.parent)
+    for prefix in (TEMP_PREFIX + temp_prefix(target), temp_prefix(target)):
+        i = bisect.bisect_left(names, prefix)
+        while i < len(names) and names[i].startswith(prefix):
+            name, i = names[i], i + 1
+            if not is_stale_temp_name(name, target):
+                continue
+            path = target.parent / name
             with contextlib.suppress(OSError):
-                if entry.is_file(follow_symlinks=False):
-                    os.unlink(entry.path)
-                    removed.append(Path(entry.path))
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    os.unlink(path)
+                    removed.append(path)
     return removed

@@ -10,13 +10,17 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from ..core.cells import a1
 from ..core.changes import ChangeSet
-from ..core.errors import NotAWorkbook, UnsafeWorkbook
-from .package import Package, part_chunks
+from ..core.findings import WARNING, Finding
+from .checks import FORMELSOK
+from .package import Package
 from .refs import STRING_LITERAL, reference_box, reference_sheet, references
 
 _F_ELEMENT = re.compile(rb"<(?!xm:)(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
@@ -74,66 +78,126 @@ def formula_depends(formula: str, sheet: str, written: WrittenCells, owned: set[
     return False
 
 
-def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
-    """How many formulas in the user's worksheets depend on the cells or sheets the tool writes.
+@dataclass
+class DependentScan:
+    """What :func:`scan_dependent_formulas` found."""
 
-    Excel recalculates them on the next open (``fullCalcOnLoad``). Formulas the tool writes
-    itself are not counted; a shared formula counts once per cell. Parts too big for the reader
-    limits are skipped, and any problem gives a count of what could be read: counting never
-    stops a write.
+    count: int = 0  # formulas in the user's sheets that read a written cell or an owned sheet
+    unscanned: list[tuple[str, str]] = field(default_factory=list)  # (sheet, why) it could not read
+
+
+def count_dependent_formulas(pkg: Package, changes: ChangeSet) -> int:
+    """How many formulas in the user's worksheets depend on the cells or sheets the tool writes
+    (see :func:`scan_dependent_formulas`)."""
+    return scan_dependent_formulas(pkg, changes).count
+
+
+def scan_dependent_formulas(pkg: Package, changes: ChangeSet) -> DependentScan:
+    """Count the formulas in the user's worksheets that depend on the cells or sheets the tool
+    writes: Excel recalculates them on the next open (``fullCalcOnLoad``).
+
+    Formulas the tool writes itself are not counted; a shared formula counts once per cell.
+    Every worksheet is searched whatever its size, in one streaming pass that holds at most one
+    chunk and one cell of it (a ledger is never inflated whole); a sheet whose data cannot be
+    read is named in ``unscanned`` (the caller reports it), never silently left out. Counting
+    never stops a write.
     """
+    result = DependentScan()
     written = WrittenCells((w.sheet, w.row, w.col) for w in changes.writes)
     owned = {(info.name if (info := pkg.sheet(s.name)) else s.name) for s in changes.sheets}
     if not written and not owned:
-        return 0
-    needles = {html.escape(n.replace("'", "''") if quoted else n, quote=False).encode()
-               for n in (*written.sheets(), *owned) for quoted in (False, True)}
-    total = 0
+        return result
+    needles = tuple({html.escape(n.replace("'", "''") if quoted else n, quote=False).encode()
+                     for n in (*written.sheets(), *owned) for quoted in (False, True)})
     for info in pkg.sheets():
         if info.kind != "worksheet" or not info.part or info.name in owned or not pkg.has(info.part):
             continue
         try:
-            data = _worth_scanning(pkg, info.part, needles if info.name not in written else None)
-        except (NotAWorkbook, UnsafeWorkbook):
+            result.count += _count_in_part(pkg, info.part, info.name, written, owned,
+                                           None if info.name in written else needles)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            result.unscanned.append((info.name, str(exc) or type(exc).__name__))
+    return result
+
+
+def unscanned_findings(scan: DependentScan) -> list[Finding]:
+    """A warning for each sheet :func:`scan_dependent_formulas` could not read."""
+    return [Finding(FORMELSOK.id, WARNING,
+                    f"Bladet '{sheet}' kunde inte sökas igenom efter formler som läser de skrivna cellerna "
+                    f"({why}): de räknas inte med, men Excel räknar om alla formler när arbetsboken öppnas. "
+                    "Bladets data i filen kan vara skadad; kontrollera det i Excel", sheet, None)
+            for sheet, why in scan.unscanned]
+
+
+_CHUNK = 1 << 16
+_CELL_START = re.compile(rb"<(?:\w+:)?c[\s/>]")
+_CARRY_MAX = 1 << 22  # a tail with no cell start this long (no Excel cell is) is cut at its last tag
+
+
+def _raw_chunks(pkg: Package, part: str):
+    """The inflated bytes of ``part`` in chunks, however large the part is (the package's total
+    size and compression ratio were checked when it was opened)."""
+    with pkg.zf.open(part) as f:
+        while chunk := f.read(_CHUNK):
+            yield chunk
+
+
+def _count_in_part(pkg: Package, part: str, sheet: str, written: WrittenCells, owned: set[str],
+                   needles: tuple[bytes, ...] | None) -> int:
+    """The dependent formulas of one worksheet part, streamed: the text is searched a piece at
+    a time, each piece ending just before a cell's start tag, so every ``<f>`` is seen whole
+    with its ``<c>``. ``needles`` (the written and owned sheet names as the XML spells them):
+    a formula that names none of them cannot read them (None: the sheet is itself written)."""
+    own_cells = {a1(r, c) for r, c in written.cells(sheet)}
+    masters: dict[bytes, bool] = {}
+    total = 0
+    carry = b""
+    for chunk in _raw_chunks(pkg, part):
+        data = carry + chunk
+        if b"<f" not in data and b":f" not in data:
+            carry = data[_last_cell_start(data):]
             continue
-        if data is None:
-            continue
-        own_cells = {a1(r, c) for r, c in written.cells(info.name)}
-        masters: dict[bytes, bool] = {}
-        for m in _F_ELEMENT.finditer(data):
-            attrs, body = m.group(1), m.group(2)
-            cell_ref = _cell_ref_before(data, m.start())
-            if cell_ref in own_cells:
-                continue
-            si = _SI.search(attrs)
-            if body:
-                text = html.unescape(body.decode("utf-8", "replace"))
-                dep = formula_depends(text, info.name, written, owned)
-                if si and _REF_ATTR.search(attrs):
-                    masters[si.group(1)] = dep
-            else:
-                dep = bool(si) and masters.get(si.group(1), False)
-            total += dep
+        cut = _last_cell_start(data)
+        if cut == 0 and len(data) > _CARRY_MAX:
+            cut = data.rfind(b">") + 1
+        total += _count_formulas(data[:cut], sheet, written, owned, needles, own_cells, masters)
+        carry = data[cut:]
+    total += _count_formulas(carry, sheet, written, owned, needles, own_cells, masters)
     return total
 
 
-def _worth_scanning(pkg: Package, part: str, needles: set[bytes] | None) -> bytes | None:
-    """The part's XML from just before its first formula, when it has a formula that may read
-    what we write; else None. One streaming pass: a sheet of values (a ledger) is never held
-    whole in memory. ``needles`` (the written and owned sheet names) must occur somewhere too,
-    unless None (the sheet is itself written)."""
-    kept: list[bytes] = []
-    previous, tail = b"", b""
-    formula, named = False, needles is None
-    for chunk in part_chunks(pkg, part):
-        window = tail + chunk
-        if not formula and b"<f" in window:
-            formula, kept = True, [previous]  # the chunk before holds the start of its cell
-        if formula:
-            kept.append(chunk)
-        named = named or any(n in window for n in needles)
-        previous, tail = chunk, window[-256:]
-    return b"".join(kept) if formula and named else None
+def _last_cell_start(data: bytes) -> int:
+    """The offset of the last ``<c`` start tag in ``data``, or 0."""
+    last = max(data.rfind(b"<c "), data.rfind(b"<c>"), data.rfind(b"<c\t"), data.rfind(b"<c\n"),
+               data.rfind(b"<c\r"), 0)
+    if b":c" in data:  # a prefixed element name (<x:c ...>): rare, so the regex only then
+        for m in _CELL_START.finditer(data, last):
+            last = m.start()
+    return last
+
+
+def _count_formulas(data: bytes, sheet: str, written: WrittenCells, owned: set[str],
+                    needles: tuple[bytes, ...] | None, own_cells: set[str], masters: dict[bytes, bool]) -> int:
+    total = 0
+    for m in _F_ELEMENT.finditer(data):
+        attrs, body = m.group(1), m.group(2)
+        si = _SI.search(attrs)
+        if body:
+            if needles is not None and not any(n in body for n in needles):
+                dep = False  # names no written or owned sheet: reads only its own sheet's cells
+            else:
+                cell_ref = _cell_ref_before(data, m.start())
+                if cell_ref in own_cells:
+                    continue
+                dep = formula_depends(html.unescape(body.decode("utf-8", "replace")), sheet, written, owned)
+            if si and _REF_ATTR.search(attrs):
+                masters[si.group(1)] = dep
+        else:
+            dep = bool(si) and masters.get(si.group(1), False)
+            if dep and _cell_ref_before(data, m.start()) in own_cells:
+                continue
+        total += dep
+    return total
 
 
 _C_OPEN = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+\d+)"')

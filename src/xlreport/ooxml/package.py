@@ -517,20 +517,28 @@ def _read_central_directory(f) -> list[_RawEntry]:
     return entries
 
 
-def _raw_local_span(f, entry: _RawEntry) -> bytes:
-    """Local header + compressed data + data descriptor of one entry, as stored."""
+_COPY_CHUNK = 1 << 20
+
+
+def _copy_raw_entry(f, entry: _RawEntry, out) -> None:
+    """Copy one entry as stored (local header, compressed data, data descriptor) from ``f`` to
+    ``out``, in chunks: a large part (a ledger sheet) is never held whole in memory."""
     f.seek(entry.offset)
     head = f.read(_LOCAL.size)
     sig, *_rest, n_len, x_len = _LOCAL.unpack(head)
     if sig != b"PK\x03\x04":
         raise zipfile.BadZipFile(f"bad local header for {entry.name}")
-    length = _LOCAL.size + n_len + x_len + entry.compress_size
-    f.seek(entry.offset)
-    data = f.read(length)
+    out.write(head)
+    left = n_len + x_len + entry.compress_size
+    while left > 0:
+        chunk = f.read(min(left, _COPY_CHUNK))
+        if not chunk:
+            raise zipfile.BadZipFile(f"truncated data for {entry.name}")
+        out.write(chunk)
+        left -= len(chunk)
     if entry.flags & 0x08:  # data descriptor follows: optional signature, crc, sizes
         desc = f.read(16)
-        data += desc[:16] if desc[:4] == b"PK\x07\x08" else desc[:12]
-    return data
+        out.write(desc[:16] if desc[:4] == b"PK\x07\x08" else desc[:12])
 
 
 def _now() -> float:
@@ -598,7 +606,7 @@ def write_package(src_path: str | Path, dest_path: str | Path, replace: dict[str
             offset = out.tell()
             new_data = replace.get(name, add.get(name))
             if new_data is None:
-                out.write(_raw_local_span(src, by_name[name]))
+                _copy_raw_entry(src, by_name[name], out)
                 centrals.append(_patch_offset(by_name[name].central, offset))
             else:
                 local_bytes, central = _deflated_entry(name, new_data, offset, when)

@@ -8,6 +8,7 @@ reference; names, INDIRECT and OFFSET are not resolved.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 
@@ -15,20 +16,29 @@ from ..core.cells import col_index, col_letter
 
 STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
 
-REF = re.compile(
+# Compiled on first use: the Unicode ranges make compiling it cost about 6 ms, paid by every
+# command that imports this module (validate does, and mostly never needs it).
+_REF_PATTERN = (
     r"(?<![\w.$'\]])"  # not inside a name, a quoted sheet name or a structured reference
     r"(?:(?:'(?P<qs>(?:[^']|'')+)'|(?P<s>[A-Za-z_\u00c0-\uffff][\w.\u00c0-\uffff]*))!)?"
     r"(?<![\w.])(?P<d1>\$?)(?P<c1>[A-Za-z]{1,3})(?:(?P<d2>\$?)(?P<r1>\d+))?"
     r"(?::(?P<d3>\$?)(?P<c2>[A-Za-z]{1,3})(?:(?P<d4>\$?)(?P<r2>\d+))?)?"
     r"(?![\w(!])")
 
+
+@functools.cache
+def ref_pattern() -> re.Pattern[str]:
+    """The pattern of a cell or range reference, with or without a sheet name."""
+    return re.compile(_REF_PATTERN)
+
+
 #: ``fn(sheet or None, row, col)`` -> the new 0-based (row, col) of a corner, or None to keep it.
 CellMap = Callable[[str | None, int, int], tuple[int, int] | None]
 
 
 def references(text: str) -> Iterator[re.Match]:
-    """Every match of :data:`REF` in ``text`` (which should have its string literals removed)."""
-    return REF.finditer(text)
+    """Every match of :func:`ref_pattern` in ``text`` (which should have its string literals removed)."""
+    return ref_pattern().finditer(text)
 
 
 def reference_sheet(m: re.Match) -> str | None:
@@ -72,7 +82,7 @@ def rewrite_refs(formula: str, fn: CellMap) -> str:
             parts.append(f"{m.group(cd)}{col_letter(col)}{m.group(rd)}{row + 1}")
         return prefix + ":".join(parts)
 
-    return _outside_strings(formula, lambda piece: REF.sub(one, piece))
+    return _outside_strings(formula, lambda piece: ref_pattern().sub(one, piece))
 
 
 def translate(formula: str, rows: int, cols: int) -> str:
@@ -96,7 +106,7 @@ def translate(formula: str, rows: int, cols: int) -> str:
             parts.append(f"{m.group(cd)}{col_letter(col)}{m.group(rd)}{row + 1}")
         return prefix + ":".join(parts)
 
-    return _outside_strings(formula, lambda piece: REF.sub(one, piece))
+    return _outside_strings(formula, lambda piece: ref_pattern().sub(one, piece))
 
 
 def _outside_strings(formula: str, fn: Callable[[str], str]) -> str:

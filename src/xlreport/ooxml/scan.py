@@ -8,12 +8,14 @@ formulas without a cached value).
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..core.cells import a1, parse_a1
+from ..core.cells import a1, col_index, parse_a1
 from ..core.errors import NotAWorkbook, UnsafeWorkbook
 from .names import REL_SHARED_STRINGS, REL_STYLES, is_rel, q
 from .package import Limits, Package, check_part, part_chunks, pull_parser
@@ -43,7 +45,41 @@ class SheetScan:
         return (self.bottom - self.top + 1) * (self.right - self.left + 1)
 
 
-_C, _ROW, _F, _V, _IS = q("c"), q("row"), q("f"), q("v"), q("is")
+# One pass over the raw XML: a row start tag, or a whole cell (empty or with its children),
+# first as Excel writes a cell (r, then s and t, in that order), else in any form. The part is
+# also fed to lxml, which refuses malformed XML as before; the cells are picked out by these
+# patterns, with no Python object per XML element.
+_ITEM = re.compile(
+    rb"<((?:[\w.-]+:)?row)\b([^>]*)>"  # 1 tag, 2 attributes
+    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'  # 3 col, 4 row, 5 s, 6 t
+    rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 7 children
+    rb"|<((?:[\w.-]+:)?)c\b([^>]*?)(?:/>|>(.*?)</\8c\s*>)",  # 8 prefix, 9 attributes, 10 children
+    re.DOTALL)
+_F_EL = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?f\s*>)", re.DOTALL)
+_V_EL = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?v\s*>)", re.DOTALL)
+_IS_EL = re.compile(rb"<(?:[\w.-]+:)?is\b")
+_ROW_START = re.compile(rb"<(?:[\w.-]+:)?(?:row|c)\b")
+_PREFIXED_START = re.compile(rb"<[\w.-]+:(?:row|c)\b")
+_ROW_TAG = q("row")
+_COLUMNS: dict[bytes, int] = {}  # column letters -> 0-based index, as met
+
+
+def _attr(attrs: bytes, name: bytes) -> str | None:
+    """The value of attribute ``name`` (without a prefix) in a start tag's attribute text."""
+    i = attrs.find(name + b"=")
+    while i >= 0:
+        if i == 0 or attrs[i - 1:i] in (b" ", b"\t", b"\n", b"\r"):
+            quote = attrs[i + len(name) + 1:i + len(name) + 2]
+            end = attrs.find(quote, i + len(name) + 2)
+            if quote in (b'"', b"'") and end > 0:
+                return _text(attrs[i + len(name) + 2:end])
+        i = attrs.find(name + b"=", i + 1)
+    return None
+
+
+def _text(raw: bytes) -> str:
+    text = raw.decode("utf-8")
+    return html.unescape(text) if "&" in text else text
 
 
 def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None) -> SheetScan:
@@ -55,75 +91,123 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
     """
     limits = limits or pkg.limits
     scan = SheetScan()
-    parser = pull_parser(events=("start", "end"))
-    row_no, col_no = 0, -1
+    # lxml checks the XML (as hardened as parse_xml, nesting limit included); it reports only
+    # row ends, in C, and each finished row is dropped, so the tree never holds more than a row
+    checker = pull_parser(events=("end",), tag=_ROW_TAG)
+    state = [0, -1]  # the current row and the last column (0-based), for cells without r=
+    carry = b""
     try:
         for chunk in part_chunks(pkg, part, limits):
-            parser.feed(chunk)
-            for event, el in parser.read_events():
-                tag = el.tag
-                if event == "start":
-                    if tag == _ROW:
-                        r = el.get("r")
-                        row_no = int(r) - 1 if r and r.isdigit() else row_no + 1
-                        col_no = -1
-                    continue
-                if tag == _C:
-                    ref = el.get("r")
-                    try:
-                        row, col = parse_a1(ref) if ref else (row_no, col_no + 1)
-                    except ValueError:
-                        row, col = row_no, col_no + 1
-                    col_no = col
-                    _note_cell(scan, el, row, col)
-                    if scan.area > limits.max_sheet_cells:
-                        far = a1(max(row, scan.bottom), max(col, scan.right))
-                        most = f"{limits.max_sheet_cells:,}".replace(",", " ")
-                        raise UnsafeWorkbook(
-                            f"Bladet '{sheet}' sträcker sig ända till cell {far}, fler celler än de {most} "
-                            "som läses: ta bort innehållet längst ut på bladet och försök igen",
-                            file=pkg.path, sheet=sheet, cell=a1(row, col))
-                    el.clear(keep_tail=False)
-                elif tag == _ROW:
-                    el.clear(keep_tail=False)
-                    while el.getprevious() is not None:
-                        del el.getparent()[0]
-        parser.close()
+            checker.feed(chunk)
+            for _event, el in checker.read_events():
+                el.clear(keep_tail=False)
+                while el.getprevious() is not None:
+                    del el.getparent()[0]
+            data = carry + chunk
+            cut = _last_item_start(data)
+            _scan_piece(scan, data[:cut], state, pkg, sheet, limits)
+            carry = data[cut:]
+        checker.close()
+        _scan_piece(scan, carry, state, pkg, sheet, limits)
     except etree.XMLSyntaxError as exc:
+        raise NotAWorkbook(f"Bladet '{sheet}' är skadat (ogiltig XML i {part}: {exc})", file=pkg.path,
+                           sheet=sheet) from exc
+    except UnicodeDecodeError as exc:
         raise NotAWorkbook(f"Bladet '{sheet}' är skadat (ogiltig XML i {part}: {exc})", file=pkg.path,
                            sheet=sheet) from exc
     return scan
 
 
-def _note_cell(scan: SheetScan, el: etree._Element, row: int, col: int) -> None:
-    f = el.find(_F)
-    v = el.find(_V)
-    has_value = v is not None or el.find(_IS) is not None
+def _last_item_start(data: bytes) -> int:
+    """Where the last ``<row`` or ``<c`` start tag in ``data`` begins (0 if none): the piece
+    before it holds only whole cells and rows' start tags."""
+    at = max(data.rfind(b"<c"), data.rfind(b"<row"))
+    while at > 0 and not _ROW_START.match(data, at):  # <cols>, <cfRule ...>: not a cell
+        at = max(data.rfind(b"<c", 0, at), data.rfind(b"<row", 0, at))
+    at = max(at, 0)
+    if b":c" in data or b":row" in data:  # prefixed element names (<x:c ...>): rare, so the regex only then
+        for m in _PREFIXED_START.finditer(data, at):
+            at = m.start()
+    return at
+
+
+def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sheet: str, limits: Limits) -> None:
+    styles = scan.styles
+    for row_tag, row_attrs, letters, digits, style, kind, inner, _prefix, attrs, inner2 in _ITEM.findall(data):
+        if row_tag:
+            r = _attr(row_attrs, b"r")
+            state[0] = int(r) - 1 if r and r.isdigit() else state[0] + 1
+            state[1] = -1
+            continue
+        if letters:  # a cell as Excel writes it
+            row = int(digits) - 1
+            col = _COLUMNS.get(letters)
+            if col is None:
+                col = _COLUMNS[letters] = col_index(letters.decode())
+            state[1] = col
+            if not inner:
+                continue  # an empty or formatted empty cell: calamine does not count it
+            if b"<f" not in inner and b"<v" in inner and kind != b"e":  # a plain value: only extent and style
+                scan.cells += 1
+                if scan.top is None:
+                    scan.top, scan.left = row, col
+                elif col < scan.left:
+                    scan.left = col
+                scan.bottom = max(scan.bottom, row)
+                scan.right = max(scan.right, col)
+                scan.top = min(scan.top, row)
+                if style and style != b"0":
+                    styles[(row, col)] = int(style)
+            else:
+                _note_cell(scan, b'r="" s="%s" t="%s"' % (style or b"0", kind), inner, row, col)
+        else:
+            ref = _attr(attrs, b"r")
+            try:
+                row, col = parse_a1(ref) if ref else (state[0], state[1] + 1)
+            except ValueError:
+                row, col = state[0], state[1] + 1
+            state[1] = col
+            if not inner2:
+                continue
+            _note_cell(scan, attrs, inner2, row, col)
+        if scan.area > limits.max_sheet_cells:
+            far = a1(max(row, scan.bottom), max(col, scan.right))
+            most = f"{limits.max_sheet_cells:,}".replace(",", " ")
+            raise UnsafeWorkbook(
+                f"Bladet '{sheet}' sträcker sig ända till cell {far}, fler celler än de {most} "
+                "som läses: ta bort innehållet längst ut på bladet och försök igen",
+                file=pkg.path, sheet=sheet, cell=a1(row, col))
+
+
+def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) -> None:
+    f = _F_EL.search(inner)
+    v = _V_EL.search(inner)
+    has_value = v is not None or _IS_EL.search(inner) is not None
     if not has_value and f is None:
         return  # a formatted empty cell: calamine does not count it
     scan.cells += 1
     scan.top = row if scan.top is None else min(scan.top, row)
     scan.left = col if scan.left is None else min(scan.left, col)
     scan.bottom, scan.right = max(scan.bottom, row), max(scan.right, col)
-    s = el.get("s")
+    s = _attr(attrs, b"s")
     if s and s != "0" and s.isdigit():
         scan.styles[(row, col)] = int(s)
     if f is not None:
-        text = _formula_text(scan, f, row, col)
-        if f.get("t") not in ("array", "dataTable"):  # those keep Excel's values: never rewritten
+        f_attrs = f.group(1)
+        kind = _attr(f_attrs, b"t")
+        text = _formula_text(scan, _text(f.group(2) or b""), kind, _attr(f_attrs, b"si"), row, col)
+        if kind not in ("array", "dataTable"):  # those keep Excel's values: never rewritten
             scan.formulas[(row, col)] = text
         if not has_value:
             scan.uncalculated[(row, col)] = text
-    if el.get("t") == "e" and v is not None and v.text:
-        scan.errors[(row, col)] = v.text.strip()
+    if v is not None and v.group(1) and _attr(attrs, b"t") == "e":
+        scan.errors[(row, col)] = _text(v.group(1)).strip()
 
 
-def _formula_text(scan: SheetScan, f: etree._Element, row: int, col: int) -> str:
+def _formula_text(scan: SheetScan, text: str, kind: str | None, si: str | None, row: int, col: int) -> str:
     """The formula of one cell; a shared formula's other cells have none written of their own."""
-    text = f.text or ""
-    if f.get("t") != "shared" or f.get("si") is None:
+    if kind != "shared" or si is None:
         return text
-    si = f.get("si")
     if text:
         scan.shared[si] = (row, col, text)
         return text

@@ -1,0 +1,73 @@
+"""The count of formulas that read what the tool writes: streamed, any sheet size, nothing skipped."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import xlsxwriter
+
+from xlreport.core.changes import CellWrite, ChangeSet
+from xlreport.ooxml import dependents
+from xlreport.ooxml.apply import apply_changes
+from xlreport.ooxml.package import Limits, open_package
+
+WRITE = ChangeSet(writes=[CellWrite("Resultaträkning", 1, 1, 5.0)])  # B2
+
+
+def _book(path: Path, formulas: int, padding: int = 0) -> Path:
+    """Resultaträkning (B2 is written) and Huvudbok: ``padding`` rows of values, then
+    ``formulas`` formulas that read Resultaträkning!B2 and as many that read only Huvudbok."""
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Resultaträkning").write(1, 1, 1.0)
+    ws = wb.add_worksheet("Huvudbok")
+    for r in range(padding):
+        ws.write_row(r, 0, [r, f"Verifikat {r}", r * 1.5])
+    for i in range(formulas):
+        ws.write_formula(padding + i, 0, "=Resultaträkning!B2*2", None, 2.0)
+        ws.write_formula(padding + i, 1, f"=C{i + 1}+1", None, 1.0)
+    wb.close()
+    return path
+
+
+def test_every_formula_is_found_across_the_streamed_pieces(tmp_path):
+    """20,000 dependent formulas after 20,000 rows of values: the part is inflated in 64 KiB
+    pieces, and a formula cut by a piece's end is still found, once."""
+    path = _book(tmp_path / "lang.xlsx", formulas=20_000, padding=20_000)
+    with open_package(path) as pkg:
+        assert pkg.zf.getinfo("xl/worksheets/sheet2.xml").file_size > 20 * dependents._CHUNK
+        scan = dependents.scan_dependent_formulas(pkg, WRITE)
+    assert (scan.count, scan.unscanned) == (20_000, [])
+
+
+def test_a_sheet_over_the_reader_part_limit_is_still_searched(tmp_path):
+    """The reader's part limit (64 MiB by default) guards what calamine inflates; the search
+    streams, so a sheet larger than that limit is searched too, never left out."""
+    path = _book(tmp_path / "stor.xlsx", formulas=50, padding=5_000)
+    with open_package(path, Limits(max_part_size=1 << 16)) as pkg:
+        assert pkg.zf.getinfo("xl/worksheets/sheet2.xml").file_size > pkg.limits.max_part_size
+        scan = dependents.scan_dependent_formulas(pkg, WRITE)
+    assert (scan.count, scan.unscanned) == (50, [])
+
+
+def _damage(src: Path, dest: Path, name: str) -> None:
+    """Copy ``src`` with the compressed data of ``name`` overwritten in its middle."""
+    data = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo(name)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for k in range(start + info.compress_size // 3, start + info.compress_size // 3 + 64):
+        data[k] ^= 0x5A
+    dest.write_bytes(bytes(data))
+
+
+def test_a_sheet_that_cannot_be_read_is_a_warning_and_the_write_goes_on(tmp_path):
+    good = _book(tmp_path / "hel.xlsx", formulas=200, padding=2_000)
+    bad = tmp_path / "skadad.xlsx"
+    _damage(good, bad, "xl/worksheets/sheet2.xml")
+    summary = apply_changes(bad, WRITE, out=tmp_path / "ut.xlsx")
+    assert [(f.rule, f.severity, f.sheet) for f in summary.findings] == [("formelsok", "warning", "Huvudbok")]
+    assert "Bladet 'Huvudbok' kunde inte sökas igenom" in summary.findings[0].message
+    with zipfile.ZipFile(tmp_path / "ut.xlsx") as zf:  # the damaged sheet is carried as it was
+        assert zf.getinfo("xl/worksheets/sheet2.xml").CRC == zipfile.ZipFile(bad).getinfo(
+            "xl/worksheets/sheet2.xml").CRC
