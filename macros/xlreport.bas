@@ -59,6 +59,24 @@ Sub HamtaSie(control As IRibbonControl)
     End If
 End Sub
 
+Sub JamforPrognos(control As IRibbonControl)
+    If ValjFil("Excel-arbetsböcker (*.xlsx;*.xlsm),*.xlsx;*.xlsm", "Förra rapportens arbetsbok") Then
+        Klick "jamfor_prognos"
+    End If
+End Sub
+
+Sub KontrolleraTexten(control As IRibbonControl)
+    Klick "kontrollera_texten"
+End Sub
+
+Sub RattaDetSomGar(control As IRibbonControl)
+    Klick "ratta_det_som_gar"
+End Sub
+
+Sub ForklaringarAttBegara(control As IRibbonControl)
+    Klick "forklaringar_att_begara"
+End Sub
+
 ' Ask for the file a button works on; False when the user cancels (nothing is then called).
 ' Without an open workbook it returns True with no file, so Klick gives its own message.
 Private Function ValjFil(filter As String, title As String) As Boolean

@@ -109,7 +109,8 @@ def test_the_ribbon_is_well_formed():
     labels = [b.get("label") for b in root.iter(CUI + "button")]
     assert sorted(labels) == sorted(["Kontrollera", "Beräkna avvikelser", "Kontrollera personal",
                                      "Skapa rapport", "Uppdatera allt", "Nästa fynd", "Exportera rapport",
-                                     "Hämta från SIE-fil", "Om xlreport"])
+                                     "Hämta från SIE-fil", "Om xlreport", "Jämför med förra prognosen",
+                                     "Rätta det som går", "Förklaringar att begära", "Kontrollera texten"])
     for b in root.iter(CUI + "button"):
         assert b.get("imageMso") and b.get("onAction")
 

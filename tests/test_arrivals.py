@@ -8,7 +8,6 @@ give a wrong figure with exit code 0 and no finding.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 import shutil
@@ -19,9 +18,8 @@ import openpyxl
 import pytest
 
 from support.cli import xlreport
-from support.libreoffice import convert, convert_sheets_to_csv
+from support.libreoffice import convert, libreoffice_agrees
 from support.workbooks import EXAMPLE, edit_package, parts, sheet_rows
-from xlreport.core.swedish import parse_number_text
 
 INCOME, UNITS, SICK, META = "Resultaträkning", "Driftredovisning", "Sjukfrånvaro", "Uppgifter"
 
@@ -32,25 +30,6 @@ def row_labeled(path: Path, sheet: str, label: str) -> list:
 
 def report_text(path: Path) -> str:
     return "\n".join(str(c) for r in sheet_rows(path, "Rapport") for c in r if c not in ("", None))
-
-
-def libreoffice_agrees(path: Path, tmp: Path, sheets: tuple[str, ...] = (INCOME, UNITS)) -> None:
-    """LibreOffice recalculates every formula of ``path``; each number it shows equals the value
-    the tool cached, to the printed decimal."""
-    csvs = convert_sheets_to_csv(path, tmp / "lo", recalc=True)
-    for sheet in sheets:
-        cached = sheet_rows(path, sheet)
-        with open(csvs[sheet], encoding="utf-8") as f:
-            shown = list(csv.reader(f))
-        compared = 0
-        for r, line in enumerate(shown):
-            for c, text in enumerate(line):
-                ours = cached[r][c] if r < len(cached) and c < len(cached[r]) else None
-                theirs = parse_number_text(text) if text else None
-                if isinstance(ours, float) and theirs is not None:
-                    assert round(ours, 1) == round(theirs, 1), (sheet, r, c, ours, text)
-                    compared += 1
-        assert compared > 10, sheet
 
 
 def openpyxl_copy(tmp: Path, name: str, change) -> Path:

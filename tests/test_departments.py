@@ -253,7 +253,7 @@ def test_refuses_a_unit_not_in_the_list_and_warns_about_a_missing_one(units_dir,
     assert proc.returncode == 0, proc.stdout
     assert "varning: Enheten 'KLK HR' finns i nämndens lista men ingen godkänd fil" in proc.stdout
     hr = next(r for r in sheet(out, L.SHEET_UNITS) if r[0] == "KLK HR")
-    assert hr[1:] == [""] * 7
+    assert hr[1:] == [""] * 8  # the figures and Kommentar
 
 
 def test_refuses_a_newer_template_version_without_suggesting_upgrade(units_dir, tmp_path):
@@ -388,8 +388,8 @@ def test_upgrade_moves_values_comments_and_own_sheets(tmp_path):
     for name in (L.SHEET_INCOME, L.SHEET_UNITS):
         got, want = sheet(out, name), sheet(reference, name)
         assert got[3] == want[3]  # the current column order and header names
-        for g, w in zip(got[4:], want[4:]):
-            assert g[0] == w[0] and g[1:] == pytest.approx(w[1:], abs=1e-9), (name, g, w)
+        for g, w in zip(got[4:], want[4:]):  # the figures (template 0.9 had no Kommentar column)
+            assert g[0] == w[0] and g[1:8] == pytest.approx(w[1:8], abs=1e-9), (name, g, w)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[-1] == "Egna noteringar"
     # the note on Kostnader / Prognos helår followed the cell from F6 (0.9) to G6 (1.0)
@@ -599,7 +599,7 @@ def test_a_unit_with_empty_tables_is_left_out_with_a_warning(units_dir, tmp_path
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"{empty}: varning: Filen har inga ifyllda värden: alla tabeller är tomma" in proc.stdout
     assert "Enheten 'KLK HR' finns i nämndens lista men ingen godkänd fil" in proc.stdout
-    assert next(r for r in sheet(out, L.SHEET_UNITS) if r[0] == "KLK HR")[1:] == [""] * 7
+    assert next(r for r in sheet(out, L.SHEET_UNITS) if r[0] == "KLK HR")[1:] == [""] * 8  # with Kommentar
     sources = {r[1]: r for r in sheet(out, "Källor")[4:]}
     assert sources[str(empty)][8] == "Nej"
 

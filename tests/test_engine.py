@@ -14,7 +14,7 @@ def moved(grid: Grid, rows: int, cols: int) -> Grid:
     return Grid(grid.name, grid.values, grid.top + rows, grid.left + cols)
 
 
-def with_column(grid: Grid, at: int, header: str = "Kommentar") -> Grid:
+def with_column(grid: Grid, at: int, header: str = "Egen anteckning") -> Grid:
     """Insert a column at sheet column ``at`` (the user's own notes column)."""
     values = [list(r) for r in grid.values]
     for i, r in enumerate(values):

@@ -127,11 +127,12 @@ def test_template_is_empty():
 
     grid = _grid(TEMPLATE, L.SHEET_UNITS)
     assert [grid[r][0] for r in range(4, 13)] == [""] * 8 + [L.ROW_SUMMA]
-    assert grid[12][1:] == [0, 0, 0, "", 0, 0, ""]
+    assert grid[12][1:] == [0, 0, 0, "", 0, 0, "", ""]  # the last: Kommentar
 
     grid = _grid(TEMPLATE, L.SHEET_EXPLANATION)
     summa = [r for r in grid if r[0] == L.ROW_SUMMA]
-    assert summa == [[L.ROW_SUMMA, 0]]
+    assert summa == [[L.ROW_SUMMA, 0, ""]]  # the last: Enhet
+    assert grid[3] == [L.HEAD_EXPLANATION, L.COL_BELOPP, L.COL_ENHET]
 
     staff = _table(TEMPLATE, L.SHEET_STAFF, L.HEAD_STAFF, L.STAFF_COLUMNS)
     assert tuple(staff) == (*L.STAFF_FORMS, L.ROW_SUMMA)

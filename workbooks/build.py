@@ -58,6 +58,11 @@ TEMPLATE_EXPLANATION_ROWS = 5
 TEMPLATE_COMMITMENT_ROWS = 30
 TEMPLATE_UNIT_LIST_ROWS = 8
 LEAVERS_GAP = 2  # blank rows between the staff table and the leavers table
+# Uppgifter: the settings of the checks, beside the report's details (D4:E4), so the unit list
+# below the details keeps its place
+SETTINGS_COL = 3
+DEFAULT_MATERIALITY = 1.0  # mnkr, the same as xlreport.core.config.Config.materiality
+COMMENT_WIDTH = 60
 
 # Metadata rows in the order they appear on the Uppgifter sheet (constant names in layout).
 META_ORDER = (
@@ -89,11 +94,13 @@ class _Variant:
     """
 
     def __init__(self, version: str, income: tuple[str, ...], units: tuple[str, ...],
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, commentary: bool = True) -> None:
         self.version = version
         self.income_columns = income
         self.unit_columns = units
         self.headers = headers or {}
+        # the Kommentar and Enhet columns and the Väsentlighetsgräns (template 1.0 has them; 0.9 not)
+        self.commentary = commentary
 
     def header(self, column: str) -> str:
         return self.headers.get(column, column)
@@ -114,7 +121,7 @@ CURRENT = _Variant(L.TEMPLATE_VERSION, L.INCOME_COLUMNS, L.UNIT_COLUMNS)
 LEGACY_VERSION = "0.9"
 LEGACY_HEADERS = {L.COL_BUDGET_HELAR: "Årsbudget"}
 LEGACY = _Variant(LEGACY_VERSION, _swap(L.INCOME_COLUMNS, L.COL_UTFALL, L.COL_BUDGET),
-                  _swap(L.UNIT_COLUMNS, L.COL_UTFALL, L.COL_BUDGET), LEGACY_HEADERS)
+                  _swap(L.UNIT_COLUMNS, L.COL_UTFALL, L.COL_BUDGET), LEGACY_HEADERS, commentary=False)
 LEGACY_NAME = "exempel_mallversion_0_9.xlsx"
 LEGACY_EXTRA_SHEET = "Egna noteringar"
 
@@ -261,6 +268,15 @@ def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
         ws.write_number(row, col, value, fmt)
 
 
+def _comment_column(ws: Any, f: _Formats, col: int, v: _Variant) -> int | None:
+    """The Kommentar column at ``col`` (after the figures), or None in a template without it."""
+    if not v.commentary:
+        return None
+    ws.set_column(col, col, COMMENT_WIDTH)
+    ws.write_string(HEADER_ROW, col, L.COL_KOMMENTAR, f.header)
+    return col
+
+
 # --- sheets -------------------------------------------------------------------------------
 def _meta_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None, v: _Variant = CURRENT) -> None:
     ws = _sheet(
@@ -293,6 +309,14 @@ def _meta_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | Non
     for name in units:
         row += 1
         _write_value(ws, row, 0, name, f.label_input)
+    if v.commentary:
+        ws.set_column(SETTINGS_COL, SETTINGS_COL, 28)
+        ws.set_column(SETTINGS_COL + 1, SETTINGS_COL + 1, 12)
+        ws.write_string(META_FIRST_ROW, SETTINGS_COL, L.META_VASENTLIGHET, f.label)
+        _write_value(ws, META_FIRST_ROW, SETTINGS_COL + 1, meta.get("META_VASENTLIGHET", DEFAULT_MATERIALITY),
+                     f.num["mnkr"])
+        ws.write_string(META_FIRST_ROW + 1, SETTINGS_COL, "Avvikelser (helår eller ack) från gränsen och uppåt "
+                        "förklaras i kolumnen Kommentar eller i Avvikelseförklaring.", f.note)
 
 
 def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None, v: _Variant = CURRENT) -> None:
@@ -308,6 +332,8 @@ def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | N
     ws.set_column(1, len(v.income_columns), 13)
     _header(ws, f, HEADER_ROW, L.HEAD_INCOME, v.shown(v.income_columns))
     ws.freeze_panes(HEADER_ROW + 1, 1)
+    comments = {_const(k): t for k, t in data.get("comments", {}).get("income", {}).items()} if data else {}
+    comment_col = _comment_column(ws, f, len(v.income_columns) + 1, v)
 
     rows = {_const(k): v for k, v in data["income"]["rows"].items()} if data else {}
     row_of = {label: FIRST_DATA_ROW + i for i, label in enumerate(L.TEMPLATE_INCOME_ROWS)}
@@ -315,6 +341,8 @@ def _income_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | N
         is_result = label == L.ROW_RESULTAT
         ws.write_string(row, 0, label, f.label_bold if is_result else f.label)
         values = dict(zip(INCOME_INPUT_COLUMNS, rows.get(label, [None] * len(INCOME_INPUT_COLUMNS))))
+        if comment_col is not None:
+            _write_value(ws, row, comment_col, comments.get(label), f.text_input)
         for col, column in enumerate(v.income_columns, start=1):
             if column in COMPUTED_COLUMNS:
                 ws.write_blank(row, col, None, f.computed_mnkr_bold if is_result else f.computed_mnkr)
@@ -344,6 +372,8 @@ def _units_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | No
     ws.set_column(1, len(v.unit_columns), 13)
     _header(ws, f, HEADER_ROW, L.HEAD_UNITS, v.shown(v.unit_columns))
     ws.freeze_panes(HEADER_ROW + 1, 1)
+    comments = data.get("comments", {}).get("units", {}) if data else {}
+    comment_col = _comment_column(ws, f, len(v.unit_columns) + 1, v)
 
     if data:
         units = data["units"]["rows"]
@@ -354,6 +384,8 @@ def _units_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | No
     row = FIRST_DATA_ROW
     for name, values in units:
         _write_value(ws, row, 0, name, f.label_input)
+        if comment_col is not None:
+            _write_value(ws, row, comment_col, comments.get(name), f.text_input)
         by_col = dict(zip(UNIT_INPUT_COLUMNS, values))
         for col, column in enumerate(v.unit_columns, start=1):
             if column in COMPUTED_COLUMNS:
@@ -373,7 +405,8 @@ def _units_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | No
         ws.write_formula(row, col, f"=SUM({first}:{last})", f.sum["mnkr"], _cached(total) if data else 0)
 
 
-def _explanation_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None) -> None:
+def _explanation_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any] | None,
+                       v: _Variant = CURRENT) -> None:
     ws = _sheet(
         wb,
         f,
@@ -387,13 +420,21 @@ def _explanation_sheet(wb: xlsxwriter.Workbook, f: _Formats, data: dict[str, Any
     _header(ws, f, HEADER_ROW, L.HEAD_EXPLANATION, L.EXPLANATION_COLUMNS)
     ws.freeze_panes(HEADER_ROW + 1, 1)
     rows = data["explanation"] if data else [(None, None)] * TEMPLATE_EXPLANATION_ROWS
+    unit_col = 1 + len(L.EXPLANATION_COLUMNS) if v.commentary else None
+    if unit_col is not None:
+        ws.set_column(unit_col, unit_col, 42)
+        ws.write_string(HEADER_ROW, unit_col, L.COL_ENHET, f.header)
+        ws.write_string(NOTE_ROW + 1, 0, f"{L.COL_ENHET}: den enhet i {L.SHEET_UNITS} som raden förklarar "
+                        f"(tom: hela nämnden). En enhets rader summerar till enhetens Avvikelse helår.", f.note)
     row = FIRST_DATA_ROW
-    for label, amount in rows:
+    for label, amount, *unit in rows:
         _write_value(ws, row, 0, label, f.label_input)
         _write_value(ws, row, 1, amount, f.num["mnkr"])
+        if unit_col is not None:
+            _write_value(ws, row, unit_col, unit[0] if unit else None, f.label_input)
         row += 1
     ws.write_string(row, 0, L.ROW_SUMMA, f.label_bold)
-    total = sum(a for _l, a in rows if a is not None)
+    total = sum(a for _l, a, *_u in rows if a is not None)
     rng = f"{xl_rowcol_to_cell(FIRST_DATA_ROW, 1)}:{xl_rowcol_to_cell(row - 1, 1)}"
     ws.write_formula(row, 1, f"=SUM({rng})", f.sum["mnkr"], _cached(total) if data else 0)
 
@@ -519,7 +560,7 @@ def _build(path: Path | str, data: dict[str, Any] | None,
     _meta_sheet(wb, f, data, v)
     _income_sheet(wb, f, data, v)
     _units_sheet(wb, f, data, v)
-    _explanation_sheet(wb, f, data)
+    _explanation_sheet(wb, f, data, v)
     _staff_sheet(wb, f, data)
     _sick_sheet(wb, f, data)
     _commitments_sheet(wb, f, data)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 
 from .core.errors import OK as EXIT_OK
@@ -30,11 +28,15 @@ Kontrollera och fyll i delårsrapportens arbetsbok.
   upgrade   flytta en arbetsbok till den nuvarande mallversionen
   consolidate  sammanställ enheternas arbetsböcker i nämndens
   import-sie  hämta utfall och budget från bokföringens SIE-fil till arbetsboken
+  check-text  kontrollera siffrorna i rapportens text mot tabellerna
+  fix       rätta det som går: tal sparade som text, osynliga tecken i namn, andelar i stället för procent
+  chase     lista förklaringar att begära: väsentliga avvikelser utan förklaring (CSV för Excel)
   export    skriv rapporten som Word- och PDF-dokument (med diagram)
   addin     bygg, installera eller ta bort Excel-tillägget (menyfliken Delårsrapport)
   bundle    skapa ett installationspaket för IT (utan internet, utan administratörsrätt)
 
 refresh och validate tar flera filer, mappar och mönster; --jobs N kör dem parallellt.
+refresh, generate och export tar --previous FÖRRA.xlsx: prognosens förändring sedan förra rapporten.
 
 Inget skrivs i en arbetsbok som har fel: rätta felen och kör igen.
 Slutkod: 0 inga fel, 1 fel hittades, 2 filen kunde inte läsas."""
@@ -56,9 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         _jobs_option(sp)
         return sp
 
-    writer("refresh", "kontrollera, fyll i avvikelser och skriv rapportbladen")
+    _previous_option(writer("refresh", "kontrollera, fyll i avvikelser och skriv rapportbladen"))
     writer("fill", "kontrollera och fyll i avvikelsekolumnerna")
-    writer("generate", "kontrollera och skriv bladen Rapport och Kontroller")
+    _previous_option(writer("generate", "kontrollera och skriv bladen Rapport och Kontroller"))
     v = sub.add_parser("validate", help="kontrollera, skriver ingenting",
                        description="Kör alla kontroller och skriv ut fynden; arbetsboken ändras inte.")
     v.add_argument("paths", nargs="+", metavar="ARBETSBOK", help="arbetsböcker, mappar eller mönster")
@@ -73,7 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     _bundle_parser(sub)  # --- offline bundle for IT (xlreport.bundle) ---
     _export_parser(sub)  # --- the report as Word/PDF (xlreport.export), see _export_parser below ---
     _sie_parser(sub)  # --- figures from the ledger (xlreport.sie), see _sie_parser below ---
+    _text_parser(sub)  # --- the text against the tables (xlreport.narrative), see _text_parser below ---
+    _fix_parser(sub)  # --- safe conversions (xlreport.core.fixes), see _fix_parser below ---
+    _chase_parser(sub)  # --- the chase list (xlreport.commentary), see _chase_parser below ---
     return p
+
+
+def _emit(result, fmt: str) -> int:
+    """Print a command's result (its ``lines()``, or ``to_dict()`` as JSON); its status is the exit code."""
+    if fmt == "json":
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+    else:
+        for line in result.lines():
+            print(line)
+    return result.status
 
 
 # --- the report as Word and PDF: `xlreport export` (delegates to xlreport.export) ----------
@@ -89,6 +105,8 @@ def _export_parser(sub) -> None:
     e.add_argument("--pdf", metavar="UT.pdf", help="skriv PDF-filen hit (kräver LibreOffice)")
     e.add_argument("--mall", metavar="MALL.docx", help="kommunens Word-mall (.docx/.dotx): dess stilar, sidhuvud, "
                                                         "sidfot och första sida")
+    _previous_option(e)
+    e.add_argument("--format", choices=("text", "json"), default="text", help="utdata: text eller json")
 
 
 def _export(args) -> int:
@@ -98,17 +116,29 @@ def _export(args) -> int:
     docx = args.docx
     if docx is None and args.pdf is None:
         docx = str(Path(args.path).with_suffix(".docx"))
+    from .core.movement import refused
+
     try:
-        r = export_workbook(args.path, docx=docx, pdf=args.pdf, template=args.mall)
+        r = export_workbook(args.path, docx=docx, pdf=args.pdf, template=args.mall, previous=args.previous)
     except XlreportError as exc:
         print(f"xlreport export: {exc}", file=sys.stderr)
         return EXIT_UNPROCESSABLE
+    status = (EXIT_UNPROCESSABLE if refused(r.findings) else FINDINGS) if r.errors else EXIT_OK
+    if args.format == "json":
+        doc = {"file": r.file, "status": status, "errors": r.errors, "warnings": r.warnings,
+               "written": [str(p) for p in r.written], "findings": [f.to_dict(r.file) for f in r.findings],
+               **({"movement": r.movement.to_dict() if r.movement else None} if args.previous else {})}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+        return status
     for f in r.findings:
         where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
         print(f"{r.file}: {where + ': ' if where else ''}{'fel' if f.is_error else 'varning'}: {f.message} [{f.rule}]")
     if r.errors:
         print(f"{r.file}: {r.errors} fel; ingen rapport skrevs. Rätta felen och kör igen.")
-        return FINDINGS
+        return status
+    if r.movement is not None:
+        print(f"{r.file}: {r.movement.text()}")
     print(f"{r.file}: skrev {' och '.join(str(p) for p in r.written)}.")
     return EXIT_OK
 
@@ -142,15 +172,117 @@ def _import_sie(args) -> int:
 
     r = import_sie(args.sie, args.workbook, args.output, accounts=args.map, units=args.enheter,
                    dimension=args.dimension, decimals=args.decimaler)
+    return _emit(r, args.format)
+
+# --- end of SIE block ------------------------------------------------------------------------
+
+# --- the text against the tables: `xlreport check-text` (delegates to xlreport.narrative) ---
+
+def _text_parser(sub) -> None:
+    t = sub.add_parser("check-text", help="kontrollera siffrorna i rapportens text mot tabellerna",
+                       description="Hitta varje siffra som texten anger om tabellernas figurer (belopp i mnkr och "
+                                   "tkr, sjukfrånvaro och mål, antal anställda, kvinnor och män, förändringar, "
+                                   "avgångar, åtaganden, år och period) och jämför den med tabellen, med den "
+                                   "avrundning texten använder. Texten är ett blad i arbetsboken (Text eller "
+                                   "Förvaltningsberättelse, ett stycke per cell) eller ett Word-dokument. Inget "
+                                   "skrivs. Siffror som inte går att knyta till en tabell flaggas inte.")
+    t.add_argument("text", metavar="TEXT", help="arbetsboken med textbladet, eller Word-dokumentet (.docx)")
+    t.add_argument("--mot", metavar="ARBETSBOK", help="arbetsboken med tabellerna (standard: TEXT själv)")
+    t.add_argument("--blad", metavar="BLAD", help="textbladet (standard: Text, Förvaltningsberättelse, ...)")
+    t.add_argument("--alla", action="store_true", help="visa också varje siffra som stämmer")
+    t.add_argument("--format", choices=("text", "json"), default="text", help="utdata: text eller json")
+
+
+def _check_text(args) -> int:
+    from .core.errors import FINDINGS, XlreportError
+    from .narrative import check_text_file
+
+    try:
+        r = check_text_file(args.text, args.mot, sheet=args.blad)
+    except XlreportError as exc:
+        print(f"xlreport check-text: {exc}", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
     if args.format == "json":
         json.dump(r.to_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
     else:
+        if args.alla:
+            for c in r.result.checks:
+                if c.ok:
+                    f = c.figure
+                    print(f"{r.text_file}: {c.claim.paragraph.where()}: stämmer: {c.claim.written.strip()} "
+                          f"({f.source() if f else ''})")
         for line in r.lines():
             print(line)
-    return r.status
+    return FINDINGS if r.errors else EXIT_OK
 
-# --- end of SIE block ------------------------------------------------------------------------
+# --- end of check-text block -------------------------------------------------------------------
+
+
+# --- safe conversions: `xlreport fix` (delegates to xlreport.doors.file_fix) -------------------
+
+def _fix_parser(sub) -> None:
+    f = sub.add_parser("fix", help="rätta det som går att rätta säkert (tal sparade som text, osynliga tecken, ...)",
+                       description="Rätta det som bara kan betyda en sak: tal sparade som text ('113,7', '1 234,5', "
+                                   "'3,2-', '(3,2)'), osynliga tecken och extra mellanslag i namn och rubriker (samma "
+                                   "namn överallt där enheten står) och sjukfrånvaro sparad som andel (0,025) där "
+                                   "kolumnens Kort + Lång = Total visar att procent (2,5) menas. Formler ändras aldrig; "
+                                   "det som är oklart lämnas och listas. Skriver som refresh: atomärt, inget annat i "
+                                   "arbetsboken ändras.")
+    f.add_argument("path", metavar="ARBETSBOK")
+    f.add_argument("--dry-run", action="store_true", help="visa varje cell före → efter, skriv ingenting")
+    f.add_argument("-o", "--output", metavar="UT", help="skriv resultatet hit i stället för i arbetsboken")
+    f.add_argument("--format", choices=("text", "json"), default="text", help="utdata: text eller json")
+
+
+def _fix(args) -> int:
+    from .doors.file_fix import fix_file
+
+    r = fix_file(args.path, args.output, dry_run=args.dry_run)
+    return _emit(r, args.format)
+
+# --- end of fix block ---------------------------------------------------------------------------
+
+
+# --- the chase list: `xlreport chase` (delegates to xlreport.commentary.chase) -----------------
+
+def _chase_parser(sub) -> None:
+    c = sub.add_parser("chase", help="lista förklaringar att begära (väsentliga avvikelser utan förklaring)",
+                       description="Lista varje enhet och rad i Resultaträkning vars avvikelse helår eller ack når "
+                                   "väsentlighetsgränsen (Uppgifter, annars 1,0 mnkr) men saknar förklaring "
+                                   "(Kommentar, eller rader i Avvikelseförklaring med enhetens namn i Enhet), eller "
+                                   "vars förklaringar inte summerar till avvikelsen. Arbetsböckerna ändras inte.")
+    c.add_argument("paths", nargs="+", metavar="ARBETSBOK", help="arbetsböcker, mappar eller mönster")
+    c.add_argument("--csv", metavar="UT.csv", help="skriv listan som CSV för Excel (semikolon, decimalkomma, UTF-8)")
+    c.add_argument("--format", choices=("text", "json"), default="text", help="utdata: text eller json")
+
+
+def _chase(args) -> int:
+    from .commentary.chase import chase, summary, text_lines, write_csv
+    from .core.errors import FINDINGS, XlreportError
+
+    results = chase(args.paths)
+    status = max([r.status for r in results] + [EXIT_OK])
+    status = EXIT_UNPROCESSABLE if status == EXIT_UNPROCESSABLE else FINDINGS if status else EXIT_OK
+    written = None
+    if args.csv:
+        try:
+            written = write_csv(results, args.csv)
+        except XlreportError as exc:
+            print(f"xlreport chase: {exc}", file=sys.stderr)
+            return EXIT_UNPROCESSABLE
+    if args.format == "json":
+        doc = {"files": [r.to_dict() for r in results], "status": status,
+               "items": sum(len(r.items) for r in results), "csv": str(written) if written else None}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+        return status
+    for line in text_lines(results):
+        print(line)
+    print(summary(results) + (f" Listan är sparad i {written}." if written else ""))
+    return status
+
+# --- end of chase block -------------------------------------------------------------------------
 
 
 # --- Excel add-in: `xlreport addin build|install|remove` (delegates to xlreport.addin) ------
@@ -223,6 +355,12 @@ def _bundle(args) -> int:
 
 
 # --- batch and departments: --jobs, `new`, `upgrade`, `consolidate` (xlreport.batch/.departments) --
+
+def _previous_option(sp) -> None:  # --previous block: the prognosis movement (xlreport.core.movement)
+    sp.add_argument("--previous", metavar="FÖRRA.xlsx",
+                    help="förra rapportens arbetsbok (samma nämnd och år, tidigare månad): Rapport får "
+                         "prognosens förändring sedan dess (bara med en arbetsbok; den filen ändras inte)")
+
 
 def _jobs_option(sp) -> None:
     sp.add_argument("-j", "--jobs", type=int, metavar="N",
@@ -352,12 +490,18 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         if args.command == "import-sie":  # SIE block
             return _import_sie(args)
+        if args.command == "check-text":  # check-text block
+            return _check_text(args)
+        if args.command == "fix":  # fix block
+            return _fix(args)
+        if args.command == "chase":  # chase block
+            return _chase(args)
         if args.command in ("new", "upgrade", "consolidate"):
             return _departments(args)
         if args.command == "validate":
             return _run(args.paths, (), write=False, fmt=args.format, jobs=args.jobs)
         return _run(args.paths, _ACTIONS[args.command], write=True, fmt=args.format, out=args.output,
-                    jobs=args.jobs)
+                    jobs=args.jobs, previous=getattr(args, "previous", None))
     except KeyboardInterrupt:
         print("Avbrutet.", file=sys.stderr)
         return 130
@@ -367,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 141
     except Exception:  # noqa: BLE001 - a bug, not a user error: short message, details in a log file
+        import tempfile  # here, not at the top: together about 9 ms of every command's start-up
+        import traceback
+
         log = Path(tempfile.gettempdir()) / "xlreport-fel.log"
         try:
             log.write_text(traceback.format_exc(), encoding="utf-8")
@@ -399,7 +546,7 @@ def _departments(args) -> int:
 
 
 def _run(paths: list[str], actions, *, write: bool, fmt: str, out: str | None = None,
-         jobs: int | None = None) -> int:
+         jobs: int | None = None, previous: str | None = None) -> int:
     import time
 
     from .batch import Progress, expand, run_batch, summary_table
@@ -414,14 +561,23 @@ def _run(paths: list[str], actions, *, write: bool, fmt: str, out: str | None = 
     if jobs is not None and jobs < 1:
         print("xlreport: --jobs ska vara minst 1.", file=sys.stderr)
         return EXIT_UNPROCESSABLE
+    if previous is not None and len(files) != 1:  # --previous block
+        print(f"xlreport: --previous kan bara användas med en arbetsbok ({len(files)} angavs).", file=sys.stderr)
+        return EXIT_UNPROCESSABLE
     started = time.perf_counter()
     progress = Progress(len(files), enabled=fmt == "text" or sys.stderr.isatty())
-    results = run_batch(files, actions, write=write, out=out, jobs=jobs, on_done=progress)
+    if previous is not None:  # --previous block: one workbook, compared with the previous report's
+        from .doors.file import process
+
+        results = [process(files[0], actions, out=out, write=write, previous=previous)]
+    else:
+        results = run_batch(files, actions, write=write, out=out, jobs=jobs, on_done=progress)
     if fmt == "json":
         doc = {
             "files": [{"file": r.file, "status": r.status, "errors": r.errors, "warnings": r.warnings,
                        "written": str(r.written) if r.written else None, "seconds": round(r.seconds, 3),
-                       "dependent_formulas": r.dependent_formulas}
+                       "dependent_formulas": r.dependent_formulas,
+                       **({"movement": r.movement.to_dict() if r.movement else None} if previous else {})}
                       for r in results],
             "findings": [f.to_dict(r.file) for r in results for f in r.findings],
         }
@@ -430,6 +586,8 @@ def _run(paths: list[str], actions, *, write: bool, fmt: str, out: str | None = 
     else:
         for r in results:
             _print_text(r, actions, write)
+            if getattr(r, "movement", None) is not None:  # --previous block
+                print(f"{r.file}: {r.movement.text()}")
         if len(results) > 1:
             print()
             print(summary_table(results, time.perf_counter() - started))

@@ -91,3 +91,30 @@ def convert_sheets_to_csv(path: Path, outdir: Path, *, recalc: bool = True, time
 def opens(path: Path, timeout: float = 120) -> bool:
     """Whether LibreOffice opens ``path`` (converting it to csv succeeds)."""
     return convert([path], timeout=timeout)[path] is not None
+
+
+def libreoffice_agrees(path: Path, tmp: Path, sheets: tuple[str, ...] = ("Resultaträkning", "Driftredovisning"),
+                       at_least: int = 10) -> dict[str, Path]:
+    """LibreOffice recalculates every formula of ``path``; each number it shows equals the value
+    the tool cached, to the printed decimal (more than ``at_least`` numbers a sheet); returns
+    LibreOffice's CSV of each sheet."""
+    import csv
+
+    from support.workbooks import sheet_rows
+    from xlreport.core.swedish import parse_number_text
+
+    csvs = convert_sheets_to_csv(path, tmp / "lo", recalc=True)
+    for sheet in sheets:
+        cached = sheet_rows(path, sheet)
+        with open(csvs[sheet], encoding="utf-8") as f:
+            shown = list(csv.reader(f))
+        compared = 0
+        for r, line in enumerate(shown):
+            for c, text in enumerate(line):
+                ours = cached[r][c] if r < len(cached) and c < len(cached[r]) else None
+                theirs = parse_number_text(text) if text else None
+                if isinstance(ours, float) and theirs is not None:
+                    assert round(ours, 1) == round(theirs, 1), (sheet, r, c, ours, text)
+                    compared += 1
+        assert compared > at_least, sheet
+    return csvs

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 
 # field -> (lowest, highest) allowed; None: no bound
 _BOUNDS = {"decimals": (0, 6), "percent_decimals": (0, 6), "tolerance_per_term": (0, None),
-           "percent_tolerance_per_term": (0, None), "tolerance_cap": (0, None)}
+           "percent_tolerance_per_term": (0, None), "tolerance_cap": (0, None), "materiality": (0, None)}
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class Config:
     percent_decimals: int = 1
     percent_tolerance_per_term: float = 0.05
     tolerance_cap: float = 0.2  # the most any sum may be off, however many terms
+    # mnkr: a unit or income-statement row whose Avvikelse helår or ack is at least this needs an
+    # explanation, unless Uppgifter gives its own Väsentlighetsgräns (mnkr)
+    materiality: float = 1.0
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -24,21 +24,24 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import layout as L
 from .cells import Grid
 from .changes import ChangeSet, Mark
+from .commentary import check_explanations
 from .config import DEFAULT, Config
 from .coverage import check_totals
 from .deviations import fill_deviations
 from .errors import StructureError
 from .findings import ERROR, Counted, Finding
-from .generate import findings_sheet, generate_report
 from .model import Report
 from .reader import read_report
 from .recalc import recalculate
 from .rules import RULES, check_staff, validate
+
+if TYPE_CHECKING:  # the movement is imported when a previous report is given (--previous)
+    from .movement import Movement, Previous
 
 FILL = "fill"
 GENERATE = "generate"
@@ -72,11 +75,14 @@ class Outcome(Counted):
     changes: ChangeSet = field(default_factory=ChangeSet)
     structure_error: StructureError | None = None
     applied: Any = None  # what the door's apply returned
+    movement: Movement | None = None  # the prognosis movement since the previous report (``previous``)
 
 
 def check(report: Report, read_findings: list[Finding], config: Config = DEFAULT) -> list[Finding]:
-    """All checks: what the reader found in the cells, the finance rules, the staff rules."""
-    return [*read_findings, *validate(report, config), *check_staff(report, config)]
+    """All checks: what the reader found in the cells, the finance rules, the staff rules, and
+    whether the material deviations are explained (:mod:`~xlreport.core.commentary`)."""
+    return [*read_findings, *validate(report, config), *check_staff(report, config),
+            *check_explanations(report, config)]
 
 
 def in_scope(findings: list[Finding], scope: str | None) -> list[Finding]:
@@ -93,11 +99,14 @@ def in_scope(findings: list[Finding], scope: str | None) -> list[Finding]:
 
 def run(grids: Mapping[str, Grid], sheet_names: list[str] | None = None, *,
         actions: Collection[str] = ACTIONS, config: Config = DEFAULT, scope: str | None = None,
-        interactive: bool = False, calc_mode: str | None = None) -> Outcome:
+        interactive: bool = False, calc_mode: str | None = None, previous: Previous | None = None) -> Outcome:
     """Recompute, read, check, and decide what is written (the policy in the module docstring).
 
     ``grids`` get the recomputed values of their formulas (:mod:`xlreport.core.recalc`).
     ``calc_mode`` is the workbook's calculation mode, when the door knows it ("manual" warns).
+    ``previous`` is the previous report's workbook (``--previous``): a refusal of it
+    (:func:`~xlreport.core.movement.refusals`) is an error, so nothing is written; otherwise the
+    outcome has its :class:`~xlreport.core.movement.Movement` and Rapport states it.
     Raises :class:`~xlreport.core.errors.StructureError` when the template structure is missing.
     """
     recalc = recalculate(grids, calc_mode)
@@ -105,11 +114,19 @@ def run(grids: Mapping[str, Grid], sheet_names: list[str] | None = None, *,
     totals = check_totals(report, grids)
     found = [*recalc.findings, *read_findings, *totals.findings]
     outcome = Outcome(report, in_scope(check(report, found, config), scope))
+    if previous is not None:
+        from .movement import compute, refusals
+
+        outcome.findings.extend(refusals(report, previous))
+        if not outcome.errors:
+            outcome.movement = compute(report, previous.report, previous.file)
     if not outcome.errors:
         if FILL in actions:
             outcome.changes.writes.extend(fill_deviations(report))
         if GENERATE in actions:
-            outcome.changes.sheets.extend(generate_report(report, outcome.findings))
+            from .generate import generate_report  # imported when asked for: validate never needs it
+
+            outcome.changes.sheets.extend(generate_report(report, outcome.findings, outcome.movement))
         if actions:  # a write: extended totals, and the recomputed values as the formulas' cached values
             written = {(w.sheet, w.row, w.col) for w in outcome.changes.writes}
             for w in [*totals.fixes, *recalc.refreshed]:
@@ -125,6 +142,8 @@ def _show_findings(outcome: Outcome, namnd: str | None) -> None:
     """An interactive door shows every finding: on Kontroller and as marked cells."""
     changes = outcome.changes
     if not any(s.name == L.SHEET_FINDINGS for s in changes.sheets):
+        from .generate import findings_sheet
+
         changes.sheets.append(findings_sheet(outcome.findings, namnd))
     changes.marks = marks(outcome.findings)
 
@@ -139,14 +158,14 @@ def marks(findings: list[Finding]) -> list[Mark]:
 
 
 def process(door: Door, *, actions: Collection[str] = ACTIONS, config: Config = DEFAULT,
-            scope: str | None = None) -> Outcome:
+            scope: str | None = None, previous: Previous | None = None) -> Outcome:
     """The whole sequence for one workbook: read through ``door``, run, apply what :func:`run`
     decided. A missing template structure is a :class:`StructureError` for an unattended door;
     an interactive door gets an outcome with the structure findings shown on Kontroller."""
     names, grids = door.read(SHEETS)
     try:
         outcome = run(grids, names, actions=actions, config=config, scope=scope, interactive=door.interactive,
-                      calc_mode=getattr(door, "calc_mode", None))
+                      calc_mode=getattr(door, "calc_mode", None), previous=previous)
     except StructureError as exc:
         if not door.interactive:
             raise

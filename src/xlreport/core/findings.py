@@ -59,6 +59,13 @@ class Finding:
         return {k: d[k] for k in ("file", "sheet", "cell", "rule", "severity", "message", "expected", "actual")}
 
 
+def error_findings(exc) -> list[Finding]:
+    """The findings a user error (:class:`~xlreport.core.errors.XlreportError`) stands for: a
+    structure error's own findings, else one error finding with its message and cell."""
+    found = getattr(exc, "findings", None)
+    return list(found) if found else [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     """One entry of the catalogue: a rule id, its group, its severity and what it checks."""

@@ -37,8 +37,10 @@ from .model import Report, Row, Table
 from .swedish import fmt_int, fmt_mnkr, fmt_number, fmt_percent, round_half_up
 
 
-def generate_report(report: Report, findings: list[Finding]) -> list[SheetContent]:
-    return [report_sheet(report, findings), findings_sheet(findings, report.meta.namnd)]
+def generate_report(report: Report, findings: list[Finding], movement=None) -> list[SheetContent]:
+    """Rapport and Kontroller; ``movement`` (:class:`~xlreport.core.movement.Movement`, from
+    ``--previous``) adds the prognosis movement since the previous report to Rapport."""
+    return [report_sheet(report, findings, movement), findings_sheet(findings, report.meta.namnd)]
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -291,8 +293,9 @@ def _title(report: Report) -> str:
 PAGE_TEXT = f"Sida {PAGE_NUMBER} av {PAGE_COUNT}"
 
 
-def build_document(report: Report, findings: list[Finding] = ()) -> ReportDocument:
-    """The report of ``report``, section by section, as every output renders it."""
+def build_document(report: Report, findings: list[Finding] = (), movement=None) -> ReportDocument:
+    """The report of ``report``, section by section, as every output renders it; with
+    ``movement`` (``--previous``) the prognosis movement's section follows Ekonomi."""
     m = report.meta
     errors = count(list(findings), ERROR)
     period = _period_text(report)
@@ -301,6 +304,8 @@ def build_document(report: Report, findings: list[Finding] = ()) -> ReportDocume
         ("Rapport", " ".join(str(p) for p in (m.rapport, m.ar) if p) or None), ("Period", period)) if value]
     sections = [Section("Sammanfattning", [Paragraph(" ".join(p)) for p in summary_paragraphs(report)])]
     sections.append(Section("Ekonomi", _economy_blocks(report)))
+    if movement is not None:
+        sections.append(movement.section())
     sections.append(Section("Resultaträkning (mnkr)", [income_table(report)], level=2))
     units = [unit_table(report)]
     chart = unit_chart(report)
@@ -617,8 +622,8 @@ def generate_sheet(doc: ReportDocument) -> SheetContent:
     return sheet
 
 
-def report_sheet(report: Report, findings: list[Finding]) -> SheetContent:
-    return generate_sheet(build_document(report, findings))
+def report_sheet(report: Report, findings: list[Finding], movement=None) -> SheetContent:
+    return generate_sheet(build_document(report, findings, movement))
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -720,8 +725,33 @@ def findings_sheet(findings: list[Finding], namnd: str | None = None) -> SheetCo
         sheet.add(Cell(SEVERITY_SV[f.severity], "error" if f.is_error else "warning"), Cell(f.sheet, "wrap"),
                   Cell(f.cell, "link" if link else "text", link=link), Cell(f.rule, "wrap"), Cell(f.message, "wrap"),
                   _plain(f.expected), _plain(f.actual))
+    _chase_section(sheet, findings)
     sheet.row_heights = row_heights(sheet)
     return sheet
+
+
+#: The chase list below the findings, in the findings' columns (status, sheet, cell, unit, what, figures).
+CHASE_TITLE = "Förklaringar att begära"
+CHASE_HEADER = ("Status", "Blad", "Cell", "Enhet / rad", "Vad saknas", "Avvikelse helår", "Avvikelse ack")
+
+
+def _chase_section(sheet: SheetContent, findings: list[Finding]) -> None:
+    """The units and rows whose material deviation lacks an explanation (or whose explanations do
+    not add up): the list central finance sends out, one line each (``xlreport chase``)."""
+    from .commentary import STATUS_SV, UNBALANCED, chase_items, chase_note
+
+    items = chase_items(findings)
+    if not items:
+        return
+    sheet.blank()
+    sheet.add(Cell(CHASE_TITLE, "heading"))
+    sheet.add(Cell(chase_note(items), "text"))
+    sheet.add(*(Cell(h, "header") for h in CHASE_HEADER))
+    for item in items:
+        link = f"{quote_sheet(item.sheet)}!{item.cell}"
+        sheet.add(Cell(STATUS_SV[item.status], "error" if item.status == UNBALANCED else "warning"),
+                  Cell(item.sheet, "wrap"), Cell(item.cell, "link", link=link), Cell(item.unit, "wrap"),
+                  Cell(item.missing, "wrap"), _plain(item.avvikelse_helar), _plain(item.avvikelse_ack))
 
 
 def _cell_key(cell: str | None) -> tuple[int, str]:

@@ -72,6 +72,8 @@ META_VERSION = "Mallversion"
 META_SJUK_PERIOD = "Sjukfrånvaro period"  # e.g. "mars 2019–feb 2020" (rolling 12 months)
 META_SJUK_PERIOD_FG = "Sjukfrånvaro fg period"
 META_UNITS_HEADER = "Enheter"  # header of the list of the nämnd's units, one per row below it
+# a deviation at or above it (mnkr, helår or ack) needs an explanation; empty: config.materiality
+META_VASENTLIGHET = "Väsentlighetsgräns (mnkr)"
 
 # --- column headers (finance tables) ------------------------------------------------------
 COL_UTFALL_FG = "Utfall ack fg år"
@@ -131,6 +133,13 @@ UNIT_REQUIRED_COLUMNS = INCOME_REQUIRED_COLUMNS
 # --- explanation of the full-year deviation -----------------------------------------------
 COL_BELOPP = "Belopp"  # mnkr, positive = favourable
 EXPLANATION_COLUMNS = (COL_BELOPP,)
+
+# --- commentary (optional text columns: workbooks without them keep working) ---------------
+COL_KOMMENTAR = "Kommentar"  # Resultaträkning and Driftredovisning: why a row deviates
+COL_ENHET = "Enhet"  # Avvikelseförklaring: the unit an explanation row belongs to (empty: the nämnd)
+INCOME_TEXT_COLUMNS = (COL_KOMMENTAR,)
+UNIT_TEXT_COLUMNS = (COL_KOMMENTAR,)
+EXPLANATION_TEXT_COLUMNS = (COL_ENHET,)
 
 # --- staff --------------------------------------------------------------------------------
 COL_KVINNOR = "Kvinnor"

@@ -29,6 +29,7 @@ class Row:
     # Excel's arithmetic on such a cell gives #VALUE!, so a formula must read it through N()
     text_blank: set[str] = field(default_factory=set)
     percent_formatted: set[str] = field(default_factory=set)  # read from a percent format (× 100)
+    texts: dict[str, str] = field(default_factory=dict)  # text column (Kommentar, Enhet) -> its text, when filled
 
     def num(self, column: str) -> float | None:
         v = self.values.get(column)
@@ -48,6 +49,9 @@ class Table:
     header_row: int
     label_col: int
     columns: dict[str, int]  # header (layout constant) -> 0-based column
+    # the optional text columns (Kommentar, Enhet): header -> 0-based column, when the table has them
+    text_columns: dict[str, int] = field(default_factory=dict)
+    free_col: int | None = None  # the first column right of the header row's last filled cell
     rows: list[Row] = field(default_factory=list)
     total: Row | None = None  # the "Summa" row, when the table has one
     # labels in the label column below the Summa row (normalised label -> 0-based row): not part
@@ -57,7 +61,8 @@ class Table:
     def ref(self, row: Row | int, column: str | None = None) -> CellRef:
         """The cell of ``column`` in ``row`` (the label cell when column is None)."""
         r = row if isinstance(row, int) else row.row
-        c = self.label_col if column is None else self.columns[column]
+        c = self.label_col if column is None else self.columns[column] if column in self.columns \
+            else self.text_columns[column]
         return CellRef(self.sheet, r, c)
 
     def header_ref(self) -> CellRef:
@@ -102,6 +107,7 @@ class Meta:
     version: str | None = None
     sjuk_period: str | None = None
     sjuk_period_fg: str | None = None
+    vasentlighet: float | None = None  # Väsentlighetsgräns (mnkr); None: the configured default
     units: list[str] = field(default_factory=list)
     # where each value was found, for findings: field name -> cell
     cells: dict[str, CellRef] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from .cells import CellRef, Grid, a1, is_number
 from .errors import StructureError
 from .findings import ERROR, WARNING, Finding, RuleSpec, declare
 from .model import Meta, Report, Row, Table
-from .swedish import fmt_number, parse_number_text
+from .swedish import fmt_number, parse_number_text, read_number_text
 
 # --- the reader's checks -------------------------------------------------------------------
 
@@ -44,6 +44,8 @@ FORMEL_UTAN_VARDE = declare("formel-utan-varde", "celler", ERROR,
 OKAND_RAD = declare("okand-rad", "mall", WARNING, "Raderna i tabeller med fasta rader är mallens rader")
 ETIKETT_SAKNAS = declare("etikett-saknas", "mall", ERROR, "En rad med värden har ett namn")
 DUBBLETT_RAD = declare("dubblett-rad", "mall", ERROR, "Varje rad (enhet, post) finns en gång i sin tabell")
+VASENTLIGHETSGRANS = declare("vasentlighetsgrans", "forklaringar", ERROR,
+                             f"Uppgiften {L.META_VASENTLIGHET} är ett belopp i mnkr, 0 eller större")
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,12 @@ class TableSpec:
 
 INCOME = TableSpec("Resultaträkning", L.SHEET_INCOME, L.HEAD_INCOME, L.INCOME_COLUMNS,
                    L.INCOME_REQUIRED_COLUMNS, rows=L.INCOME_ROWS, required_rows=L.REQUIRED_INCOME_ROWS,
-                   prefixes=L.ROW_PREFIXES, one_of=L.RESULT_ROWS)
+                   prefixes=L.ROW_PREFIXES, one_of=L.RESULT_ROWS, text_columns=L.INCOME_TEXT_COLUMNS)
 UNITS = TableSpec("Driftredovisning", L.SHEET_UNITS, L.HEAD_UNITS, L.UNIT_COLUMNS, L.UNIT_REQUIRED_COLUMNS,
-                  total=True, total_required=True)
+                  total=True, total_required=True, text_columns=L.UNIT_TEXT_COLUMNS)
 EXPLANATION = TableSpec("Avvikelseförklaring", L.SHEET_EXPLANATION, L.HEAD_EXPLANATION,
-                        L.EXPLANATION_COLUMNS, L.EXPLANATION_COLUMNS, total=True)
+                        L.EXPLANATION_COLUMNS, L.EXPLANATION_COLUMNS, total=True,
+                        text_columns=L.EXPLANATION_TEXT_COLUMNS)
 STAFF = TableSpec("Personal", L.SHEET_STAFF, L.HEAD_STAFF, L.STAFF_COLUMNS, L.STAFF_COLUMNS[:3],
                   rows=L.STAFF_FORMS, total=True, total_required=True)
 LEAVERS = TableSpec("Avgångar", L.SHEET_STAFF, L.HEAD_LEAVERS, L.LEAVERS_COLUMNS, L.LEAVERS_COLUMNS,
@@ -93,6 +96,7 @@ META_FIELDS = {
     L.META_VERSION: ("version", str),
     L.META_SJUK_PERIOD: ("sjuk_period", str),
     L.META_SJUK_PERIOD_FG: ("sjuk_period_fg", str),
+    L.META_VASENTLIGHET: ("vasentlighet", float),
 }
 
 
@@ -201,6 +205,13 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
             else:
                 break
             r += 1
+    if meta.vasentlighet is not None and meta.vasentlighet < 0:
+        out.findings.append(VASENTLIGHETSGRANS.at(meta.cells["vasentlighet"], f"Uppgiften '{L.META_VASENTLIGHET}' "
+                                                  f"är {fmt_number(meta.vasentlighet, 1)}; gränsen ska vara 0 eller "
+                                                  f"större (ett belopp i mnkr, utan minustecken).",
+                                                  actual=meta.vasentlighet))
+        meta.invalid.add("vasentlighet")
+        meta.vasentlighet = None
     if "version" not in meta.cells:
         out.missing(CellRef(g.name, 0, 0), UPPGIFT_RAD_SAKNAS,
                     f"Uppgiften '{L.META_VERSION}' saknas på bladet {g.name}: arbetsboken är inte gjord från mallen.")
@@ -282,23 +293,26 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, optional: bool = Fals
         return None
     hr, hc = found
     columns: dict[str, int] = {}
-    wanted = {L.norm(h): h for h in spec.columns}
+    texts: dict[str, int] = {}  # the optional text columns (Kommentar, Enhet)
+    wanted = {L.norm(h): h for h in (*spec.columns, *spec.text_columns)}
     for c in range(hc + 1, g.n_cols):
         header = wanted.get(L.norm(g.get(hr, c)))
         if header is None:
             continue
-        if header in columns:
+        into = texts if header in spec.text_columns else columns
+        if header in into:
             out.missing(CellRef(g.name, hr, c), KOLUMN_DUBBLETT,
                         f"Kolumnen '{header}' finns två gånger i tabellen {spec.name} "
-                        f"({a1(hr, columns[header])} och {a1(hr, c)}).")
+                        f"({a1(hr, into[header])} och {a1(hr, c)}).")
             continue
-        columns[header] = c
+        into[header] = c
     for h in spec.required_columns:
         if h not in columns:
             out.missing(CellRef(g.name, hr, hc), KOLUMN_SAKNAS,
                         f"Kolumnen '{h}' saknas i tabellen {spec.name} (rubrikraden är rad {hr + 1}). "
                         f"Kontrollera att rubriken är stavad exakt '{h}'.")
-    table = Table(name=spec.name, sheet=g.name, header_row=hr, label_col=hc, columns=columns)
+    table = Table(name=spec.name, sheet=g.name, header_row=hr, label_col=hc, columns=columns, text_columns=texts,
+                  free_col=1 + max(c for c in range(hc, g.n_cols) if not _is_blank(g.get(hr, c))))
     _read_rows(g, spec, table, out)
     return table
 
@@ -403,6 +417,12 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
 
 def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: str, out: _Collector) -> Row:
     row = Row(label=label, key=key, row=r)
+    for header, c in table.text_columns.items():  # free text: whatever the cell shows, never a finding
+        raw = g.get(r, c)
+        if isinstance(raw, float):
+            raw = fmt_number(raw, 0 if raw.is_integer() else 2)
+        if isinstance(raw, str) and raw.strip() not in L.NO_VALUE_MARKS and not isinstance(raw, Uncalculated):
+            row.texts[header] = " ".join(raw.split())
     for header, c in table.columns.items():
         raw = g.get(r, c)
         if not spec.numeric:
@@ -448,18 +468,17 @@ def read_number(raw: Any, ref: CellRef, what: str) -> tuple[float | None, Findin
     if text.strip().upper() in _EXCEL_ERRORS:
         return None, FELVARDE.at(ref, f"{what}: cellen visar felvärdet {text.strip()}; rätta formeln eller värdet.",
                                  actual=text.strip())
-    guess = parse_number_text(text)
-    if guess is not None:
+    number = read_number_text(text)
+    if number is not None:  # xlreport fix converts the same reading (core.fixes), unless it is unclear
+        guess = number.value
+        meant = fmt_number(guess, number.decimals)
+        if number.grouping_unclear:
+            meant += f" eller {fmt_number(guess * 10 ** number.decimals, 0)}"
         return None, TAL_SOM_TEXT.at(ref, f"{what}: cellen innehåller texten '{shown(text)}', inte ett tal. Menade "
-                                          f"du {fmt_number(guess, _decimals(text))}? Skriv in det som ett tal.",
+                                          f"du {meant}? Skriv in det som ett tal.",
                                      expected=guess, actual=text)
     return None, INTE_TAL.at(ref, f"{what}: cellen innehåller texten '{shown(text)}' där ett tal ska stå.",
                              actual=shown(text, 1000))
-
-
-def _decimals(text: str) -> int:
-    digits = text.replace(".", ",").rsplit(",", 1)
-    return len([ch for ch in digits[1] if ch.isdigit()]) if len(digits) == 2 else 0
 
 
 def _jsonable(v: Any) -> Any:

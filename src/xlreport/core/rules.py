@@ -17,6 +17,8 @@ from typing import Any
 
 from . import layout as L
 from .cells import CellRef
+from .chars import INVISIBLE  # characters that do not show in a cell
+from .commentary import unit_key
 from .config import DEFAULT, Config
 from .findings import ERROR, WARNING, Finding, RuleSpec, Severity, declare
 from .model import Report, Row, Table
@@ -223,12 +225,6 @@ def _units_known(report: Report, config: Config) -> Iterator[Hit]:
                   expected=close[0] if close else None, actual=row.label)
 
 
-#: Characters that do not show in a cell but make two names differ.
-INVISIBLE = {"\u200b": "nollbreddsmellanslag", "\u200c": "osynlig bindning (ZWNJ)", "\u200d": "osynlig bindning (ZWJ)",
-             "\u2060": "osynligt ordbindetecken", "\ufeff": "osynligt BOM-tecken", "\u00ad": "mjukt bindestreck",
-             "\u180e": "osynligt mongoliskt vokalavskiljningstecken"}
-
-
 def _visible(text: str) -> str:
     return "".join(ch for ch in text if ch not in INVISIBLE)
 
@@ -388,8 +384,8 @@ def _explanation(report: Report, config: Config) -> Iterator[Hit]:
     if t.total is not None:  # skipped, like the rest, when an amount is unreadable
         yield from _sum_check(t, t.total, t.rows, L.COL_BELOPP, config.tolerance(len(items) + 1),
                               f"{t.total.label} ska vara summan av posterna")
-    if target is None or not items:
-        return
+    if target is None or not items or all(unit_key(report, r) for r in items):
+        return  # rows keyed to units only explain those units (forklaring-enhet-summa), not the whole
     s = sum(r.num(L.COL_BELOPP) for r in items)
     if abs(s - target) > config.tolerance(len(items) + 1):
         yield Hit(ref, f"Posterna i {t.name} summerar till {_mn(s)} men Resultat / Avvikelse helår är "

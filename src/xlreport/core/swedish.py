@@ -4,35 +4,70 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from .chars import visible
+
 MINUS = "\u2212"  # the typographic minus used in print
-_NBSP = ("\u00a0", "\u202f", "\u2009", " ")
+_NBSP = ("\u00a0", "\u202f", "\u2009", "\u2007", " ")
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}( \d{3})+|\d+)?([.,]\d+)?$")
 _UNIT_SUFFIX = re.compile(r"\s*(mnkr|tkr|kr|%|procent)$", re.IGNORECASE)
+# one separator with exactly three digits after it, and at most three before: "1.234", "12,500"
+_GROUP_OR_DECIMAL = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")
 
 
-def parse_number_text(text: str) -> float | None:
+@dataclass(frozen=True)
+class NumberText:
+    """How a text reads as a number (:func:`read_number_text`)."""
+
+    value: float  # in the text's own unit ("3,2 tkr" is 3.2)
+    decimals: int  # decimals written ("12,50" has 2)
+    unit: str | None  # "mnkr", "tkr", "kr" or "%" when the text ends with one, else None
+    #: a lone separator with three digits after it ("1.234", "12,500"): a decimal separator
+    #: or a thousands separator, the text does not say which
+    grouping_unclear: bool = False
+
+
+def read_number_text(text: str) -> NumberText | None:
     """The number a user most probably meant by ``text``, or None if it is no number.
 
-    Accepts Swedish forms ("12,9", "1 234,5" with normal or non-breaking spaces, "−3,2" with
-    a Unicode minus, "(3,2)" for a negative amount, "3,2 mnkr") and the English decimal point.
+    Accepts Swedish forms ("12,9", "1 234,5" with normal, non-breaking (U+00A0), narrow
+    (U+202F) or thin spaces, "−3,2" with a Unicode minus, "3,2-" with a trailing minus as
+    ledger exports write it, "(3,2)" for a negative amount, "3,2 mnkr") and the English
+    decimal point; invisible characters (a soft hyphen, a zero-width space) are ignored.
     """
-    s = text.strip()
+    s = visible(text).strip()
     if not s:
         return None
     for sp in _NBSP:
         s = s.replace(sp, " ")
-    s = s.replace(MINUS, "-").replace("\u2013", "-")
-    s = _UNIT_SUFFIX.sub("", s).strip()
+    s = s.replace(MINUS, "-").replace("\u2013", "-").strip()
+    m = _UNIT_SUFFIX.search(s)
+    unit = None
+    if m:
+        unit = "%" if m.group(1).lower() in ("%", "procent") else m.group(1).lower()
+        s = s[:m.start()].strip()
     negative = False
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1].strip()
+    elif s.endswith("-") and not s.startswith(("-", "+")):
+        negative, s = True, s[:-1].rstrip()
+    if negative and s[:1] in ("-", "+"):
+        return None  # "(-3,2)", "-3,2-": two signs, no telling what was meant
     s = re.sub(r"^([+-])\s+", r"\1", s)
     if not s or not _NUMBER.match(s) or not any(ch.isdigit() for ch in s):
         return None
     value = float(s.replace(" ", "").replace(",", "."))
-    return -value if negative else value
+    sep = max(s.rfind(","), s.rfind("."))
+    decimals = len(s) - sep - 1 if sep >= 0 else 0
+    return NumberText(-value if negative else value, decimals, unit, bool(_GROUP_OR_DECIMAL.match(s)))
+
+
+def parse_number_text(text: str) -> float | None:
+    """The number a user most probably meant by ``text`` (:func:`read_number_text`), or None."""
+    r = read_number_text(text)
+    return None if r is None else r.value
 
 
 def round_half_up(value: float, decimals: int = 1) -> float:

@@ -77,6 +77,19 @@ class UnitSource(Counted):
     period: str | None = None
     included: bool = False
     read_at: str = ""
+    # the unit's commentary: (cell "Blad!A1", row label, text, table) of each Kommentar, and
+    # (cell, Post, Belopp) of each row of its Avvikelseförklaring
+    comments: list[tuple[str, str, str, str]] = field(default_factory=list)
+    explanations: list[tuple[str, str, float | None]] = field(default_factory=list)
+
+    def comment(self) -> str | None:
+        """The unit's Kommentar text for the nämnd's Driftredovisning, with its source file."""
+        parts = []
+        for _cell, label, text, table in self.comments:
+            own = table == L.SHEET_UNITS and self.unit is not None and L.norm(label) == L.norm(self.unit)
+            text = text if text.endswith((".", "!", "?")) else text + "."
+            parts.append(text if own else f"{label}: {text}")
+        return f"{' '.join(parts)} (källa: {self.path.name})" if parts else None
 
     def period_label(self) -> str:
         return _period_label(self.year, self.month, self.period)
@@ -176,9 +189,27 @@ def read_unit(path: Path) -> UnitSource:
             label = income_grid.get(*parse_a1(f.cell))
             src.income_unknown.append((f.cell, "" if label is None else str(label).strip()))
     src.empty = _all_tables_empty(rep)
+    src.comments, src.explanations = _commentary(rep)
     src.findings = outcome.findings
     src.status = 1 if outcome.errors else 0
     return src
+
+
+def _commentary(rep: Report) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str, float | None]]]:
+    """A unit workbook's Kommentar cells (its unit rows, then its income statement) and the rows of
+    its Avvikelseförklaring, each with the cell it was read from."""
+    comments = []
+    for t in (rep.units, rep.income):
+        if L.COL_KOMMENTAR not in t.text_columns:
+            continue
+        for row in t.rows:
+            text = row.texts.get(L.COL_KOMMENTAR)
+            if text:
+                ref = t.ref(row, L.COL_KOMMENTAR)
+                comments.append((f"{ref.sheet}!{ref.a1}", row.label, text, t.name))
+    e = rep.explanation
+    explanations = [(f"{e.sheet}!{a1(r.row, e.label_col)}", r.label, r.num(L.COL_BELOPP)) for r in e.rows]
+    return comments, explanations
 
 
 def _all_tables_empty(rep: Report) -> bool:
@@ -351,6 +382,14 @@ def _sources_sheet(result: ConsolidationResult, namnd: str | None) -> SheetConte
         sheet.add(Cell(s.unit or "", "text"), Cell(str(s.path), "text"), Cell(s.size, "integer"),
                   Cell(s.sha256, "text"), Cell(s.read_at, "text"), Cell(_iso(s.mtime) if s.mtime else "", "text"),
                   Cell(s.errors, "integer"), Cell(s.warnings, "integer"), Cell("Ja" if s.included else "Nej", "text"))
+    carried = _commentary_rows(result.sources)
+    if carried:  # the units' commentary, each text with the file and the cell it was read from
+        sheet.blank()
+        sheet.add(Cell("Enheternas förklaringar (Kommentar och Avvikelseförklaring)", "heading"))
+        sheet.add(*(Cell(h, "header") for h in ("Enhet", "Fil", "Cell", "Förklaring", "Belopp (mnkr)")))
+        for unit, file, cell, text, amount in carried:
+            sheet.add(Cell(unit, "text"), Cell(file, "text"), Cell(cell, "text"), Cell(text, "wrap"),
+                      Cell(amount, "mnkr") if amount is not None else Cell(None))
     sheet.row_heights = row_heights(sheet)  # headers such as "Med i sammanställningen" wrap
     return sheet
 
@@ -467,9 +506,16 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         capacity = summa - t.header_row - 1
         work = base
         extra = len(listed) - capacity
+        inserts = []
         if extra > 0:
             last = summa - 1 if capacity > 0 else summa
-            copy_with_rows_inserted(base, tmp, [(t.sheet, last, extra, last if capacity > 0 else t.header_row + 1)])
+            inserts.append((t.sheet, last, extra, last if capacity > 0 else t.header_row + 1))
+        in_order = [included[L.norm(u)] for u in listed if L.norm(u) in included]
+        carried = _carried_explanations(result, central, in_order)
+        if carried:
+            inserts.extend(_rows_needed(central.explanation, len(carried)))
+        if inserts:
+            copy_with_rows_inserted(base, tmp, inserts)
             work = tmp
             names, grids = read_grids(work, SHEETS)
             central = run(grids, names, actions=()).report
@@ -477,7 +523,10 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
             summa = t.total.row
         writes = _meta_writes(grids[L.SHEET_META], central, ref, listed)
         writes += _unit_table_writes(central, listed, included, central.meta.namnd or (ref and ref.namnd))
-        writes += _income_writes(central, [included[L.norm(u)] for u in listed if L.norm(u) in included])
+        writes += _income_writes(central, in_order)
+        writes += _comment_writes(result, central, listed, included)
+        if carried:
+            writes += _explanation_writes(central, carried)
         result.sources = sources
         changes = ChangeSet(writes=writes, sheets=[_sources_sheet(result, central.meta.namnd or (ref and ref.namnd))])
         apply_changes(work, changes, out=tmp)
@@ -573,6 +622,99 @@ def _unit_table_writes(central: Report, listed: list[str], included: dict[str, U
             value += v or 0.0
         writes.append(total_formula(t, col, value))
     return writes
+
+
+# --- the units' commentary -----------------------------------------------------------------
+
+def _comment_writes(result: ConsolidationResult, central: Report, listed: list[str],
+                    included: dict[str, UnitSource]) -> list[CellWrite]:
+    """Each unit's Kommentar (its own, and its income statement's, with the source file) on its row
+    of the nämnd's Driftredovisning. A comment the nämnd wrote itself on the same unit's row is
+    kept when the unit's file has none; one carried from an earlier run is cleared."""
+    t = central.units
+    commented = [s for s in included.values() if s.comments]
+    if L.COL_KOMMENTAR not in t.text_columns:
+        if commented:
+            result.add(None, WARNING, f"Nämndens {t.name} har ingen kolumn '{L.COL_KOMMENTAR}'; enheternas kommentarer "
+                                      f"({len(commented)} {'enhet' if len(commented) == 1 else 'enheter'}) står på bladet {SHEET_SOURCES}. Lägg till kolumnen "
+                                      f"i rubrikraden (rad {t.header_row + 1}) och kör igen för att få dem på "
+                                      f"enheternas rader.", "konsolidering", t.sheet)
+        return []
+    col = t.text_columns[L.COL_KOMMENTAR]
+    old = {r.row: r for r in t.rows}
+    writes = []
+    for i, r in enumerate(range(t.header_row + 1, t.total.row)):
+        unit = listed[i] if i < len(listed) else None
+        src = included.get(L.norm(unit)) if unit else None
+        text = src.comment() if src is not None else None
+        before = old.get(r)
+        mine = before.texts.get(L.COL_KOMMENTAR) if before is not None else None
+        if text is None and mine and unit and L.norm(before.label) == L.norm(unit) and "(källa: " not in mine:
+            continue  # the nämnd's own comment on this unit
+        if text != mine:
+            writes.append(CellWrite(t.sheet, r, col, text))
+    return writes
+
+
+def _carried_explanations(result: ConsolidationResult, central: Report,
+                          units: list[UnitSource]) -> list[tuple[str, float | None, str]]:
+    """The rows of the units' Avvikelseförklaring for the nämnd's, each keyed to its unit: (Post,
+    Belopp, Enhet). Empty (with a warning) when the nämnd's table cannot take them: no Enhet
+    column, no Summa row, or rows of the nämnd's own that would be counted twice."""
+    rows = [(post, amount, s.unit) for s in units for _cell, post, amount in s.explanations]
+    if not rows:
+        return []
+    e = central.explanation
+    own = [r for r in e.rows if r.texts.get(L.COL_ENHET) is None and
+           (r.num(L.COL_BELOPP) is not None or L.COL_BELOPP in r.invalid)]
+    why = None
+    if L.COL_ENHET not in e.text_columns:
+        why = (f"nämndens {e.name} har ingen kolumn '{L.COL_ENHET}' (lägg till den i rubrikraden, rad "
+               f"{e.header_row + 1}, och kör igen)")
+    elif e.total is None:
+        why = f"nämndens {e.name} har ingen rad Summa"
+    elif own:
+        why = (f"nämndens {e.name} har egna rader utan {L.COL_ENHET} ({', '.join(r.label for r in own[:3])}), som "
+               f"enheternas rader skulle räknas två gånger med; ta bort dem om enheternas rader ska in")
+    if why is not None:
+        result.add(None, WARNING, f"Enheternas rader i {e.name} ({len(rows)} st) fördes inte över: {why}. De står på "
+                                  f"bladet {SHEET_SOURCES}.", "konsolidering", e.sheet)
+        return []
+    return rows
+
+
+def _rows_needed(e, n: int) -> list[tuple[str, int, int, int]]:
+    """The row insert that gives the explanation table room for ``n`` rows above its Summa row."""
+    capacity = e.total.row - e.header_row - 1
+    if n <= capacity:
+        return []
+    last = e.total.row - 1 if capacity > 0 else e.total.row
+    return [(e.sheet, last, n - capacity, last if capacity > 0 else e.header_row + 1)]
+
+
+def _explanation_writes(central: Report, carried: list[tuple[str, float | None, str]]) -> list[CellWrite]:
+    e = central.explanation
+    bc, uc = e.columns[L.COL_BELOPP], e.text_columns[L.COL_ENHET]
+    writes = []
+    for i, r in enumerate(range(e.header_row + 1, e.total.row)):
+        post, amount, unit = carried[i] if i < len(carried) else (None, None, None)
+        writes += [CellWrite(e.sheet, r, e.label_col, post), CellWrite(e.sheet, r, bc, amount),
+                   CellWrite(e.sheet, r, uc, unit)]
+    writes.append(total_formula(e, L.COL_BELOPP, sum(a or 0.0 for _p, a, _u in carried)))
+    return writes
+
+
+def _commentary_rows(sources: list[UnitSource]) -> list[tuple[str, str, str, str, float | None]]:
+    """(Enhet, Fil, Cell, text, Belopp) of every comment and explanation row of the included units."""
+    out = []
+    for s in sources:
+        if not s.included:
+            continue
+        for cell, label, text, _table in s.comments:
+            out.append((s.unit or "", str(s.path), cell, f"{label}: {text}", None))
+        for cell, post, amount in s.explanations:
+            out.append((s.unit or "", str(s.path), cell, post, amount))
+    return out
 
 
 def _income_writes(central: Report, units: list[UnitSource]) -> list[CellWrite]:

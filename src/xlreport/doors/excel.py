@@ -58,6 +58,10 @@ from ..core.cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
 from ..core.changes import Cell, CellWrite, Mark, SheetContent
 from ..core.findings import ERROR, WARNING, Counted, Finding
 from ..core.styles import SPECS, StyleSpec
+from .excel_chase import forklaringar_att_begara
+from .excel_fix import ratta_det_som_gar
+from .excel_prognos import jamfor_prognos
+from .excel_text import kontrollera_text
 
 TITLE = "Delårsrapport"
 MARK_NAME = "_xlreport_markerade"  # versions before the fill memory: the marked cells, fill unknown
@@ -1270,8 +1274,12 @@ ENTRY_POINTS: dict[str, Callable[..., ClickResult]] = {
     "om_xlreport": om_xlreport,
     "exportera_rapport": exportera_rapport,
     "hamta_sie": hamta_sie,
+    "jamfor_prognos": jamfor_prognos,  # doors/excel_prognos.py
+    "ratta_det_som_gar": ratta_det_som_gar,  # doors/excel_fix.py
+    "forklaringar_att_begara": forklaringar_att_begara,  # doors/excel_chase.py
+    "kontrollera_texten": kontrollera_text,  # doors/excel_text.py
 }
 
 #: The buttons that open a file dialog first; their entry point takes the chosen file.
-FILE_BUTTONS = {"hamta_sie"}
+FILE_BUTTONS = {"hamta_sie", "jamfor_prognos"}
 

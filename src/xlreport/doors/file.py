@@ -7,6 +7,7 @@ import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core import engine
 from ..core.cells import Grid
@@ -16,6 +17,9 @@ from ..core.engine import ACTIONS, Outcome
 from ..core.errors import FINDINGS, OK, UNPROCESSABLE, NotAWorkbook, StructureError, XlreportError
 from ..core.findings import ERROR, Counted, Finding
 from ..core.layout import norm
+
+if TYPE_CHECKING:  # imported when a previous report is given (--previous)
+    from ..core.movement import Movement, Previous
 
 
 @dataclass
@@ -31,6 +35,7 @@ class FileResult(Counted):
     dependent_formulas: int = 0  # formulas that read a written cell; Excel recalculates them on open
     seconds: float = 0.0
     outcome: Outcome | None = None
+    movement: Movement | None = None  # the prognosis movement, with ``previous``
 
 
 class FileDoor:
@@ -60,42 +65,83 @@ class FileDoor:
         return apply_changes(self.path, changes, out=self.target)
 
 
-def load(path: str | Path, config: Config = DEFAULT, actions: Collection[str] = ACTIONS) -> Outcome:
+def load(path: str | Path, config: Config = DEFAULT, actions: Collection[str] = ACTIONS, *,
+         previous: str | Path | None = None) -> Outcome:
     """Read a workbook and run the engine on it (nothing is written); raises XlreportError for
-    a file it cannot use."""
-    return _process(FileDoor(path, write=False), actions, config)
+    a file it cannot use. ``previous``: the previous report's workbook to compare the prognosis with."""
+    return _process(FileDoor(path, write=False), actions, config, read_previous(previous, path))
 
 
-def _process(door: FileDoor, actions: Collection[str], config: Config) -> Outcome:
+def read_previous(path: str | Path | None, current: str | Path) -> Previous | None:
+    """The previous report's workbook (``--previous``), read with the same reader and checked by
+    the same engine, for the engine to compare with; only read, never written. A workbook that
+    cannot be read is a :class:`Previous` without a report (the engine refuses it)."""
+    if path is None:
+        return None
+    from ..core.movement import Previous
+
+    previous = Previous(str(path), str(current))
     try:
-        return engine.process(door, actions=actions, config=config)
+        outcome = load(path, actions=())
+    except StructureError as exc:
+        first = exc.findings[0] if exc.findings else None
+        where = f"{first.location()}: " if first is not None and first.location() else ""
+        previous.problem = f"den följer inte mallen ({where}{first.message if first else exc.message})"
+    except XlreportError as exc:
+        previous.problem = exc.message
+    else:
+        previous.report, previous.findings = outcome.report, outcome.findings
+    return previous
+
+
+def _process(door: FileDoor, actions: Collection[str], config: Config, previous: Previous | None = None) -> Outcome:
+    try:
+        return engine.process(door, actions=actions, config=config, previous=previous)
     except StructureError as exc:
         exc.file = str(door.path)
         raise
 
 
 def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | Path | None = None,
-            write: bool = True, config: Config = DEFAULT) -> FileResult:
+            write: bool = True, config: Config = DEFAULT, previous: str | Path | None = None) -> FileResult:
     """Check ``path`` and, when it has no errors and ``write`` is set, apply ``actions``.
 
     Never raises for a user error: an unusable file gives status 2 and a finding that says why.
+    ``previous`` (``--previous``): the previous report's workbook, only read; Rapport gets the
+    prognosis movement since it, and a previous workbook that is refused gives status 2 and
+    nothing written.
     """
     started = time.perf_counter()
     result = FileResult(str(path))
     door = FileDoor(path, out, write=write)
+    if previous is not None and write and _same_file(previous, door.target):
+        from ..core.movement import PREVIOUS_IS_TARGET
+
+        result.status = UNPROCESSABLE
+        result.findings = [PREVIOUS_IS_TARGET.at(None, f"Förra rapporten {previous} läses bara och skrivs aldrig över: "
+                                                       f"välj en annan fil för resultatet (-o); inget har skrivits.")]
+        return result
     try:
         # Writing runs hold the workbook's lock from reading to writing, so two xlreport
         # processes on the same file never interleave (the second waits, then refuses).
         with _write_lock(door.target, write):
-            outcome = _process(door, actions, config)
+            outcome = _process(door, actions, config, read_previous(previous, path))
             result.outcome = outcome
             result.findings = outcome.findings
             result.status = FINDINGS if outcome.errors else OK
+            result.movement = outcome.movement
+            if previous is not None:
+                from ..core.movement import refused
+
+                if refused(outcome.findings):
+                    result.status = UNPROCESSABLE
             if outcome.applied is not None:
                 result.written = door.target
                 result.cells_written = len(outcome.changes.writes)
                 result.sheets_written = [s.name for s in outcome.changes.sheets]
                 result.dependent_formulas = outcome.applied.dependent_formulas
+                if outcome.applied.findings:  # e.g. a sheet the dependent-formula count could not read
+                    result.findings = [*result.findings, *outcome.applied.findings]
     except StructureError as exc:
         result.status = UNPROCESSABLE
         result.findings = exc.findings or [_as_finding(exc)]
@@ -104,6 +150,14 @@ def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | 
         result.findings = [_as_finding(exc)]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    a, b = Path(a), Path(b)
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
 
 
 def _write_lock(target: Path, write: bool):

@@ -28,18 +28,20 @@ class ExportResult(Counted):
     file: str
     findings: list[Finding] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    movement: object = None  # the prognosis movement (xlreport.core.movement.Movement), with ``previous``
 
 
 def export_report(report, findings: list[Finding], *, docx: str | Path | None = None, pdf: str | Path | None = None,
-                  template: str | Path | None = None) -> list[Path]:
+                  template: str | Path | None = None, movement=None) -> list[Path]:
     """Write the report of ``report`` as Word (``docx``) and/or PDF (``pdf``); returns the files.
 
-    The caller has checked that the workbook has no errors.
+    The caller has checked that the workbook has no errors. ``movement``: the prognosis movement
+    since the previous report (``--previous``), stated as on the sheet Rapport.
     """
     from ..core.generate import build_document
     from .docx import write_docx
 
-    doc = build_document(report, findings)
+    doc = build_document(report, findings, movement)
     written = []
     if docx is not None:
         written.append(write_docx(doc, docx, template))
@@ -51,8 +53,9 @@ def export_report(report, findings: list[Finding], *, docx: str | Path | None = 
 
 
 def export_workbook(path: str | Path, *, docx: str | Path | None = None, pdf: str | Path | None = None,
-                    template: str | Path | None = None) -> ExportResult:
-    """Export the report of the workbook at ``path`` (nothing is written when it has errors).
+                    template: str | Path | None = None, previous: str | Path | None = None) -> ExportResult:
+    """Export the report of the workbook at ``path`` (nothing is written when it has errors, or
+    when ``previous``, the previous report's workbook to compare the prognosis with, is refused).
 
     Raises :class:`~xlreport.core.errors.XlreportError` (Swedish message) for a file that
     cannot be used.
@@ -60,11 +63,12 @@ def export_workbook(path: str | Path, *, docx: str | Path | None = None, pdf: st
     from ..doors.file import load
 
     try:
-        outcome = load(path, actions=())
+        outcome = load(path, actions=(), previous=previous)
     except XlreportError as exc:
         exc.file = exc.file or str(path)
         raise
-    result = ExportResult(str(path), outcome.findings)
+    result = ExportResult(str(path), outcome.findings, movement=outcome.movement)
     if not result.errors:
-        result.written = export_report(outcome.report, outcome.findings, docx=docx, pdf=pdf, template=template)
+        result.written = export_report(outcome.report, outcome.findings, docx=docx, pdf=pdf, template=template,
+                                       movement=outcome.movement)
     return result

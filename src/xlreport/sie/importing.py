@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import FINDINGS, OK, UNPROCESSABLE, NotAWorkbook, StructureError, XlreportError
-from ..core.findings import ERROR, Counted, Finding
+from ..core.findings import Counted, Finding, error_findings
 from ..core.swedish import fmt_number
 from .checks import SIE_FIL, SieError, SieFinding
 from .mapping import AccountMap, UnitMap
@@ -159,12 +159,9 @@ def import_sie(sie_path: str | Path, workbook: str | Path, out: str | Path | Non
     except SieError as exc:
         result.status = UNPROCESSABLE
         result.findings = exc.findings or [SieFinding(SIE_FIL, exc.message)]
-    except StructureError as exc:
+    except XlreportError as exc:  # a structure error brings its own findings
         result.status = UNPROCESSABLE
-        result.findings = exc.findings or [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
-    except XlreportError as exc:
-        result.status = UNPROCESSABLE
-        result.findings = [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+        result.findings = error_findings(exc)
     finally:
         if reading is not None:
             reading.close()

@@ -1,0 +1,918 @@
+"""The report's text against its tables: every figure a sentence states, tied to the model's figure.
+
+Staff write the narrative (the summary, the economy, the staff sections) by hand and quote the
+tables in it; published reports most often go wrong there (the reference report says "108
+tillsvidareanställda" where the table has 98 of 108). This module finds the *claims* a text makes
+about figures the model knows and compares each with the figure, at the rounding the text uses.
+
+How a claim is tied to a figure (conservative: a number the module cannot tie is never flagged):
+
+* **The number and its unit** give the kind: ``mnkr`` / ``miljoner kronor`` / ``tkr`` (an amount),
+  ``%`` / ``procent`` (sick leave), a count noun right after the number (``tillsvidareanställda``,
+  ``kvinnor``, ``avgångar``, ``åtaganden``, ``stycken`` with its noun earlier in the sentence),
+  a year in a fixed construction ("för 2020 budgeteras", "samma period 2019"), a month range
+  ("perioden januari–mars").
+* **The words around it** pick the figure: the words before the number (back to the previous
+  figure of the sentence) first, else the words after it; a row term (``intäkter``, a unit's
+  full name, an explanation's label, ``driftram``, ``målnivån``) and a column term (``utfall``,
+  ``budget``, ``prognos``, ``avvikelse``, ``föregående år``).
+* **Every figure the words allow is a candidate.** A claim is right when it agrees with any
+  candidate, and a contradiction only when it agrees with none: the message names the nearest
+  candidate ("98, Personal!D5").
+* A change ("en ökning med 19 personer") is compared with the table's Förändring, with its sign;
+  an amount after a change verb ("förbättrats med 1,2 mnkr") is not tied (the tables have no
+  such figure). "under målnivån", "en ökning/minskning jämfört med", "överskott/underskott" are
+  checked against the figures' order and sign.
+
+The module is pure: the doors give it paragraphs (cells of a text sheet, paragraphs of a Word
+document) and the model; :mod:`xlreport.narrative` is the command around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from . import layout as L
+from .cells import CellRef
+from .findings import CATALOGUE, ERROR, Finding, declare
+from .model import Report, Row, Table
+from .swedish import fmt_number, round_half_up
+
+# --- the rules ------------------------------------------------------------------------------
+TEXT_BELOPP = declare("text-belopp", "text", ERROR, "Ett belopp i texten (mnkr, tkr) stämmer med tabellerna")
+TEXT_PROCENT = declare("text-procent", "text", ERROR, "En sjukfrånvaro eller ett mål i texten stämmer med tabellen")
+TEXT_ANTAL = declare("text-antal", "text", ERROR,
+                     "Ett antal i texten (anställda, kvinnor och män, avgångar, åtaganden) stämmer med tabellerna")
+TEXT_FORANDRING = declare("text-forandring", "text", ERROR,
+                          "En förändring i texten (\"en ökning med 19\") stämmer med tabellens Förändring")
+TEXT_AR = declare("text-ar", "text", ERROR, "Året i texten är rapportens år (eller året före, där texten jämför)")
+TEXT_PERIOD = declare("text-period", "text", ERROR, "Perioden och månaden i texten är rapportens")
+TEXT_RIKTNING = declare("text-riktning", "text", ERROR,
+                        "Ord som ökning/minskning, under/över målnivån och överskott/underskott stämmer med siffrorna")
+
+TEXT_SAKNAS = declare("text-saknas", "text", ERROR,
+                      "Texten att kontrollera finns och går att läsa (bladet Text eller ett Word-dokument)")
+
+AMOUNT, PERCENT, COUNT, CHANGE, YEAR, MONTH = "belopp", "procent", "antal", "förändring", "år", "månad"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of the user's text: a cell of a text sheet (``ref``) or a paragraph of a
+    document (``number``, counted from 1 over the non-empty paragraphs)."""
+
+    text: str
+    ref: CellRef | None = None
+    number: int | None = None
+
+    def where(self) -> str:
+        if self.ref is not None:
+            return f"{self.ref.sheet}!{self.ref.a1}"
+        return f"stycke {self.number}" if self.number is not None else ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the model that a text may quote."""
+
+    kind: str
+    value: float
+    label: str  # Swedish: what the figure is ("Tillsvidareanställda, Totalt")
+    ref: CellRef | None  # the cell it comes from (None for a computed figure)
+    decimals: int = 1  # how the tables print it
+
+    def source(self) -> str:
+        return f"{self.label}, {self.ref.sheet}!{self.ref.a1}" if self.ref else self.label
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A figure stated in the text."""
+
+    paragraph: Paragraph
+    sentence: str
+    written: str  # the number as the text writes it, with its unit ("108 tillsvidareanställda")
+    value: float
+    decimals: int  # the decimals the text uses
+    kind: str
+    signed: bool  # the text gives a sign (+4,0; −1,1; "en minskning med")
+    approximate: bool = False  # "cirka 19 miljoner kronor": agrees within 5 % (or one unit of its last digit)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One claim with the figures it may mean; ``ok`` is False for a contradiction."""
+
+    claim: Claim
+    candidates: tuple[Figure, ...]
+    ok: bool
+    message: str = ""
+    rule: str = ""
+
+    @property
+    def figure(self) -> Figure | None:
+        return self.candidates[0] if self.candidates else None
+
+    def finding(self) -> Finding:
+        p = self.claim.paragraph
+        text = self.message if p.ref is not None else f"{p.where().capitalize()}: {self.message}"
+        f = self.figure
+        return CATALOGUE[self.rule].at(p.ref, text, expected=f.value if f else None, actual=self.claim.value)
+
+    def to_dict(self) -> dict:
+        c, f = self.claim, self.figure
+        return {"where": c.paragraph.where(), "sheet": c.paragraph.ref.sheet if c.paragraph.ref else None,
+                "cell": c.paragraph.ref.a1 if c.paragraph.ref else None, "paragraph": c.paragraph.number,
+                "sentence": c.sentence, "written": c.written, "value": c.value, "kind": c.kind,
+                "ok": self.ok, "rule": self.rule or None, "message": self.message or None,
+                "figure": f.value if f else None, "figure_label": f.label if f else None,
+                "figure_cell": f"{f.ref.sheet}!{f.ref.a1}" if f and f.ref else None}
+
+
+@dataclass
+class TextResult:
+    """Every claim found in the text, tied or not, and the contradictions among them."""
+
+    checks: list[Check] = field(default_factory=list)
+    untied: list[Claim] = field(default_factory=list)
+
+    @property
+    def contradictions(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def findings(self) -> list[Finding]:
+        return [c.finding() for c in self.contradictions]
+
+
+# --- the words -------------------------------------------------------------------------------
+_MONTHS_RE = "|".join([*L.MONTHS, "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dec"])
+_MONTH_NO = {**{m: i + 1 for i, m in enumerate(L.MONTHS)},
+             **{a: i + 1 for i, a in enumerate(("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt",
+                                                "nov", "dec"))}, "sept": 9}
+_SPACES = "[ \u00a0\u202f\u2009]"
+# A number as Swedish text writes it: an optional sign, thousands groups, a decimal comma.
+_NUMBER = re.compile(
+    rf"(?<![\w.,/:\-–−])(?P<sign>[+\-−–]{_SPACES}?)?(?<![\d])(?P<int>\d{{1,3}}(?:{_SPACES}\d{{3}})+(?!\d)|\d+)"
+    rf"(?:,(?P<dec>\d+))?(?![\d]|,\d|[.:/]\d|-\w)")
+_AMOUNT_UNIT = re.compile(rf"{_SPACES}?(?P<unit>mnkr|mkr|miljoner kronor|miljoner kr\b|miljoner|tkr|tusen kronor)\b",
+                          re.IGNORECASE)
+_PERCENT_UNIT = re.compile(rf"{_SPACES}?(?P<unit>%|procentenheter|procent\b)", re.IGNORECASE)
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"'»(])|\n+")
+
+# Count nouns: the first word after the number (or, for "stycken", the nearest noun before it).
+_STAFF_NOUNS = (
+    (re.compile(r"^tillsvidareanställ"), (L.ROW_TILLSVIDARE, L.COL_TOTALT)),
+    (re.compile(r"^visstidsanställ"), (L.ROW_VISSTID, L.COL_TOTALT)),
+    (re.compile(r"^timanställ"), (L.ROW_TIM, L.COL_TOTALT)),
+    (re.compile(r"^kvinn"), (None, L.COL_KVINNOR)),
+    (re.compile(r"^män$|^man$"), (None, L.COL_MAN)),
+    (re.compile(r"^(medarbetare|anställda|anställd|personer|tjänster|årsarbetare)$"), (None, L.COL_TOTALT)),
+)
+_LEAVER_NOUNS = ((re.compile(r"^pensionsavgång"), L.ROW_PENSION), (re.compile(r"^extern"), L.ROW_EXTERN),
+                 (re.compile(r"^avgång"), None))
+_COMMITMENT_NOUN = re.compile(r"^åtagand")
+_GENERIC_COUNT = re.compile(r"^(st|stycken|styck)$")
+_CHANGE_BEFORE = re.compile(r"(ökning|ökningen|ökat|ökade|minskning|minskningen|minskat|minskade|sänkning|sänkt|"
+                            r"höjning|höjt|förbättr\w*|försämr\w*|förändring\w*)\b[^.]*?\b(med|på)\s*$")
+_MOVED = re.compile(r"\b(förbättr|försämr|förändr)\w*")
+_ROUGHLY = {"ca", "cirka", "omkring", "ungefär", "drygt", "knappt", "nästan", "runt"}
+_APPROXIMATE = re.compile(r"\b(ca|cirka|omkring|ungefär|drygt|knappt|nästan|minst|högst|runt|uppemot|över|"
+                         r"under|mer än|mindre än|fler än|färre än)\.?\s*$")
+_DOWN = re.compile(r"\b(minskning|minskningen|minskat|minskade|sänkning|sänkt|sjunkit|sjönk|lägre|färre)\b")
+_UP = re.compile(r"\b(ökning|ökningen|ökat|ökade|höjning|höjt|stigit|steg|högre|fler)\b")
+_LEFT = re.compile(r"^\s*\w*\s*\b(slutat|slutade|lämnat|lämnade|avgått|avgick|gått i pension|gick i pension)\b")
+_LEFT_BEFORE = re.compile(r"\b(slutat|slutade|lämnat|lämnade|avgått|avgick)\s*$")
+_PRIOR_WORDS = re.compile(r"\bföregående år\w*|\bförra året\b|\bi fjol\b|\bfg år\b")
+_DONE = re.compile(r"(?<!inte )(?<!ej )\b(bli|blir) klar")
+_NOT_DONE = re.compile(r"\b(inte|ej)( bedöms| beräknas| väntas| förväntas)? (att )?(bli|blir) klar")
+_STATUS_WORDS = ((re.compile(r"^pågår|^pågående"), L.STATUS_PAGAR), (re.compile(r"^försenad|^försenat"),
+                                                                   L.STATUS_FORSENAT),
+                 (re.compile(r"^avslutad|^klara/avslutade|^klart/avslutat"), L.STATUS_KLART))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-zåäöéü/]+", text.lower())
+
+
+def _label_text(text: str) -> str:
+    """A label normalised for finding it in a sentence: lower case, no dots ("m.m." = "mm"),
+    other punctuation as space."""
+    t = L.norm(text).replace(".", "")
+    return " ".join(re.findall(r"[a-zåäöéü0-9/]+", t))
+
+
+def _has_label(segment: str, label: str) -> bool:
+    lab = _label_text(label)
+    return bool(lab) and re.search(rf"(?<![\wåäö/]){re.escape(lab)}(?![\wåäö])", _label_text(segment)) is not None
+
+
+# --- the figures the model knows ------------------------------------------------------------
+@dataclass
+class _Amounts:
+    """The amount figures, by row: (row key or entity, column) -> Figure."""
+
+    rows: dict[str, dict[str, Figure]] = field(default_factory=dict)  # income rows and the bottom line
+    units: dict[str, dict[str, Figure]] = field(default_factory=dict)  # unit name -> column -> figure
+    posts: dict[str, Figure] = field(default_factory=dict)  # explanation label -> Belopp
+    driftram: Figure | None = None
+
+
+_INCOME_COLUMNS = (L.COL_UTFALL_FG, L.COL_UTFALL, L.COL_BUDGET, L.COL_AVV, L.COL_BUDGET_HELAR, L.COL_PROGNOS,
+                   L.COL_AVV_HELAR)
+
+
+def _row_figures(report: Report, table: Table, row: Row, name: str) -> dict[str, Figure]:
+    out = {}
+    for col in _INCOME_COLUMNS:
+        if col == L.COL_AVV:
+            value = report.deviation_ack(row)
+        elif col == L.COL_AVV_HELAR:
+            value = report.deviation_year(row)
+        elif col == L.COL_UTFALL_FG and not table.has(col) and table.has(L.COL_AVV_FG):
+            continue
+        else:
+            value = row.num(col) if table.has(col) else None
+        if value is not None:
+            ref = table.ref(row, col) if table.has(col) else None
+            out[col] = Figure(AMOUNT, value, f"{name}, {col}", ref)
+    if table.has(L.COL_AVV_FG) and row.num(L.COL_AVV_FG) is not None:
+        out[L.COL_AVV_FG] = Figure(AMOUNT, row.num(L.COL_AVV_FG), f"{name}, {L.COL_AVV_FG}", table.ref(row, L.COL_AVV_FG))
+    return out
+
+
+def _amounts(report: Report) -> _Amounts:
+    a = _Amounts()
+    for row in report.income.rows:
+        if row.key in L.RESULT_ROWS and row is not report.resultat():
+            continue
+        key = "resultat" if row is report.resultat() else row.key
+        a.rows[key] = _row_figures(report, report.income, row, row.label)
+    for row in report.units.rows:
+        a.units[row.label] = _row_figures(report, report.units, row, row.label)
+    if report.units.total is not None:
+        a.units[report.units.total.label] = _row_figures(report, report.units, report.units.total,
+                                                         report.units.total.label)
+    for row in report.explanation.rows:
+        if row.num(L.COL_BELOPP) is not None and not L.norm(row.label).startswith("summa"):
+            a.posts[row.label] = Figure(AMOUNT, row.num(L.COL_BELOPP), f"{row.label}, {L.COL_BELOPP}",
+                                        report.explanation.ref(row, L.COL_BELOPP))
+    m = report.meta
+    if m.driftram is not None:
+        a.driftram = Figure(AMOUNT, m.driftram, L.META_DRIFTRAM, m.cells.get("driftram"))
+    return a
+
+
+def _staff(report: Report, row_key: str | None, col: str) -> Figure | None:
+    t = report.staff
+    row = t.total if row_key is None else t.get(row_key)
+    if row is None or not t.has(col) or row.num(col) is None:
+        return None
+    label = f"{row.label} anställda" if row is t.total else row.label
+    return Figure(COUNT, row.num(col), f"{label}, {col}", t.ref(row, col), 0)
+
+
+def _leavers(report: Report, row_key: str | None) -> Figure | None:
+    t = report.leavers
+    if t is None:
+        return None
+    row = t.total if row_key is None else t.get(row_key)
+    if row is None or row.num(L.COL_ANTAL) is None:
+        if row_key is None and t.rows:  # no Summa row: the sum of the rows
+            total = sum(r.num(L.COL_ANTAL) or 0 for r in t.rows)
+            return Figure(COUNT, total, "Avgångar, summa", None, 0)
+        return None
+    return Figure(COUNT, row.num(L.COL_ANTAL), f"{row.label}, {L.COL_ANTAL}", t.ref(row, L.COL_ANTAL), 0)
+
+
+def _commitments(report: Report, what: str) -> Figure | None:
+    rows = report.commitments.rows
+    if not rows:
+        return None
+    head = report.commitments.header_ref()
+    if what == "total":
+        return Figure(COUNT, len(rows), "Åtaganden, antal", head, 0)
+    if what in ("ja", "nej"):
+        want = L.YES if what == "ja" else L.NO
+        n = sum(1 for r in rows if L.norm(r.text(L.COL_BEDOMNING) or "") == L.norm(want))
+        label = "Åtaganden som bedöms bli klara under året" if what == "ja" else "Åtaganden som inte bedöms bli klara"
+        return Figure(COUNT, n, label, head, 0)
+    n = sum(1 for r in rows if L.norm(r.text(L.COL_STATUS) or "") == L.norm(what))
+    return Figure(COUNT, n, f"Åtaganden med status {what}", head, 0)
+
+
+def _areas(report: Report, sentence: str) -> list[Figure]:
+    """The commitments of each area (Område) the sentence names."""
+    t = report.commitments
+    if not t.has(L.COL_OMRADE):
+        return []
+    counts: dict[str, int] = {}
+    for r in t.rows:
+        area = r.text(L.COL_OMRADE)
+        if area:
+            counts[area] = counts.get(area, 0) + 1
+    return [Figure(COUNT, n, f"Åtaganden inom {area}", t.header_ref(), 0) for area, n in counts.items()
+            if _has_label(sentence, area)]
+
+
+def _sick(report: Report, row_key: str, col: str) -> Figure | None:
+    t = report.sick
+    row = t.get(row_key)
+    if row is None or not t.has(col) or row.num(col) is None:
+        return None
+    return Figure(PERCENT, row.num(col), f"{row.label}, {col}", t.ref(row, col))
+
+
+def _target(report: Report) -> Figure | None:
+    m = report.meta
+    return None if m.sjukmal is None else Figure(PERCENT, m.sjukmal, L.META_SJUKMAL, m.cells.get("sjukmal"))
+
+
+# --- reading the text -----------------------------------------------------------------------
+def sentences(text: str) -> list[str]:
+    """The sentences of a paragraph (a full stop followed by a capital letter or a figure)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+@dataclass
+class _Number:
+    start: int
+    end: int  # end of the number and its unit
+    value: float
+    decimals: int
+    signed: bool
+    unit: str  # "mnkr", "tkr", "%", "pe" (procentenheter) or ""
+    written: str
+
+
+def _numbers(sentence: str) -> list[_Number]:
+    out = []
+    for m in _NUMBER.finditer(sentence):
+        digits = re.sub(_SPACES, "", m.group("int"))
+        dec = m.group("dec") or ""
+        value = float(f"{digits}.{dec}" if dec else digits)
+        sign = (m.group("sign") or "").strip()
+        if sign in ("-", "−", "–"):
+            value = -value
+        end, unit = m.end(), ""
+        u = _AMOUNT_UNIT.match(sentence, end) or _PERCENT_UNIT.match(sentence, end)
+        if u:
+            word = u.group("unit").lower()
+            unit = ("tkr" if word in ("tkr", "tusen kronor") else "mnkr") if u.re is _AMOUNT_UNIT else \
+                ("pe" if word == "procentenheter" else "%")
+            end = u.end()
+        out.append(_Number(m.start(), end, value, len(dec), bool(sign), unit, sentence[m.start():end]))
+    return out
+
+
+def _agrees(claim: float, decimals: int, signed: bool, figure: float, approximate: bool = False) -> bool:
+    """The claim agrees with the figure at the text's rounding (an unsigned amount is compared
+    with the figure's size: "kostnaderna uppgår till 96,6 mnkr" for −96,6); an approximate claim
+    ("cirka 17", "knappt 8") within 5 % of itself or one unit of its last digit."""
+    f = figure if signed else abs(figure)
+    c = claim if signed else abs(claim)
+    if approximate:
+        return abs(f - c) <= max(10 ** -decimals, 0.05 * abs(c)) + 1e-9
+    return abs(round_half_up(f, decimals) - c) < 10 ** -(decimals + 3)
+
+
+class _Sentence:
+    """One sentence with its numbers; segments are the words between a number and its
+    neighbours."""
+
+    def __init__(self, text: str, previous: str):
+        self.text = text
+        self.low = text.lower()
+        self.previous = previous.lower()
+        self.numbers = _numbers(text)
+        # the segments around a figure end at the neighbouring amounts and percentages (a year or
+        # "delår 1" in between does not cut the words that say what the figure is)
+        self.split = [n for n in self.numbers if n.unit]
+
+    def before(self, n: _Number) -> str:
+        start = 0
+        for o in self.split:
+            if o.end <= n.start:
+                start = o.end
+        return self.low[start:n.start]
+
+    def after(self, n: _Number) -> str:
+        end = len(self.low)
+        for o in self.split:
+            if o.start >= n.end:
+                end = o.start
+                break
+        return self.low[n.end:end]
+
+    def words_after(self, n: _Number, k: int = 3) -> list[str]:
+        return _words(self.low[n.end:])[:k]
+
+
+def check_text(report: Report, paragraphs: Iterable[Paragraph]) -> TextResult:
+    """Every claim of ``paragraphs`` about a figure of ``report``, checked."""
+    result = TextResult()
+    amounts = _amounts(report)
+    for p in paragraphs:
+        previous = ""
+        for s in sentences(p.text):
+            sent = _Sentence(s, previous)
+            for n in sent.numbers:
+                _check_number(report, amounts, p, sent, n, result)
+            previous = s
+    return result
+
+
+def _check_number(report: Report, amounts: _Amounts, p: Paragraph, s: _Sentence, n: _Number,
+                  result: TextResult) -> None:
+    before, after = s.before(n), s.after(n)
+    rough = _APPROXIMATE.search(before)
+    if rough and not (rough.group(1) in _ROUGHLY and n.unit in ("mnkr", "tkr")):
+        # "minst 5 000 personer", "över 3 %": a bound, not a figure of the tables
+        result.untied.append(_claim(p, s, n, ""))
+        return
+    is_change = bool(_CHANGE_BEFORE.search(before))
+    if n.unit in ("mnkr", "tkr"):
+        # the tables have no "changed by" amounts: not tied ("förbättrats med 1,2 mnkr sedan
+        # februari, främst inom KLK HR (+0,8 mnkr)": both are movements)
+        if is_change or (_MOVED.search(s.low) and not _columns(before)):
+            result.untied.append(_claim(p, s, n, AMOUNT))
+            return
+        value = n.value / 1000 if n.unit == "tkr" else n.value
+        decimals = n.decimals + (3 if n.unit == "tkr" else 0)
+        written = f"{rough.group(1)} {n.written}" if rough else n.written
+        claim = Claim(p, s.text, written, value, decimals, AMOUNT, n.signed, approximate=bool(rough))
+        if _COMPARED.match(after):  # "3,4 mnkr mer än budget": the row's deviation
+            rows = _entities(amounts, s.low[:n.start]) or [amounts.rows.get("resultat", {})]
+            segment = s.low[:n.start] + after
+            cols = [c for c in _columns("avvikelse " + segment) if c in (L.COL_AVV, L.COL_AVV_HELAR)]
+            _decide(result, claim, _pick(rows, cols), TEXT_BELOPP.id)
+            return
+        prior = _prior_year(report)
+        candidates = _amount_candidates(amounts, prior(s.low[:n.start]), prior(before), prior(after))
+        _decide(result, claim, candidates, TEXT_BELOPP.id)
+        _direction_of_result(result, claim, before, candidates)
+        return
+    if n.unit in ("%", "pe"):
+        _check_percent(report, p, s, n, before, after, is_change, result)
+        return
+    if n.decimals == 0 and not n.signed:
+        if _YEAR.match(str(int(n.value))):
+            _check_year(report, p, s, n, before, after, result)
+            return
+        _check_count(report, p, s, n, before, after, is_change, result)
+
+
+def _claim(p: Paragraph, s: _Sentence, n: _Number, kind: str, value: float | None = None,
+           signed: bool | None = None) -> Claim:
+    return Claim(p, s.text, n.written, n.value if value is None else value, n.decimals, kind,
+                 n.signed if signed is None else signed)
+
+
+def _shown(value: float, claim: Claim) -> str:
+    if claim.kind in (YEAR, MONTH):
+        return str(int(value))
+    if claim.kind == AMOUNT and re.search(r"tkr|tusen", claim.written):
+        return fmt_number(value * 1000 if claim.signed else abs(value) * 1000, max(claim.decimals - 3, 0),
+                          sign=claim.signed) + " tkr"
+    return fmt_number(value if claim.signed else abs(value), claim.decimals, sign=claim.signed)
+
+
+def _decide(result: TextResult, claim: Claim, candidates: Sequence[Figure], rule: str,
+            elsewhere: Sequence[Figure] = ()) -> None:
+    """A check of ``claim`` against ``candidates`` (nearest first); ``elsewhere`` are figures of
+    the same kind that the message names when the claimed value is one of them (the text has
+    the total where it means a part)."""
+    candidates = tuple(c for c in candidates if c is not None)
+    if not candidates:
+        result.untied.append(claim)
+        return
+    if any(_agrees(claim.value, claim.decimals, claim.signed, c.value, claim.approximate) for c in candidates):
+        result.checks.append(Check(claim, candidates, True))
+        return
+    best = candidates[0]
+    shown = _shown(best.value, claim)
+    others = [c for c in candidates[1:] if c.value != best.value][:2]
+    also = "" if not others else " (eller " + ", ".join(f"{_shown(c.value, claim)}: {c.source()}" for c in others) + ")"
+    same = next((f for f in elsewhere if f not in candidates and _agrees(claim.value, claim.decimals, claim.signed,
+                                                                         f.value)), None)
+    there = f" {_shown(same.value, claim)} är {same.source()}." if same is not None else ""
+    has = {YEAR: "året före rapportens år är" if best.label.startswith("År −") else "rapportens år är",
+           MONTH: "rapportens månad är"}.get(claim.kind, "tabellen har")
+    message = (f"texten säger \u201d{claim.written.strip()}\u201d, men {has} {shown} ({best.source()}){also}."
+               f"{there} Meningen: \u201d{claim.sentence}\u201d")
+    result.checks.append(Check(claim, candidates, False, message[0].upper() + message[1:], rule))
+
+
+# --- amounts --------------------------------------------------------------------------------
+_ROW_TERMS = (
+    (re.compile(r"\bintäkt(en|er|erna|ernas)?\b"), L.ROW_INTAKTER),
+    (re.compile(r"\bkostnad(en|er|erna|ernas)?\b|\bnettokostnad(en|er|erna)?\b"), L.ROW_KOSTNADER),
+    (re.compile(r"\bpersonalkostnad(en|er|erna|ernas)?\b"), L.ROW_PERSONAL),
+    (re.compile(r"\blokalkostnad(en|er|erna|ernas)?\b"), L.ROW_LOKAL),
+    (re.compile(r"\bköp av verksamhet\b"), L.ROW_KOP),
+)
+_COMPARED = re.compile(r"^[\s,]*((mer|mindre|högre|lägre|bättre|sämre) än|över|under) (budget\w*|planerat|beräknat)")
+_RESULT_TERM = re.compile(r"\bresultat(et)?\b")
+_SURPLUS = re.compile(r"\böverskott(et)?\b|\bunderskott(et)?\b")
+# the sentence (or paragraph) explains the deviation: its items may be named by a word of their label
+_EXPLAINED = re.compile(r"\bavvikelse\w*|\bförklar\w*|\bbestår av\b|\bberor på\b")
+_COL_TERMS = (
+    (re.compile(r"\bprognos\w*|\bberäknas\b|\bbedöms\b|\bförväntas\b"), (L.COL_PROGNOS,)),
+    (re.compile(r"avvikelse\w*|\böverskott(et)?\b|\bunderskott(et)?\b"), (L.COL_AVV_HELAR, L.COL_AVV)),
+    (re.compile(r"\bbudget\w*"), (L.COL_BUDGET_HELAR, L.COL_BUDGET)),
+    (re.compile(r"\butfall\w*|\bhittills\b|\bför perioden\b|\bunder perioden\b"
+                rf"|\b({_MONTHS_RE})\s*[-–]\s*({_MONTHS_RE})\b|\b({_MONTHS_RE}) ({_MONTHS_RE})\b"), (L.COL_UTFALL,)),
+    (re.compile(r"\bföregående år\b|\bförra året\b|\bfg år\b"), (L.COL_UTFALL_FG, L.COL_AVV_FG)),
+)
+_YEAR_WORDS = re.compile(r"helår\w*|\bhela året\b|\bför året\b|\bprognos|\bårets(?! (tre|fyra|första|\w+ första))")
+_PERIOD_WORDS = re.compile(rf"\bperiod\w*|\bhittills\b|\back\w*|\butfall\w*|\bmånader\b|\bkvartal\w*|\btertial\w*"
+                           rf"|\bper ({_MONTHS_RE})\b|\b({_MONTHS_RE})\s*[-–]\s*({_MONTHS_RE})\b")
+
+
+def _columns(segment: str) -> list[str]:
+    cols: list[str] = []
+    for rx, names in _COL_TERMS:
+        m = rx.search(segment)
+        if m:
+            cols.extend(c for c in names if c not in cols)
+    if not cols:
+        return cols
+    # Budget and Avvikelse are ack or helår: the words decide when they can.
+    year, period = bool(_YEAR_WORDS.search(segment)), bool(_PERIOD_WORDS.search(segment))
+    if year and not period:
+        cols = [c for c in cols if c not in (L.COL_BUDGET, L.COL_AVV)] or cols
+    elif period and not year:
+        cols = [c for c in cols if c not in (L.COL_BUDGET_HELAR, L.COL_AVV_HELAR)] or cols
+    return cols
+
+
+def _amount_candidates(a: _Amounts, prefix: str, before: str, after: str) -> list[Figure]:
+    """The figures an amount may mean, nearest first.
+
+    The row: named in the words before the number; else the sentence's subject named earlier
+    ("Kostnaderna uppgår till 96,6 mnkr mot budgeterade 109,5 mnkr"); else an income-statement
+    row named after it ("17,1 mnkr att jämföra med budgeterat resultat"); else, when the words say
+    surplus, deficit or a column, the bottom line. The columns: the column terms before the number,
+    else every figure of the row (a claim must then agree with one of them)."""
+    rows = _entities(a, after[m.end():]) if (m := _NAMED_AFTER.match(after)) else None
+    if rows is None or not any("" in r for r in rows) and not _named(a, after[m.end():]):
+        rows = _entities(a, before)
+    if rows is None:
+        rows = _entities(a, prefix)
+    if rows is None:
+        rows = _entities(a, after, names=False)
+    if rows is not None:
+        return _pick(rows, _columns(before) or ([] if _entities(a, before) is not None else _columns(after)))
+    for segment in (before, after):
+        cols = _columns(segment)
+        if (cols or _SURPLUS.search(segment)) and not _other_subject(segment) and "resultat" in a.rows:
+            return _pick([a.rows["resultat"]], cols)
+    return []
+
+
+def _prior_year(report: Report):
+    """A function that writes the year before the report's as "föregående år", the words the
+    column terms know ("Resultatet för januari–mars 2019 uppgick till 12,4 mnkr")."""
+    if report.meta.ar is None:
+        return lambda text: text
+    year = re.compile(rf"\b{report.meta.ar - 1}\b")
+    return lambda text: year.sub("föregående år", text)
+
+
+_NAMED_AFTER = re.compile(r"^[\s)]*(av|avser|för|inom)\s+")
+
+
+def _named(a: _Amounts, segment: str) -> bool:
+    """The segment names a unit or an explanation (not only an income-statement row)."""
+    rows = _entities(a, segment)
+    return rows is not None and (any("" in r for r in rows) or any(r in a.units.values() for r in rows))
+
+
+def _other_subject(segment: str) -> bool:
+    """Words that make an amount about something the tables do not hold (investments, a
+    commitment's goal)."""
+    return bool(re.search(r"\binvester\w*|\bexploater\w*|\bsparkrav\w*|\beffektiviser\w*|\bkoncern\w*", segment))
+
+
+def _entities(a: _Amounts, segment: str, *, names: bool = True) -> list[dict[str, Figure]] | None:
+    """The rows a segment names, most specific first: a unit's or an explanation's name,
+    driftram, an income-statement row, the result. None when it names none. ``names=False``:
+    only the income statement's rows (a unit or an explanation is named before its figure)."""
+    if names:
+        units = [figs for name, figs in a.units.items() if _has_label(segment, name)]
+        if units:
+            return units
+        posts = [{"": f} for label, f in a.posts.items() if _has_label(segment, label)]
+        if not posts and _EXPLAINED.search(segment):
+            posts = [{"": a.posts[label]} for label, word in _post_words(a).items() if _has_label(segment, word)]
+        if posts:
+            return posts
+        if a.driftram is not None and re.search(r"\bdriftram\w*", segment):
+            return [{"": a.driftram}]
+    rows = [a.rows[key] for rx, key in _ROW_TERMS if rx.search(segment) and key in a.rows]
+    # "personalkostnader" is more specific than "kostnader" (and never matches it: \b)
+    if rows:
+        return rows
+    if _RESULT_TERM.search(segment) and "resultat" in a.rows:
+        return [a.rows["resultat"]]
+    return None
+
+
+def _post_words(a: _Amounts) -> dict[str, str]:
+    """For each explanation, one long word of its label that no other explanation or unit has
+    ("verksamhetsutveckling" for "Olika former av verksamhetsutveckling"): a list that shortens
+    the labels still names them."""
+    def words(label: str) -> set[str]:
+        return {w for w in _label_text(label).split() if len(w) >= 9}
+
+    out = {}
+    for label in a.posts:
+        others = set().union(*(words(o) for o in [*a.posts, *a.units] if o != label))
+        own = sorted(words(label) - others, key=len, reverse=True)
+        if own:
+            out[label] = own[0]
+    return out
+
+
+def _pick(rows: list[dict[str, Figure]], cols: list[str]) -> list[Figure]:
+    out = []
+    for figs in rows:
+        if "" in figs:  # an entity with one figure (an explanation, driftram)
+            out.append(figs[""])
+            continue
+        # no column term: every figure of the row (a claim must agree with one of them)
+        for c in cols or list(figs):
+            if c in figs:
+                out.append(figs[c])
+    return out
+
+
+def _direction_of_result(result: TextResult, claim: Claim, segment: str, candidates: Sequence[Figure]) -> None:
+    """"ett underskott på 2,2 mnkr" for a figure that is a surplus, or the other way round."""
+    if not candidates or claim.signed:
+        return
+    fig = next((c for c in candidates if _agrees(claim.value, claim.decimals, False, c.value)), None)
+    if fig is None or round_half_up(fig.value, claim.decimals) == 0:
+        return
+    if not (L.COL_AVV in fig.label or L.COL_AVV_HELAR in fig.label or "Resultat" in fig.label
+            or fig.label.startswith("Summa")):
+        return
+    word = "underskott" if re.search(r"\bunderskott", segment) else "överskott" if re.search(r"\böverskott",
+                                                                                          segment) else None
+    if word is None or (word == "underskott") == (fig.value < 0):
+        return
+    right = "ett överskott" if fig.value > 0 else "ett underskott"
+    result.checks.append(Check(claim, (fig,), False, f"Texten kallar {claim.written.strip()} ett {word}, men "
+                               f"{fig.source()} är {fmt_number(fig.value, claim.decimals, sign=True)}: "
+                               f"{right}. Meningen: \u201d{claim.sentence}\u201d", TEXT_RIKTNING.id))
+
+
+# --- sick leave -----------------------------------------------------------------------------
+_MEN = re.compile(r"\bmän(nen|nens|s)?\b")
+_SICK_TOPIC = re.compile(r"sjukfrånvar|sjuktal")
+_TARGET = re.compile(r"\bmål\w*")
+_PRIOR = re.compile(r"\bföregående\b|\bförra\b|\bfg\b|\bfrån\s*$|\bi fjol\b|\bjämfört med\b[^.]*$")
+
+
+def _check_percent(report: Report, p: Paragraph, s: _Sentence, n: _Number, before: str, after: str,
+                   is_change: bool, result: TextResult) -> None:
+    if not (_SICK_TOPIC.search(s.low) or _SICK_TOPIC.search(s.previous)):
+        result.untied.append(_claim(p, s, n, PERCENT))
+        return
+    near = before[-60:]
+    if n.unit == "pe" or is_change:
+        fig = _sick(report, _sick_row(s.low), L.COL_FORANDRING)
+        signed = n.signed or bool(_DOWN.search(before) or _UP.search(before))
+        value = -abs(n.value) if _DOWN.search(before) and not n.signed else n.value
+        _decide(result, _claim(p, s, n, CHANGE, value, signed), [fig], TEXT_FORANDRING.id)
+        return
+    if _TARGET.search(near.split(",")[-1] if "," in near else near):
+        candidates = [_target(report)]
+    else:
+        row = _sick_row(s.low[:n.start]) if _sick_row(s.low[:n.start]) != L.ROW_SJUK_TOTAL else _sick_row(s.low)
+        prior = bool(_PRIOR.search(near)) or bool(re.search(r"\bföregående\b|\bförra\b|\bfg\b", s.low[:n.start])
+                                                 and "(" in s.text[max(0, n.start - 2):n.start])
+        cols = _sick_columns(before + " " + after[:30], prior)
+        candidates = [_sick(report, row, c) for c in cols]
+    claim = _claim(p, s, n, PERCENT)
+    _decide(result, claim, candidates, TEXT_PROCENT.id)
+    _direction_of_sick(report, result, claim, s, n)
+
+
+def _sick_row(text: str) -> str:
+    """The sick-leave row the last "kort"/"lång" word of ``text`` names (Total without one)."""
+    found = [m for m in re.finditer(r"\b(kort|lång)\w*", text)]
+    if not found:
+        return L.ROW_SJUK_TOTAL
+    return L.ROW_SJUK_KORT if found[-1].group(1) == "kort" else L.ROW_SJUK_LANG
+
+
+def _sick_columns(segment: str, prior: bool) -> list[str]:
+    women, men = bool(re.search(r"\bkvinn\w*", segment)), bool(_MEN.search(segment))
+    cols = []
+    if women:
+        cols.append(L.COL_KVINNOR_FG if prior else L.COL_KVINNOR)
+    if men:
+        cols.append(L.COL_MAN_FG if prior else L.COL_MAN)
+    if not cols:
+        cols.append(L.COL_TOTALT_FGP if prior else L.COL_TOTALT)
+    return cols
+
+
+def _direction_of_sick(report: Report, result: TextResult, claim: Claim, s: _Sentence, n: _Number) -> None:
+    """"under/över målnivån" and "en ökning/minskning jämfört med föregående" right after the
+    current total."""
+    total = _sick(report, L.ROW_SJUK_TOTAL, L.COL_TOTALT)
+    if total is None or not _agrees(claim.value, claim.decimals, False, total.value):
+        return
+    tail = s.after(n)[:80]
+    target = _target(report)
+    m = re.search(r"\b(under|över|lägre än|högre än)\s+(mål\w*)", tail)
+    if m and target is not None and total.value != target.value:
+        says_below = m.group(1) in ("under", "lägre än")
+        if says_below != (total.value < target.value):
+            right = "under" if total.value < target.value else "över"
+            result.checks.append(Check(claim, (target,), False, f"Texten säger att sjukfrånvaron {claim.written.strip()} "
+                                       f"är {m.group(1)} {m.group(2)}, men den är {right} målet "
+                                       f"{fmt_number(target.value, 1)} % ({target.source()}). "
+                                       f"Meningen: \u201d{claim.sentence}\u201d", TEXT_RIKTNING.id))
+    change = _sick(report, L.ROW_SJUK_TOTAL, L.COL_FORANDRING)
+    if change is None or round_half_up(change.value, 1) == 0:
+        return
+    down, up = _DOWN.search(tail), _UP.search(tail)
+    if (down and change.value > 0) or (up and change.value < 0):
+        said = (down or up).group(1)
+        result.checks.append(Check(claim, (change,), False, f"Texten kallar sjukfrånvaron en {said}, men "
+                                   f"Förändring är {fmt_number(change.value, 1, sign=True)} ({change.source()}). "
+                                   f"Meningen: \u201d{claim.sentence}\u201d", TEXT_RIKTNING.id))
+
+
+# --- counts ---------------------------------------------------------------------------------
+def _check_count(report: Report, p: Paragraph, s: _Sentence, n: _Number, before: str, after: str,
+                 is_change: bool, result: TextResult) -> None:
+    words = s.words_after(n, 3)
+    head = words[0] if words else ""
+    if _GENERIC_COUNT.match(head):  # "108 stycken": the noun follows ("106 st anställda") or is earlier
+        rest = " ".join(words[1:])
+        if len(words) > 1 and _count_noun(words[1]):
+            head = words[1]
+        else:
+            head = next((w for w in reversed(_words(s.low[:n.start])) if _count_noun(w)), "")
+    else:
+        rest = " ".join(words)
+    if is_change:
+        _check_staff_change(report, p, s, n, before, head, result)
+        return
+    candidates: list[Figure | None] = []
+    kind = _count_noun(head)
+    following = [o.start for o in s.numbers if o.start >= n.end and not _YEAR.match(str(int(abs(o.value))))]
+    tail = s.low[n.end:min([n.end + 60, *following])]  # up to the next figure: "19 bli klara ... 5 stycken"
+    if kind == "staff" and (_LEFT.search(tail) or _LEFT_BEFORE.search(before)):  # "3 medarbetare har slutat"
+        candidates.append(_leavers(report, None))
+    elif kind == "staff":
+        row, col = next(v for rx, v in _STAFF_NOUNS if rx.search(head))
+        if row is None and col != L.COL_TOTALT:  # kvinnor, män: of the total, or of a form the sentence names
+            candidates.append(_staff(report, None, col))
+            for rx, (form, _) in _STAFF_NOUNS[:3]:
+                if any(rx.search(w) for w in _words(s.low)):
+                    candidates.append(_staff(report, form, col))
+        else:
+            candidates.append(_staff(report, row, col))
+        if _PRIOR_WORDS.search(_prior_year(report)(s.low)) and col == L.COL_TOTALT:  # "föregående år hade kontoret 89"
+            candidates.append(_staff(report, row, L.COL_TOTALT_FG))
+    elif kind == "leavers":
+        key = next(v for rx, v in _LEAVER_NOUNS if rx.search(head))
+        candidates.append(_leavers(report, key))
+    elif kind == "commitments" or (_NOT_DONE.search(tail) or _DONE.search(tail) or _status_word(rest)):
+        if _NOT_DONE.search(tail):
+            candidates.append(_commitments(report, "nej"))
+        if _DONE.search(_NOT_DONE.sub(" ", tail)):
+            candidates.append(_commitments(report, "ja"))
+        status = _status_word(rest)
+        if status:
+            candidates.append(_commitments(report, status))
+        if kind == "commitments" and not candidates:
+            areas = _areas(report, s.low)
+            candidates.extend(areas or [_commitments(report, "total")])
+        if not candidates:
+            result.untied.append(_claim(p, s, n, COUNT))
+            return
+        if not (kind == "commitments" or re.search(r"åtagand", s.low + s.previous)):
+            result.untied.append(_claim(p, s, n, COUNT))
+            return
+    else:
+        result.untied.append(_claim(p, s, n, COUNT))
+        return
+    noun = re.match(r"\s*[\wåäö/]+", s.text[n.end:]) if kind is not None else None
+    claim = Claim(p, s.text, s.text[n.start:n.end + (noun.end() if noun else 0)], n.value, 0, COUNT, False)
+    _decide(result, claim, candidates, TEXT_ANTAL.id, _all_counts(report) if kind == "staff" else ())
+
+
+def _all_counts(report: Report) -> list[Figure]:
+    out = [_staff(report, r.key if r is not report.staff.total else None, c)
+           for r in report.staff.all_rows() for c in (L.COL_KVINNOR, L.COL_MAN, L.COL_TOTALT)]
+    return [f for f in out if f is not None]
+
+
+def _count_noun(word: str) -> str | None:
+    if any(rx.search(word) for rx, _ in _STAFF_NOUNS):
+        return "staff"
+    if any(rx.search(word) for rx, _ in _LEAVER_NOUNS):
+        return "leavers"
+    if _COMMITMENT_NOUN.search(word):
+        return "commitments"
+    return None
+
+
+def _status_word(rest: str) -> str | None:
+    for w in rest.split():
+        for rx, status in _STATUS_WORDS:
+            if rx.search(w):
+                return status
+    return None
+
+
+def _check_staff_change(report: Report, p: Paragraph, s: _Sentence, n: _Number, before: str, head: str,
+                        result: TextResult) -> None:
+    if _count_noun(head) is None:  # no noun after the number: the subject named before it
+        head = next((w for w in reversed(_words(s.low[:n.start])) if _count_noun(w)), "")
+    if _count_noun(head) != "staff":
+        result.untied.append(_claim(p, s, n, CHANGE))
+        return
+    row, _col = next(v for rx, v in _STAFF_NOUNS if rx.search(head))
+    sign = -1 if _DOWN.search(before) else 1
+    signed = bool(_DOWN.search(before) or _UP.search(before))
+    _decide(result, _claim(p, s, n, CHANGE, sign * n.value, signed), [_staff(report, row, L.COL_FORANDRING)],
+            TEXT_FORANDRING.id)
+
+
+# --- years and periods ------------------------------------------------------------------------
+# The constructions where a year is the report's year, or the year before it; any other year
+# (a plan "2020–2023", a move "under 2019", a future "delår 1 2021") is not tied.
+_YEAR_OF_REPORT = (
+    re.compile(r"\b(budget\w*|prognos\w*|resultat\w*|utfall\w*|intäkt\w*|kostnad\w*) för (år )?$"),
+    re.compile(r"\båtaganden(a)? (för )?(år )?$"),
+    re.compile(r"\b(bli|blir) klara (under |till )?(år )?$"),
+    re.compile(rf"\b(perioden |för |under )(januari|jan)(\s*[-–]\s*|\s+)({_MONTHS_RE}) $"),
+)
+_YEAR_BUDGETED = re.compile(r"^ (budgeteras|budgeterades|budgeterats)\b")
+_YEAR_BEFORE = re.compile(r"\bsamma period (i fjol |föregående år |förra året )?$")
+
+
+def _check_year(report: Report, p: Paragraph, s: _Sentence, n: _Number, before: str, after: str,
+                result: TextResult) -> None:
+    ar = report.meta.ar
+    if ar is None:
+        return
+    head = s.low[max(0, n.start - 40):n.start]
+    tail = s.low[n.end:n.end + 20]
+    ref = report.meta.cells.get("ar")
+    if _YEAR_BEFORE.search(head):
+        _decide(result, _claim(p, s, n, YEAR), [Figure(YEAR, ar - 1, "År − 1", ref, 0)],
+                TEXT_AR.id)
+    elif _YEAR_OF_REPORT[-1].search(head):  # "januari–mars 2019": this period, or last year's
+        _decide(result, _claim(p, s, n, YEAR), [Figure(YEAR, ar, "År", ref, 0), Figure(YEAR, ar - 1, "År − 1", ref, 0)],
+                TEXT_AR.id)
+    elif any(rx.search(head) for rx in _YEAR_OF_REPORT) or (head.endswith("för ") and _YEAR_BUDGETED.search(tail)):
+        _decide(result, _claim(p, s, n, YEAR), [Figure(YEAR, ar, "År", ref, 0)], TEXT_AR.id)
+    else:
+        result.untied.append(_claim(p, s, n, YEAR))
+
+
+_RANGE = re.compile(rf"\b(?:perioden|för|under perioden|under)\s+(?P<a>{_MONTHS_RE})\s*(?:[-–]\s*|\s)(?P<b>{_MONTHS_RE})\b")
+_PER_MONTH = re.compile(rf"\bper (?P<m>{_MONTHS_RE})\b(?!\s+\d{{4}}\s*[-–])")
+
+
+def check_periods(report: Report, paragraphs: Iterable[Paragraph]) -> list[Check]:
+    """The month ranges ("perioden januari–mars") and "per mars" of the text against Månad."""
+    manad = report.meta.manad
+    if manad is None:
+        return []
+    ref = report.meta.cells.get("manad")
+    want = L.MONTHS[manad - 1]
+    fig = Figure(MONTH, manad, f"{L.META_MANAD} ({want})", ref, 0)
+    out = []
+    for p in paragraphs:
+        for s in sentences(p.text):
+            low = s.lower()
+            for m in [*_RANGE.finditer(low), *_PER_MONTH.finditer(low)]:
+                month = _MONTH_NO[m.group("b") if "b" in m.groupdict() else m.group("m")]
+                written = s[m.start():m.end()]
+                claim = Claim(p, s, written, month, 0, MONTH, False)
+                if month == manad:
+                    out.append(Check(claim, (fig,), True))
+                else:
+                    out.append(Check(claim, (fig,), False, f"Texten säger \u201d{written.strip()}\u201d, men rapporten "
+                                     f"gäller till och med {want} ({fig.source()}). Meningen: \u201d{s}\u201d",
+                                     TEXT_PERIOD.id))
+    return out
+
+
+def check(report: Report, paragraphs: Sequence[Paragraph]) -> TextResult:
+    """The whole check: figures, years, periods."""
+    result = check_text(report, paragraphs)
+    result.checks.extend(check_periods(report, paragraphs))
+    return result
+
