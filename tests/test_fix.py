@@ -410,9 +410,9 @@ def test_the_button_fixes_the_open_workbook_and_says_what_it_did():
 
     sheets = read_sheets()
     sheets[INCOME][4][2] = "113,7"
-    sheets[UNITS][7][0] = "KLK HR\u00a0"
     sheets[SICK][4][3] = 0.025
     sheets[UNITS][9][3] = "15.450"
+    sheets[UNITS][6][2] = "\u221213,37"
     book = remote_book(payload(sheets))
     result = door.klick("ratta_det_som_gar", book=book)
     assert not result.failed and result.cells_written == 3
@@ -423,9 +423,9 @@ def test_the_button_fixes_the_open_workbook_and_says_what_it_did():
             for r, row in enumerate(a["values"]):
                 for c, v in enumerate(row):
                     written[(name, a["start_row"] + r, a["start_column"] + c)] = v
-    assert written[(INCOME, 4, 2)] == 113.7 and written[(UNITS, 7, 0)] == "KLK HR" and written[(SICK, 4, 3)] == 2.5
+    assert written[(INCOME, 4, 2)] == 113.7 and written[(UNITS, 6, 2)] == -13.37 and written[(SICK, 4, 3)] == 2.5
     assert not [k for k in written if k[0] not in ("Kontroller",) and k not in
-                {(INCOME, 4, 2), (UNITS, 7, 0), (SICK, 4, 3)}]
+                {(INCOME, 4, 2), (UNITS, 6, 2), (SICK, 4, 3)}]
     message = result.message
     assert message.startswith("Rättade 3 celler:")
     assert f"• {INCOME}!C5: '113,7' → 113,7 (tal sparat som text)" in message
@@ -435,6 +435,24 @@ def test_the_button_fixes_the_open_workbook_and_says_what_it_did():
     assert len(alerts) == 1 and alerts[0]["args"][0] == message
     assert result.errors == 1  # the unclear number is still an error, marked and on Kontroller
     assert [f.rule for f in result.findings if f.is_error] == ["tal-som-text"]
+
+
+def test_the_button_does_not_clean_names_where_it_cannot_see_formulas():
+    """The remote engine (Excel on the web) sends no formulas: a unit name that is a formula
+    (=Uppgifter!A18) would be replaced by its text, so nothing is written and the message says
+    where it can be done."""
+    import xlreport.doors.excel as door
+
+    sheets = read_sheets()
+    sheets[INCOME][4][2] = "113,7"
+    sheets[UNITS][7][0] = "KLK HR\u00a0"
+    book = remote_book(payload(sheets))
+    result = door.klick("ratta_det_som_gar", book=book)
+    assert not result.failed and result.cells_written == 0
+    assert result.message.startswith("Det finns 2 celler att rätta, bland dem namn")
+    assert f"• {INCOME}!C5: '113,7' → 113,7 (tal sparat som text)" in result.message
+    assert "Inget har ändrats." in result.message and "xlreport fix" in result.message
+    assert [a["func"] for a in book.json()["actions"]] == ["alert"]
 
 
 def test_the_button_lists_the_first_changes_and_the_count():

@@ -200,3 +200,24 @@ def test_the_button_without_a_text_sheet_says_where_to_write_it():
     assert not result.failed
     assert result.message.startswith("Arbetsboken har inget blad med rapportens text (Text, Förvaltningsberättelse).")
     assert result.sheets_written == []
+
+
+def test_explanations_keyed_to_units_are_named_with_their_unit_and_agree(tmp_path):
+    """Rows of Avvikelseförklaring keyed to units explain those units: the report does not call
+    them what the whole deviation "består av", names each row's unit, and check-text ties each
+    amount to its own row (not to the unit's deviation)."""
+    from support.workbooks import variant
+    from xlreport.core.generate import Items, build_document
+
+    keyed = variant(tmp_path / "nycklad.xlsx", {"Avvikelseförklaring!C5": "KLK Ledning",
+                                                "Avvikelseförklaring!C6": "KLK HR",
+                                                "Avvikelseförklaring!C7": "KLK HR",
+                                                "Avvikelseförklaring!C8": "KLK Välfärd"})
+    report = load(keyed, actions=()).report
+    (items,) = [b for b in build_document(report, []).blocks() if isinstance(b, Items)]
+    assert items.lead == "Förklaringar av enheternas avvikelser:"
+    assert items.items[0] == "Olika former av verksamhetsutveckling (KLK Ledning) +4,0 mnkr"
+    result = check(report, [Paragraph(t, number=i + 1) for i, t in enumerate(items.items)])
+    assert result.contradictions == [] and len(result.checks) == 4
+    wrong = check(report, [Paragraph("Bredbandsutbyggnad (KLK HR) +1,4 mnkr", number=1)])
+    assert [c.claim.written for c in wrong.contradictions] == ["+1,4 mnkr"]

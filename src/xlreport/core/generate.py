@@ -338,8 +338,14 @@ def _economy_blocks(report: Report) -> list[Block]:
                              f"{fmt_mnkr(res.num(L.COL_BUDGET_HELAR) or 0.0)}."))
     items = [r for r in report.explanation.rows if r.num(L.COL_BELOPP) is not None]
     if items:
-        out.append(Items("Avvikelsen består av:",
-                         tuple(f"{r.label} {fmt_mnkr(r.num(L.COL_BELOPP), sign=True)}" for r in items)))
+        from .commentary import unit_key
+
+        keyed = [unit_key(report, r) for r in items]
+        # Rows keyed to units explain those units; only rows of the nämnd's own (which the rule
+        # forklaring makes add up to the deviation) may be called what the deviation "består av".
+        head = "Förklaringar av enheternas avvikelser:" if all(keyed) else "Avvikelsen består av:"
+        out.append(Items(head, tuple(f"{r.label}{f' ({unit})' if unit else ''} "
+                                     f"{fmt_mnkr(r.num(L.COL_BELOPP), sign=True)}" for r, unit in zip(items, keyed))))
     return out
 
 

@@ -216,7 +216,8 @@ class _Amounts:
 
     rows: dict[str, dict[str, Figure]] = field(default_factory=dict)  # income rows and the bottom line
     units: dict[str, dict[str, Figure]] = field(default_factory=dict)  # unit name -> column -> figure
-    posts: dict[str, Figure] = field(default_factory=dict)  # explanation label -> Belopp
+    # the explanations: (label, the unit the row is keyed to or None, its Belopp)
+    posts: list[tuple[str, str | None, Figure]] = field(default_factory=list)
     driftram: Figure | None = None
 
 
@@ -255,10 +256,14 @@ def _amounts(report: Report) -> _Amounts:
     if report.units.total is not None:
         a.units[report.units.total.label] = _row_figures(report, report.units, report.units.total,
                                                          report.units.total.label)
+    from .commentary import unit_key
+
     for row in report.explanation.rows:
         if row.num(L.COL_BELOPP) is not None and not L.norm(row.label).startswith("summa"):
-            a.posts[row.label] = Figure(AMOUNT, row.num(L.COL_BELOPP), f"{row.label}, {L.COL_BELOPP}",
-                                        report.explanation.ref(row, L.COL_BELOPP))
+            unit = unit_key(report, row)
+            a.posts.append((row.label, unit, Figure(AMOUNT, row.num(L.COL_BELOPP),
+                                                    f"{row.label}{f' ({unit})' if unit else ''}, {L.COL_BELOPP}",
+                                                    report.explanation.ref(row, L.COL_BELOPP))))
     m = report.meta
     if m.driftram is not None:
         a.driftram = Figure(AMOUNT, m.driftram, L.META_DRIFTRAM, m.cells.get("driftram"))
@@ -601,14 +606,17 @@ def _entities(a: _Amounts, segment: str, *, names: bool = True) -> list[dict[str
     driftram, an income-statement row, the result. None when it names none. ``names=False``:
     only the income statement's rows (a unit or an explanation is named before its figure)."""
     if names:
-        units = [figs for name, figs in a.units.items() if _has_label(segment, name)]
-        if units:
-            return units
-        posts = [{"": f} for label, f in a.posts.items() if _has_label(segment, label)]
+        units = [(name, figs) for name, figs in a.units.items() if _has_label(segment, name)]
+        posts = [(unit, f) for label, unit, f in a.posts if _has_label(segment, label)]
         if not posts and _EXPLAINED.search(segment):
-            posts = [{"": a.posts[label]} for label, word in _post_words(a).items() if _has_label(segment, word)]
-        if posts:
-            return posts
+            words = _post_words(a)
+            posts = [(unit, f) for label, unit, f in a.posts if label in words and _has_label(segment, words[label])]
+        if posts:  # an explanation is more specific than its unit ("Utbildningar (KLK HR) +0,6 mnkr")
+            named = {L.norm(n) for n, _ in units}
+            return [{"": f} for unit, f in posts if not named or unit is None or L.norm(unit) in named] or \
+                [{"": f} for _, f in posts]
+        if units:
+            return [figs for _, figs in units]
         if a.driftram is not None and re.search(r"\bdriftram\w*", segment):
             return [{"": a.driftram}]
     rows = [a.rows[key] for rx, key in _ROW_TERMS if rx.search(segment) and key in a.rows]
@@ -628,8 +636,9 @@ def _post_words(a: _Amounts) -> dict[str, str]:
         return {w for w in _label_text(label).split() if len(w) >= 9}
 
     out = {}
-    for label in a.posts:
-        others = set().union(*(words(o) for o in [*a.posts, *a.units] if o != label))
+    labels = {label for label, _, _ in a.posts}
+    for label in labels:
+        others = set().union(*(words(o) for o in [*labels, *a.units] if o != label))
         own = sorted(words(label) - others, key=len, reverse=True)
         if own:
             out[label] = own[0]

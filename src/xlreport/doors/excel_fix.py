@@ -7,6 +7,10 @@ the fixed values, so a fixed cell loses its mark at once. Excel recalculates the
 read the fixed cells itself. A message lists what was changed (the first lines and the count)
 and what could not be fixed, and why. The workbook is never saved.
 
+Where the door cannot see the cells' formulas (xlwings' remote engine: Excel on the web) a plan
+that cleans names is only shown, not written: a unit name that is a formula (=Uppgifter!A18)
+would otherwise be replaced by its text.
+
 Nothing from :mod:`xlreport.doors.excel` is imported at the top, so that module can register
 this button in its ``ENTRY_POINTS`` without an import cycle.
 """
@@ -24,7 +28,7 @@ def ratta_det_som_gar(book=None):
     from ..core import engine
     from ..core.changes import ChangeSet
     from ..core.errors import StructureError
-    from ..core.fixes import plan_fixes
+    from ..core.fixes import TEXT, plan_fixes
     from .excel import ClickResult, ExcelDoor, _alert, _button, _caller, _screen_paused, _status, read_grids
 
     book = _caller(book)
@@ -41,6 +45,12 @@ def ratta_det_som_gar(book=None):
                               "Inget har ändrats. Klicka på Kontrollera för att se vad som saknas.")
             _alert(book, result.message, critical=True)
             return result
+        if book.app.engine.name == "remote" and any(f.kind == TEXT for f in plan.fixes):
+            # This engine cannot see the cells' formulas: a name that is a formula (=Uppgifter!A18)
+            # would be replaced by its text. Numbers stored as text are errors either way.
+            result.message = names_unseen_message(plan)
+            _alert(book, result.message)
+            return result
         door = ExcelDoor(book, result)
         outcome = engine.run(plan.grids, names, actions=(), interactive=True)  # Kontroller and marks, fixed
         changes = ChangeSet(writes=[f.write() for f in plan.fixes])
@@ -53,6 +63,20 @@ def ratta_det_som_gar(book=None):
         result.message = fix_message(plan, result)
         _alert(book, result.message)
     return result
+
+
+def names_unseen_message(plan) -> str:
+    """The message when the names would be cleaned where the cells' formulas cannot be seen."""
+    n = len(plan.fixes)
+    lines = [(f"Det finns {n} {'cell' if n == 1 else 'celler'} att rätta, bland dem namn med osynliga tecken "
+              "eller extra mellanslag:")]
+    lines += [f"• {f.line()}" for f in plan.fixes[:SHOWN]]
+    if n > SHOWN:
+        lines.append(f"… och {n - SHOWN} till.")
+    lines += ["", ("Här (Excel på webben) kan tillägget inte se cellernas formler, och ett namn som är en formel "
+                   "skulle ersättas av sin text. Inget har ändrats. Klicka på knappen i Excel på datorn, eller kör "
+                   "xlreport fix på den sparade arbetsboken.")]
+    return "\n".join(lines)
 
 
 def fix_message(plan, result) -> str:
