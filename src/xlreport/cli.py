@@ -9,7 +9,6 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 a file could not b
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -42,11 +41,42 @@ Inget skrivs i en arbetsbok som har fel: rätta felen och kör igen.
 Slutkod: 0 inga fel, 1 fel hittades, 2 filen kunde inte läsas."""
 
 
+def _terminal_width() -> int:
+    """The help's width as argparse computes it, without ``shutil`` (argparse builds a help
+    formatter for every option it adds, and the formatter imports shutil for this: about 9 ms of
+    every command's start-up with what shutil imports)."""
+    import os
+
+    try:
+        return int(os.environ["COLUMNS"]) - 2
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns - 2
+    except (AttributeError, ValueError, OSError):
+        return 78
+
+
+class _Help(argparse.HelpFormatter):
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position, width or _terminal_width())
+
+
+class _RawHelp(_Help, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose sub-commands' parsers use :class:`_Help` too."""
+
+    def __init__(self, *args, formatter_class=_Help, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="xlreport", description=DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(prog="xlreport", description=DESCRIPTION, formatter_class=_RawHelp)
     p.add_argument("--version", action="store_true", help="visa version")
-    sub = p.add_subparsers(dest="command", metavar="KOMMANDO")
+    sub = p.add_subparsers(dest="command", metavar="KOMMANDO", prog="xlreport")
 
     def writer(name: str, help: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
@@ -84,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
 def _emit(result, fmt: str) -> int:
     """Print a command's result (its ``lines()``, or ``to_dict()`` as JSON); its status is the exit code."""
     if fmt == "json":
+        import json  # only for --format json
+
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
     else:
@@ -128,6 +160,8 @@ def _export(args) -> int:
         doc = {"file": r.file, "status": status, "errors": r.errors, "warnings": r.warnings,
                "written": [str(p) for p in r.written], "findings": [f.to_dict(r.file) for f in r.findings],
                **({"movement": r.movement.to_dict() if r.movement else None} if args.previous else {})}
+        import json  # only for --format json
+
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
         return status
@@ -203,6 +237,8 @@ def _check_text(args) -> int:
         print(f"xlreport check-text: {exc}", file=sys.stderr)
         return EXIT_UNPROCESSABLE
     if args.format == "json":
+        import json  # only for --format json
+
         json.dump(r.to_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
     else:
@@ -274,6 +310,8 @@ def _chase(args) -> int:
     if args.format == "json":
         doc = {"files": [r.to_dict() for r in results], "status": status,
                "items": sum(len(r.items) for r in results), "csv": str(written) if written else None}
+        import json  # only for --format json
+
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
         return status
@@ -290,7 +328,7 @@ def _chase(args) -> int:
 def _addin_parser(sub) -> None:
     a = sub.add_parser("addin", help="bygg, installera eller ta bort Excel-tillägget",
                        description="Excel-tillägget xlreport.xlam (fliken Delårsrapport).")
-    cmds = a.add_subparsers(dest="addin_command", metavar="ÅTGÄRD", required=True)
+    cmds = a.add_subparsers(dest="addin_command", metavar="ÅTGÄRD", required=True, prog="xlreport addin")
     b = cmds.add_parser("build", help="bygg xlreport.xlam från källfilerna i macros/")
     b.add_argument("-o", "--output", default="xlreport.xlam", metavar="UT", help="filen att skriva")
     b.add_argument("--macros", metavar="MAPP", help="mappen med källfilerna (standard: ./macros)")
@@ -448,6 +486,8 @@ def _consolidate(args) -> int:
                "files": [{"file": str(s.path), "unit": s.unit, "status": s.status, "errors": s.errors,
                           "warnings": s.warnings, "included": s.included, "sha256": s.sha256} for s in r.sources],
                "findings": [f.to_dict(file) for file, f in notes]}
+        import json  # only for --format json
+
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
         return r.status
@@ -581,6 +621,8 @@ def _run(paths: list[str], actions, *, write: bool, fmt: str, out: str | None = 
                       for r in results],
             "findings": [f.to_dict(r.file) for r in results for f in r.findings],
         }
+        import json  # only for --format json
+
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
         print()
     else:
@@ -624,6 +666,8 @@ def _rules(fmt: str = "text") -> int:
 
     specs = catalogue()
     if fmt == "json":
+        import json  # only for --format json
+
         print(json.dumps([s.to_dict() for s in specs], ensure_ascii=False, indent=2))
         return EXIT_OK
     rows = [("regel", "grupp", "allvarlighet", "kontrollerar"),

@@ -201,5 +201,13 @@ def norm(text: object) -> str:
     """Normalise a label for matching: NFC, case-folded, white space collapsed."""
     if not isinstance(text, str):
         return ""
-    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u2011", "-")
-    return _SPACE.sub(" ", text).strip().casefold()
+    found = _NORMED.get(text)
+    if found is None:
+        found = _SPACE.sub(" ", unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u2011", "-"))
+        found = found.strip().casefold()
+        if len(_NORMED) < 50_000:  # the labels of a run repeat: each is normalised once
+            _NORMED[text] = found
+    return found
+
+
+_NORMED: dict[str, str] = {}

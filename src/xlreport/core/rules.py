@@ -10,7 +10,6 @@ own finding).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -219,6 +218,8 @@ def _units_known(report: Report, config: Config) -> Iterator[Hit]:
                                              f"cell: listan slutar vid den tomma cellen. Ta bort den tomma raden i "
                                              f"listan.", expected=row.label, actual=row.label)
             continue
+        import difflib  # only for a unit the list does not have
+
         close = difflib.get_close_matches(row.label, listed, n=1, cutoff=0.6)
         hint = f" Menade du '{close[0]}'? En omdöpt enhet måste också döpas om i listan." if close else ""
         yield Hit(report.units.ref(row), f"Enheten '{row.label}' finns inte {where}.{hint}",

@@ -8,7 +8,6 @@ owned sheets; names and INDIRECT are not resolved.
 from __future__ import annotations
 
 import bisect
-import html
 import re
 import zipfile
 import zlib
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from ..core.cells import a1
 from ..core.changes import ChangeSet
 from ..core.findings import WARNING, Finding
+from . import xmltext
 from .checks import FORMELSOK
 from .package import Package
 from .refs import STRING_LITERAL, reference_box, reference_sheet, references
@@ -107,7 +107,7 @@ def scan_dependent_formulas(pkg: Package, changes: ChangeSet) -> DependentScan:
     owned = {(info.name if (info := pkg.sheet(s.name)) else s.name) for s in changes.sheets}
     if not written and not owned:
         return result
-    needles = tuple({html.escape(n.replace("'", "''") if quoted else n, quote=False).encode()
+    needles = tuple({xmltext.escape(n.replace("'", "''") if quoted else n).encode()
                      for n in (*written.sheets(), *owned) for quoted in (False, True)})
     for info in pkg.sheets():
         if info.kind != "worksheet" or not info.part or info.name in owned or not pkg.has(info.part):
@@ -189,7 +189,7 @@ def _count_formulas(data: bytes, sheet: str, written: WrittenCells, owned: set[s
                 cell_ref = _cell_ref_before(data, m.start())
                 if cell_ref in own_cells:
                     continue
-                dep = formula_depends(html.unescape(body.decode("utf-8", "replace")), sheet, written, owned)
+                dep = formula_depends(xmltext.unescape(body.decode("utf-8", "replace")), sheet, written, owned)
             if si and _REF_ATTR.search(attrs):
                 masters[si.group(1)] = dep
         else:

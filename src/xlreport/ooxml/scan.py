@@ -8,7 +8,6 @@ formulas without a cached value).
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from lxml import etree
 
 from ..core.cells import a1, col_index, parse_a1
 from ..core.errors import NotAWorkbook, UnsafeWorkbook
+from . import xmltext
 from .names import REL_SHARED_STRINGS, REL_STYLES, is_rel, q
 from .package import Limits, Package, check_part, part_chunks, pull_parser
 from .refs import translate
@@ -79,7 +79,7 @@ def _attr(attrs: bytes, name: bytes) -> str | None:
 
 def _text(raw: bytes) -> str:
     text = raw.decode("utf-8")
-    return html.unescape(text) if "&" in text else text
+    return xmltext.unescape(text) if "&" in text else text
 
 
 def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None) -> SheetScan:
