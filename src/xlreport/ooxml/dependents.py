@@ -166,10 +166,19 @@ def _count_in_part(pkg: Package, part: str, sheet: str, written: WrittenCells, o
     return total
 
 
+_AFTER_C = frozenset(b" >\t\n\r/")
+
+
 def _last_cell_start(data: bytes) -> int:
-    """The offset of the last ``<c`` start tag in ``data``, or 0."""
-    last = max(data.rfind(b"<c "), data.rfind(b"<c>"), data.rfind(b"<c\t"), data.rfind(b"<c\n"),
-               data.rfind(b"<c\r"), 0)
+    """The offset of the last ``<c`` start tag in ``data``, or 0. (One backward search for
+    ``<c``, skipping ``<col``, ``<cfRule`` …: searching for each spelling of the tag separately
+    scanned the whole chunk for the spellings that never occur, a third of a large sheet's scan.)"""
+    last, end = 0, len(data)
+    while (i := data.rfind(b"<c", 0, end)) >= 0:
+        if i + 2 < len(data) and data[i + 2] in _AFTER_C:
+            last = i
+            break
+        end = i
     if b":c" in data:  # a prefixed element name (<x:c ...>): rare, so the regex only then
         for m in _CELL_START.finditer(data, last):
             last = m.start()
