@@ -221,3 +221,20 @@ def test_explanations_keyed_to_units_are_named_with_their_unit_and_agree(tmp_pat
     assert result.contradictions == [] and len(result.checks) == 4
     wrong = check(report, [Paragraph("Bredbandsutbyggnad (KLK HR) +1,4 mnkr", number=1)])
     assert [c.claim.written for c in wrong.contradictions] == ["+1,4 mnkr"]
+
+
+def test_the_report_sheet_refresh_writes_agrees_with_its_tables_by_check_text(tmp_path):
+    """End to end: refresh (with the prognosis movement since February) writes Rapport, and
+    check-text reading Rapport as the text finds every tied figure right."""
+    from support.workbooks import variant
+
+    february = variant(tmp_path / "februari.xlsx", {"Uppgifter!B10": 2, "Driftredovisning!G8": -85.7,
+                                                    "Resultaträkning!G6": -434.0, "Avvikelseförklaring!B8": 1.0})
+    march = tmp_path / "mars.xlsx"
+    run = xlreport("refresh", EXAMPLE, "--previous", february, "-o", march)
+    assert run.returncode == 0, run.output
+    assert "Prognosen har förbättrats med 0,8 mnkr sedan februari, främst inom KLK HR (+0,8 mnkr)." in run.stdout
+    run = xlreport("check-text", march, "--blad", "Rapport", "--format", "json")
+    data = json.loads(run.stdout)
+    assert run.returncode == 0 and data["contradictions"] == 0, data["findings"]
+    assert data["checked"] >= 30
