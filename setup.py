@@ -30,6 +30,11 @@ def copies() -> dict[Path, str]:
 
 class build_py_with_resources(build_py):
     def run(self):
+        if not getattr(self, "editable_mode", False):
+            # build_py copies into build/lib but never removes: a module deleted from src/ since
+            # the last build would otherwise still ship (a removed checks.py declares its rule
+            # ids a second time). The package is built from the sources as they are now.
+            shutil.rmtree(Path(self.build_lib) / "xlreport", ignore_errors=True)
         super().run()
         if getattr(self, "editable_mode", False):
             return  # an editable install reads the checkout's own files

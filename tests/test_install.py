@@ -86,6 +86,8 @@ def test_the_wheel_carries_the_template_and_the_addin_sources(installed):
     modules = {f"xlreport/{p.relative_to(REPO / 'src' / 'xlreport').as_posix()}"
                for p in (REPO / "src" / "xlreport").rglob("*.py")}
     assert modules <= names, modules - names  # every module of the checkout is in the wheel
+    shipped = {n for n in names if n.startswith("xlreport/") and n.endswith(".py")}
+    assert shipped <= modules, shipped - modules  # and no module the checkout no longer has
 
 
 def test_the_installed_package_is_not_the_checkout(installed):

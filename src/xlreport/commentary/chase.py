@@ -20,7 +20,7 @@ from typing import Any
 from ..core import layout as L
 from ..core.commentary import STATUS_SV, ChaseItem, chase_items, csv_number, item_line
 from ..core.errors import XlreportError
-from ..core.findings import ERROR, Counted, Finding
+from ..core.findings import Counted, Finding, error_findings
 
 CSV_HEADER = ("Fil", "Enhet", "Rad", "Cell", "Avvikelse helår (mnkr)", "Avvikelse ack (mnkr)", "Status",
               "Vad saknas")
@@ -69,7 +69,7 @@ def chase_file(path: str | Path) -> ChaseResult:
         outcome = run(grids, names, actions=())
     except XlreportError as exc:
         result.status = 2
-        result.problem = Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)
+        result.problem = error_findings(exc)[0]
         result.findings = [result.problem]
         return result
     meta = outcome.report.meta

@@ -34,7 +34,7 @@ from .config import DEFAULT, Config
 from .coverage import check_totals
 from .deviations import fill_deviations
 from .errors import StructureError
-from .findings import ERROR, Counted, Finding
+from .findings import ERROR, Counted, Finding, error_findings
 from .model import Report
 from .reader import read_report
 from .recalc import recalculate
@@ -169,7 +169,7 @@ def process(door: Door, *, actions: Collection[str] = ACTIONS, config: Config = 
     except StructureError as exc:
         if not door.interactive:
             raise
-        findings = exc.findings or [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+        findings = error_findings(exc)
         outcome = Outcome(None, findings, structure_error=exc)
         _show_findings(outcome, None)
     if outcome.changes:

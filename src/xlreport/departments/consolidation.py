@@ -22,7 +22,7 @@ from ..core import layout as L
 from ..core.cells import a1, parse_a1
 from ..core.changes import Cell, CellWrite, ChangeSet, SheetContent
 from ..core.errors import StructureError, XlreportError, os_error_sv
-from ..core.findings import ERROR, WARNING, Counted, Finding
+from ..core.findings import ERROR, WARNING, Counted, Finding, error_findings
 from ..core.generate import row_heights
 from ..core.model import Report
 from ..core.template import result_formula, total_formula
@@ -158,7 +158,7 @@ def read_unit(path: Path) -> UnitSource:
         names, grids = read_grids(path, SHEETS)
     except XlreportError as exc:
         src.status = 2
-        src.findings = [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+        src.findings = error_findings(exc)
         return src
     meta = grids.get(L.SHEET_META)
     src.version = version_of(meta)
@@ -173,7 +173,7 @@ def read_unit(path: Path) -> UnitSource:
         outcome = run(grids, names, actions=())
     except StructureError as exc:
         src.status = 2
-        src.findings = exc.findings or [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+        src.findings = error_findings(exc)
         return src
     rep = outcome.report
     src.readable = True

@@ -56,7 +56,7 @@ from typing import Any
 from ..core import layout as L
 from ..core.cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
 from ..core.changes import Cell, CellWrite, Mark, SheetContent
-from ..core.findings import ERROR, WARNING, Counted, Finding
+from ..core.findings import ERROR, WARNING, Counted, Finding, error_findings
 from ..core.styles import SPECS, StyleSpec
 from .excel_chase import forklaringar_att_begara
 from .excel_fix import ratta_det_som_gar
@@ -557,7 +557,7 @@ def _findings(book) -> list[Finding]:
     try:
         return run(grids, names, actions=()).findings
     except StructureError as exc:
-        return exc.findings or [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
+        return error_findings(exc)
 
 
 def _final_sheet(button: Button, result: ClickResult, active: str) -> str:

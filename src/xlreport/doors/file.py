@@ -15,7 +15,7 @@ from ..core.changes import ChangeSet
 from ..core.config import DEFAULT, Config
 from ..core.engine import ACTIONS, Outcome
 from ..core.errors import FINDINGS, OK, UNPROCESSABLE, NotAWorkbook, StructureError, XlreportError
-from ..core.findings import ERROR, Counted, Finding
+from ..core.findings import Counted, Finding, error_findings
 from ..core.layout import norm
 
 if TYPE_CHECKING:  # imported when a previous report is given (--previous)
@@ -142,12 +142,9 @@ def process(path: str | Path, actions: Collection[str] = ACTIONS, *, out: str | 
                 result.dependent_formulas = outcome.applied.dependent_formulas
                 if outcome.applied.findings:  # e.g. a sheet the dependent-formula count could not read
                     result.findings = [*result.findings, *outcome.applied.findings]
-    except StructureError as exc:
+    except XlreportError as exc:  # a structure error brings its own findings
         result.status = UNPROCESSABLE
-        result.findings = exc.findings or [_as_finding(exc)]
-    except XlreportError as exc:
-        result.status = UNPROCESSABLE
-        result.findings = [_as_finding(exc)]
+        result.findings = error_findings(exc)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -166,10 +163,6 @@ def _write_lock(target: Path, write: bool):
     from ..ooxml.atomic import workbook_lock
 
     return workbook_lock(target)
-
-
-def _as_finding(exc: XlreportError) -> Finding:
-    return Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)
 
 
 # --- reading ------------------------------------------------------------------------------

@@ -106,13 +106,12 @@ def sheet_paragraphs(path: str | Path, sheet: str | None = None) -> tuple[str, l
     """The paragraphs of the workbook's text sheet (``sheet``, or the first of :data:`TEXT_SHEETS`)."""
     from ..doors.file import read_grids
 
-    names, _ = read_grids(path, [])
+    names, grids = read_grids(path, [sheet] if sheet else TEXT_SHEETS)  # one read: the names and the text
     name = find_text_sheet(names, sheet)
-    if name is None:
+    if name is None or name not in grids:
         wanted = f"bladet {sheet}" if sheet else "ett blad med texten (" + ", ".join(TEXT_SHEETS[:2]) + ")"
         raise TextError(f"Arbetsboken har inte {wanted}. Skriv texten där, ett stycke per cell, eller "
                         "ange Word-dokumentet: xlreport check-text rapport.docx --mot rapport.xlsx", file=path)
-    _, grids = read_grids(path, [name])
     return name, grid_paragraphs(name, grids[name])
 
 
@@ -136,6 +135,8 @@ def document_paragraphs(path: str | Path) -> list[Paragraph]:
     figures, not sentences. Deleted text of tracked changes is left out; inserted text is in."""
     from lxml import etree
 
+    from ..ooxml.package import hardened_parser
+
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
@@ -156,9 +157,8 @@ def document_paragraphs(path: str | Path) -> list[Paragraph]:
         raise TextError(f"Filen kan inte läsas ({os_error_sv(exc)})", file=path) from None
     if b"<!DOCTYPE" in data[:65536].upper():
         raise TextError("Word-dokumentet innehåller en DOCTYPE-deklaration, vilket inte är tillåtet", file=path)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as exc:
         raise TextError(f"Word-dokumentet är skadat (ogiltig XML: {exc})", file=path) from None
     out, number = [], 0

@@ -96,8 +96,12 @@ MSG_NOT_WORKBOOK = "Filen är inte en Excel-arbetsbok (.xlsx/.xlsm)"
 # --- hardened XML -------------------------------------------------------------------------
 
 
-def _parser() -> etree.XMLParser:
+def hardened_parser() -> etree.XMLParser:
+    """The XML parser every package part is read with: no entities, no network, no DTD, no huge trees."""
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+_parser = hardened_parser
 
 
 def parse_xml(data: bytes, *, part: str = "", file: str | Path | None = None) -> etree._ElementTree:

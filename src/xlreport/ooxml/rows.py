@@ -117,21 +117,20 @@ def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: 
         if b"<f" not in edit.read(p):
             continue
         t = edit.xml(p)
-        changed = False
-        for f in t.getroot().iter(q("f")):
-            if f.text:
-                new = rewrite_refs(f.text, other)
-                changed |= new != f.text
-                f.text = new
-        if changed:
+        if _rewrite_texts(t.getroot().iter(q("f")), other):
             edit.put_xml(p, t)
     wbt = edit.xml(wb)
-    changed = False
-    for dn in wbt.getroot().iter(q("definedName")):
-        if dn.text:
-            new = rewrite_refs(dn.text, other)
-            changed |= new != dn.text
-            dn.text = new
-    if changed:
+    if _rewrite_texts(wbt.getroot().iter(q("definedName")), other):
         edit.put_xml(wb, wbt)
     drop_calc_chain(edit)
+
+
+def _rewrite_texts(elements, rewrite) -> bool:
+    """Rewrite the references in each element's text (formulas, defined names); True when one changed."""
+    changed = False
+    for el in elements:
+        if el.text:
+            new = rewrite_refs(el.text, rewrite)
+            changed |= new != el.text
+            el.text = new
+    return changed
