@@ -36,9 +36,10 @@ import re
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from .records import Record
 
 ADDIN_NAME = "xlreport"
 ADDIN_FILE = f"{ADDIN_NAME}.xlam"
@@ -111,8 +112,7 @@ def version_module_source(addin_version: str | None = None) -> str:
             f'Public Const XLREPORT_VERSION As String = "{addin_version or version()}"\n')
 
 
-@dataclass(frozen=True)
-class Module:
+class Module(Record, frozen=True):
     name: str
     source: str
     is_class: bool = False
@@ -283,8 +283,7 @@ def read_config(path: str | Path) -> dict[str, str]:
 
 # --- install and remove -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(Record, frozen=True):
     addin: Path  # where the .xlam goes
     legacy_config: Path | None = None  # the config file earlier versions wrote (removed)
 

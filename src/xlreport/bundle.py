@@ -24,10 +24,10 @@ import hashlib
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core.errors import XlreportError
+from .records import Record, field
 
 WINDOWS = "win_amd64"
 CURRENT = "current"
@@ -58,8 +58,7 @@ class BundleError(XlreportError):
     """A bundle could not be made (no wheel, a download failed, the folder is not empty)."""
 
 
-@dataclass
-class Bundle:
+class Bundle(Record):
     folder: Path
     wheels: list[Path] = field(default_factory=list)
     pythons: tuple[str, ...] = ()

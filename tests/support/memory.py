@@ -13,7 +13,6 @@ format stays. The engine then runs through the in-memory door.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from xlreport.core.errors import FINDINGS, OK, UNPROCESSABLE, StructureError
 from xlreport.core.findings import ERROR, Finding
 from xlreport.doors.file import FileDoor
 from xlreport.doors.memory import MemoryDoor
+from xlreport.records import replace
 
 Cells = Mapping[str, Any]  # {"Sheet!A1": value}; None empties the cell
 
@@ -60,7 +60,7 @@ def example_door(cells: Cells | None = None, *, renamed: Mapping[str, str] | Non
     names, grids = example_grids()
     for old, new in (renamed or {}).items():
         names[names.index(old)] = new
-        grids[new] = dataclasses.replace(grids.pop(old), name=new)
+        grids[new] = replace(grids.pop(old), name=new)
     for ref, value in (cells or {}).items():
         sheet, addr = ref.rsplit("!", 1)
         row, col = parse_a1(addr)

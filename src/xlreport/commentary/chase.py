@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,14 @@ from ..core import layout as L
 from ..core.commentary import STATUS_SV, ChaseItem, chase_items, csv_number, item_line
 from ..core.errors import XlreportError
 from ..core.findings import Counted, Finding, error_findings
+from ..records import Record, field
 
 CSV_HEADER = ("Fil", "Enhet", "Rad", "Cell", "Avvikelse helår (mnkr)", "Avvikelse ack (mnkr)", "Status",
               "Vad saknas")
 NOT_CHECKED = "Kunde inte kontrolleras"
 
 
-@dataclass
-class ChaseResult(Counted):
+class ChaseResult(Counted, Record):
     """One workbook's chase list."""
 
     file: str

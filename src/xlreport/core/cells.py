@@ -9,8 +9,9 @@ without a calculation engine sees: numbers as ``float``, text as ``str``, ``bool
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from ..records import Record, field
 
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
@@ -58,8 +59,7 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-@dataclass(frozen=True, order=True)
-class CellRef:
+class CellRef(Record, frozen=True, order=True):
     sheet: str
     row: int  # 0-based
     col: int  # 0-based
@@ -72,8 +72,7 @@ class CellRef:
         return f"{self.sheet}!{self.a1}"
 
 
-@dataclass
-class Grid:
+class Grid(Record):
     """The values of one sheet; ``values[r][c]`` is the cell at (top + r, left + c).
 
     ``formulas`` and ``formats`` are keyed by sheet position (row, col): a formula cell's formula

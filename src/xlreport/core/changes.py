@@ -15,9 +15,9 @@ Styles are named, not specified: each door maps a :data:`Style` to its own forma
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal, Union
 
+from ..records import Record, field
 from .cells import a1, col_letter, quote_sheet
 
 Value = Union[float, int, str, bool, None]  # noqa: UP007 - a runtime alias, Python 3.10
@@ -54,8 +54,7 @@ NUMBER_FORMATS = {
 }
 
 
-@dataclass(frozen=True)
-class CellWrite:
+class CellWrite(Record, frozen=True):
     """Put ``value`` (and ``formula``, when given) into one cell of a user sheet.
 
     ``formula`` is Excel A1 syntax without the leading "=", e.g. ``"C5-D5"``; ``value`` is then
@@ -74,8 +73,7 @@ class CellWrite:
         return a1(self.row, self.col)
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(Record, frozen=True):
     value: Value
     style: Style = "text"
     link: str | None = None  # internal target, e.g. "'Resultaträkning'!E5"
@@ -84,8 +82,7 @@ class Cell:
 # --- print layout of an owned sheet ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Area:
+class Area(Record, frozen=True):
     """A rectangle of cells, 0-based and inclusive: rows top..bottom, columns left..right."""
 
     top: int
@@ -118,8 +115,7 @@ PAGE_NUMBER = "&P"
 PAGE_COUNT = "&N"
 
 
-@dataclass(frozen=True)
-class PageLayout:
+class PageLayout(Record, frozen=True):
     """How an owned sheet prints: paper, margins, scaling, repeated rows, header and footer.
 
     ``header`` and ``footer`` are (left, centre, right) texts; :data:`PAGE_NUMBER` and
@@ -145,8 +141,7 @@ class PageLayout:
         return "".join(f"&{pos}{text}" for pos, text in zip("LCR", part) if text)
 
 
-@dataclass(frozen=True)
-class ChartSeries:
+class ChartSeries(Record, frozen=True):
     """One series of a chart: its name and the cells of its values (a row or a column)."""
 
     name: str
@@ -154,8 +149,7 @@ class ChartSeries:
     line: bool = False  # drawn as a line across the bars (a target), not as bars
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(Record, frozen=True):
     """A chart drawn over ``anchor`` on an owned sheet, plotting that sheet's own cells."""
 
     title: str
@@ -167,8 +161,7 @@ class Chart:
     axis_title: str = ""
 
 
-@dataclass
-class SheetContent:
+class SheetContent(Record):
     """The full content of a sheet the tool owns; ``rows[r][c]`` is cell (r, c) from A1.
 
     ``row_heights`` holds the rows that need more than one line (a wrapping cell with a long
@@ -197,8 +190,7 @@ class SheetContent:
         self.rows.append([])
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(Record, frozen=True):
     """A finding's cell to colour in a workbook a person is looking at (the Excel door)."""
 
     sheet: str
@@ -206,8 +198,7 @@ class Mark:
     severity: str  # "error" or "warning"
 
 
-@dataclass
-class ChangeSet:
+class ChangeSet(Record):
     writes: list[CellWrite] = field(default_factory=list)
     sheets: list[SheetContent] = field(default_factory=list)
     # None: leave the tool's marks as they are; a list (empty too): these replace the last marks.

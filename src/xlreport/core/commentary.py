@@ -25,9 +25,9 @@ Kontroller sheet, ``xlreport chase`` and the Excel button all list those.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..records import Record
 from . import layout as L
 from .cells import CellRef, a1
 from .config import DEFAULT, Config
@@ -51,8 +51,7 @@ MISSING = "saknas"  # ChaseItem.status: no explanation
 UNBALANCED = "summerar-inte"  # ChaseItem.status: the unit's explanation rows do not add up
 
 
-@dataclass(frozen=True)
-class ChaseItem:
+class ChaseItem(Record, frozen=True):
     """One line of the chase list: a unit or row whose explanation is missing or does not add up."""
 
     unit: str  # the unit's name, or the row's label in Resultaträkning
@@ -83,7 +82,7 @@ class ChaseFinding(Finding):
     def __init__(self, spec: RuleSpec, ref: CellRef, message: str, chase: ChaseItem, *, expected: Any = None,
                  actual: Any = None):
         super().__init__(spec.id, spec.severity, message, ref.sheet, ref.a1, expected, actual)
-        object.__setattr__(self, "chase", chase)  # a frozen dataclass: set once, here
+        object.__setattr__(self, "chase", chase)  # a frozen record: set once, here
 
 
 def threshold(report: Report, config: Config = DEFAULT) -> float:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from ..records import Record, fields
 
 # field -> (lowest, highest) allowed; None: no bound
 _BOUNDS = {"decimals": (0, 6), "percent_decimals": (0, 6), "tolerance_per_term": (0, None),
            "percent_tolerance_per_term": (0, None), "tolerance_cap": (0, None), "materiality": (0, None)}
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Record, frozen=True):
     """Tolerances and limits of the rules.
 
     Printed figures are rounded, so a sum of rounded terms may differ from its rounded total.

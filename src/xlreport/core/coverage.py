@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from ..records import Record, field
 from . import layout as L
 from .cells import Grid, a1, col_letter
 from .changes import CellWrite
@@ -35,8 +35,7 @@ RESULTAT_TACKER_INTE = declare("resultat-tacker-inte", "mall", ERROR,
 _TEMPLATE_SUM = re.compile(r"^\s*SUM\(\s*\$?([A-Z]{1,3})\$?(\d+)\s*:\s*\$?([A-Z]{1,3})\$?(\d+)\s*\)\s*$", re.IGNORECASE)
 
 
-@dataclass
-class Coverage:
+class Coverage(Record):
     findings: list[Finding] = field(default_factory=list)
     fixes: list[CellWrite] = field(default_factory=list)  # extended template formulas, with values
 

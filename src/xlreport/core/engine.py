@@ -23,9 +23,9 @@ actions, so the sheet and the colours never disagree with the last click.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..records import Record, field
 from . import layout as L
 from .cells import Grid
 from .changes import ChangeSet, Mark
@@ -68,8 +68,7 @@ class Door(Protocol):
         """Write ``changes`` into the workbook; called only with a non-empty change set."""
 
 
-@dataclass
-class Outcome(Counted):
+class Outcome(Counted, Record):
     report: Report | None  # None when the template structure was missing
     findings: list[Finding] = field(default_factory=list)
     changes: ChangeSet = field(default_factory=ChangeSet)

@@ -10,9 +10,9 @@ the departments' commands.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from ..records import Record, asdict
 from .cells import CellRef
 
 Severity = Literal["error", "warning"]
@@ -22,8 +22,7 @@ WARNING: Severity = "warning"
 SEVERITY_SV = {ERROR: "Fel", WARNING: "Varning"}
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record, frozen=True):
     """A problem found in the workbook.
 
     ``rule`` is a stable id (e.g. ``"summa-enheter"``) that scripts can filter on; ``message``
@@ -66,8 +65,7 @@ def error_findings(exc) -> list[Finding]:
     return list(found) if found else [Finding(exc.rule, ERROR, exc.message, exc.sheet, exc.cell)]
 
 
-@dataclass(frozen=True)
-class RuleSpec:
+class RuleSpec(Record, frozen=True):
     """One entry of the catalogue: a rule id, its group, its severity and what it checks."""
 
     id: str

@@ -30,11 +30,11 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
 from typing import Any
 
+from ..records import Record, field
 from . import layout as L
 from .cells import CellRef, Grid, a1, is_number
 from .changes import CellWrite, ChangeSet
@@ -67,8 +67,7 @@ _EXCEL_ERRORS = ("#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NUL
                  "#GETTING_DATA")
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(Record, frozen=True):
     """One cell to change: ``before`` as the cell holds it, ``after`` as it is written."""
 
     sheet: str
@@ -104,8 +103,7 @@ class Fix:
                 "reason": self.reason}
 
 
-@dataclass
-class FixPlan:
+class FixPlan(Record):
     fixes: list[Fix] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)  # what was not fixed, and why
     #: formulas whose cached value changes with the fixes (recomputed, to be written with them)
@@ -369,8 +367,7 @@ def _number_reason(raw: str, number: NumberText) -> str:
 
 # --- sick leave stored as a fraction ------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Cell:
+class _Cell(Record, frozen=True):
     row: Row
     col: int
     value: float  # as the table reads it (percent)

@@ -25,8 +25,8 @@ import math
 import numbers
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import FrozenInstanceError
 
+from ..records import FrozenInstanceError
 from .cells import col_index
 
 __all__ = [
@@ -73,7 +73,9 @@ class _Value:
     """An immutable value with its fields in ``__slots__``: what ``@dataclass(frozen=True,
     slots=True)`` gives (positional or keyword ``__init__``, ``==`` and ``hash`` by type and
     fields, a dataclass-like ``repr``, no assignment), without building each class at import
-    (twelve such dataclasses cost about 8 ms of every command's start-up).
+    (twelve such dataclasses cost about 8 ms of every command's start-up). Unlike a
+    :class:`~xlreport.records.Record` it keeps its fields in ``__slots__``: a parsed tree is cached
+    for every formula text of a workbook.
     """
 
     __slots__ = ()

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Union
 
+from ..records import Record, field
 from . import layout as L
 from .cells import quote_sheet
 from .changes import (
@@ -197,28 +197,24 @@ Number = Union[float, int, None]  # noqa: UP007 - a runtime alias, Python 3.10
 DECIMALS = {"mnkr": 1, "percent": 1, "integer": 0}  # the number styles of table values
 
 
-@dataclass(frozen=True)
-class Paragraph:
+class Paragraph(Record, frozen=True):
     text: str
 
 
-@dataclass(frozen=True)
-class Items:
+class Items(Record, frozen=True):
     """A lead sentence and a list under it (the causes of the deviation)."""
 
     lead: str
     items: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class TableRow:
+class TableRow(Record, frozen=True):
     label: str
     values: tuple[Number, ...]
     total: bool = False  # a total or result row: bold
 
 
-@dataclass(frozen=True)
-class ReportTable:
+class ReportTable(Record, frozen=True):
     """A table of figures: a label column headed ``head``, then ``columns``, all of one ``kind``."""
 
     head: str
@@ -234,8 +230,7 @@ class ReportTable:
         return fmt_number(value, DECIMALS[self.kind])
 
 
-@dataclass(frozen=True)
-class ChartFigure:
+class ChartFigure(Record, frozen=True):
     """A chart and the figures it plots: one bar per category and series, and an optional
     target drawn as a line."""
 
@@ -261,15 +256,13 @@ class ChartFigure:
 Block = Union[Paragraph, Items, ReportTable, ChartFigure]  # noqa: UP007 - a runtime alias
 
 
-@dataclass
-class Section:
+class Section(Record):
     heading: str
     blocks: list[Block] = field(default_factory=list)
     level: int = 1  # 1: a chapter (Ekonomi), 2: a part of the one before (Resultaträkning)
 
 
-@dataclass
-class ReportDocument:
+class ReportDocument(Record):
     """The whole report: title, the details it is about, and its sections."""
 
     title: str

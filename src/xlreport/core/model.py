@@ -3,21 +3,20 @@
 The model keeps, for every figure, the cell it came from, so that every finding can point at
 the user's own cell. It knows nothing of files or Excel: :mod:`xlreport.core.reader` builds it from
 plain sheet grids, and checks every cell it puts in (with a Swedish finding for each one that is
-wrong), so the model's classes are plain dataclasses: a validating model class would check the
-same values again and cost a third of a refresh's start-up.
+wrong), so the model's classes are plain records (:mod:`xlreport.records`): a validating model
+class would check the same values again and cost a third of a refresh's start-up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..records import Record, field
 from . import layout as L
 from .cells import CellRef
 
 
-@dataclass(kw_only=True)
-class Row:
+class Row(Record, kw_only=True):
     """One data row of a table."""
 
     label: str  # the text in the label column, as the user wrote it
@@ -40,8 +39,7 @@ class Row:
         return v if isinstance(v, str) else None
 
 
-@dataclass(kw_only=True)
-class Table:
+class Table(Record, kw_only=True):
     """A table found on a sheet by its header text."""
 
     name: str
@@ -91,8 +89,7 @@ class Table:
                             columns=list(self.columns))
 
 
-@dataclass(kw_only=True)
-class Meta:
+class Meta(Record, kw_only=True):
     """Report metadata from the sheet ``Uppgifter``."""
 
     kommun: str | None = None
@@ -117,8 +114,7 @@ class Meta:
     units_header: CellRef | None = None
 
 
-@dataclass(kw_only=True)
-class Report:
+class Report(Record, kw_only=True):
     """A whole report workbook."""
 
     meta: Meta

@@ -22,9 +22,9 @@ No I/O here: a door reads the previous workbook into a :class:`Previous`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..records import Record, field
 from . import layout as L
 from .findings import ERROR, Finding, declare
 from .model import Report, Row
@@ -52,8 +52,7 @@ REFUSALS = frozenset(s.id for s in (PREVIOUS_UNREADABLE, PREVIOUS_ERRORS, OTHER_
 EPSILON = 1e-6
 
 
-@dataclass
-class Previous:
+class Previous(Record):
     """What a door read of the previous report's workbook, for the engine to compare with.
 
     ``report`` is None when the workbook could not be read (``problem`` says why); ``findings``
@@ -74,8 +73,7 @@ def refused(findings: list[Finding]) -> bool:
 
 # --- the comparison -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Line:
+class Line(Record, frozen=True):
     """One row compared: Prognos helår and Budget helår in the previous report and in this one
     (None where the row is missing from that report or its cell is empty)."""
 
@@ -120,8 +118,7 @@ class Line:
                 "new": self.new, "gone": self.gone}
 
 
-@dataclass(frozen=True)
-class Movement:
+class Movement(Record, frozen=True):
     """The prognosis movement since the previous report."""
 
     previous_file: str

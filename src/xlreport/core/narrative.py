@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
+from ..records import Record, field
 from . import layout as L
 from .cells import CellRef
 from .findings import CATALOGUE, ERROR, Finding, declare
@@ -58,8 +58,7 @@ TEXT_SAKNAS = declare("text-saknas", "text", ERROR,
 AMOUNT, PERCENT, COUNT, CHANGE, YEAR, MONTH = "belopp", "procent", "antal", "förändring", "år", "månad"
 
 
-@dataclass(frozen=True)
-class Paragraph:
+class Paragraph(Record, frozen=True):
     """One paragraph of the user's text: a cell of a text sheet (``ref``) or a paragraph of a
     document (``number``, counted from 1 over the non-empty paragraphs)."""
 
@@ -73,8 +72,7 @@ class Paragraph:
         return f"stycke {self.number}" if self.number is not None else ""
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(Record, frozen=True):
     """A figure of the model that a text may quote."""
 
     kind: str
@@ -87,8 +85,7 @@ class Figure:
         return f"{self.label}, {self.ref.sheet}!{self.ref.a1}" if self.ref else self.label
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(Record, frozen=True):
     """A figure stated in the text."""
 
     paragraph: Paragraph
@@ -101,8 +98,7 @@ class Claim:
     approximate: bool = False  # "cirka 19 miljoner kronor": agrees within 5 % (or one unit of its last digit)
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Record, frozen=True):
     """One claim with the figures it may mean; ``ok`` is False for a contradiction."""
 
     claim: Claim
@@ -131,8 +127,7 @@ class Check:
                 "figure_cell": f"{f.ref.sheet}!{f.ref.a1}" if f and f.ref else None}
 
 
-@dataclass
-class TextResult:
+class TextResult(Record):
     """Every claim found in the text, tied or not, and the contradictions among them."""
 
     checks: list[Check] = field(default_factory=list)
@@ -210,8 +205,7 @@ def _has_label(segment: str, label: str) -> bool:
 
 
 # --- the figures the model knows ------------------------------------------------------------
-@dataclass
-class _Amounts:
+class _Amounts(Record):
     """The amount figures, by row: (row key or entity, column) -> Figure."""
 
     rows: dict[str, dict[str, Figure]] = field(default_factory=dict)  # income rows and the bottom line
@@ -341,8 +335,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-@dataclass
-class _Number:
+class _Number(Record):
     start: int
     end: int  # end of the number and its unit
     value: float

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..records import Record, field
 from . import layout as L
 from .cells import CellRef, Grid, a1, is_number
 from .errors import StructureError
@@ -48,8 +48,7 @@ VASENTLIGHETSGRANS = declare("vasentlighetsgrans", "forklaringar", ERROR,
                              f"Uppgiften {L.META_VASENTLIGHET} är ett belopp i mnkr, 0 eller större")
 
 
-@dataclass(frozen=True)
-class TableSpec:
+class TableSpec(Record, frozen=True):
     name: str  # Swedish name used in messages
     sheet: str
     head: str  # first-column header text

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from ..records import Record, field
 from . import layout as L
 from .cells import CellRef, Grid, is_number
 from .changes import CellWrite
@@ -36,8 +36,7 @@ MANUELL_BERAKNING = declare("manuell-berakning", "celler", WARNING,
 _CYCLE = object()
 
 
-@dataclass
-class Recalculation:
+class Recalculation(Record):
     findings: list = field(default_factory=list)
     #: formula cells whose cached value was missing or stale: the fresh value, to write back
     refreshed: list[CellWrite] = field(default_factory=list)

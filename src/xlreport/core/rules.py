@@ -11,9 +11,9 @@ own finding).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ..records import Record
 from . import layout as L
 from .cells import CellRef
 from .chars import INVISIBLE  # characters that do not show in a cell
@@ -24,8 +24,7 @@ from .model import Report, Row, Table
 from .swedish import fmt_int, fmt_number, fmt_percent
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(Record, frozen=True):
     """What a rule found: a cell and a message; the registry makes it a finding of the rule."""
 
     ref: CellRef | None
@@ -37,8 +36,7 @@ class Hit:
 Check = Callable[[Report, Config], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record, frozen=True):
     spec: RuleSpec
     check: Check
 

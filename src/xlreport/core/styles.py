@@ -7,8 +7,7 @@ The file door turns a :class:`StyleSpec` into an ``xf`` record of styles.xml
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
+from ..records import Record, fields
 from .changes import NUMBER_FORMATS, STYLES, WRAP_STYLES
 
 RED = "FFC00000"
@@ -18,8 +17,7 @@ TITLE_SIZE = 14
 HEADING_SIZE = 12
 
 
-@dataclass(frozen=True)
-class StyleSpec:
+class StyleSpec(Record, frozen=True):
     bold: bool = False
     size: float | None = None  # None: the workbook's default font size
     color: str | None = None  # font colour, ARGB ("FFC00000")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..records import Record
 from .chars import visible
 
 MINUS = "\u2212"  # the typographic minus used in print
@@ -17,8 +17,7 @@ _UNIT_SUFFIX = re.compile(r"\s*(mnkr|tkr|kr|%|procent)$", re.IGNORECASE)
 _GROUP_OR_DECIMAL = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")
 
 
-@dataclass(frozen=True)
-class NumberText:
+class NumberText(Record, frozen=True):
     """How a text reads as a number (:func:`read_number_text`)."""
 
     value: float  # in the text's own unit ("3,2 tkr" is 3.2)

@@ -15,7 +15,6 @@ import datetime as dt
 import difflib
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import layout as L
@@ -26,6 +25,7 @@ from ..core.findings import ERROR, WARNING, Counted, Finding, error_findings
 from ..core.generate import row_heights
 from ..core.model import Report
 from ..core.template import result_formula, total_formula
+from ..records import Record, field
 from .common import (
     DepartmentError,
     changed_entries,
@@ -48,8 +48,7 @@ _SOURCE_HEADER = ("Enhet", "Fil", "Storlek (byte)", "SHA-256", "Läst (UTC)", "F
                   "Varningar", "Med i sammanställningen")
 
 
-@dataclass
-class UnitSource(Counted):
+class UnitSource(Counted, Record):
     """One unit workbook as read for the consolidation."""
 
     path: Path
@@ -103,8 +102,7 @@ def _period_label(year: int | None, month: int | None, text: str | None = None) 
     return " ".join(p for p in parts if p) or "okänd period"
 
 
-@dataclass
-class ConsolidationResult:
+class ConsolidationResult(Record):
     out: Path | None
     status: int = 0
     sources: list[UnitSource] = field(default_factory=list)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import layout as L
 from ..core.cells import Grid
 from ..core.changes import CellWrite, ChangeSet
 from ..core.errors import os_error_sv
+from ..records import Record
 from .common import (
     DepartmentError,
     decode_text,
@@ -29,15 +29,13 @@ from .common import (
 )
 
 
-@dataclass
-class StampResult:
+class StampResult(Record):
     unit: str
     path: Path
     version: str
 
 
-@dataclass
-class _Plan:
+class _Plan(Record):
     """Where the stamp goes in a template (found by label, read once for many units)."""
 
     template: Path

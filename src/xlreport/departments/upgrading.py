@@ -14,7 +14,6 @@ recomputes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import layout as L
@@ -23,6 +22,7 @@ from ..core.changes import CellWrite, ChangeSet
 from ..core.errors import StructureError
 from ..core.model import Report, Table
 from ..core.template import template_formulas
+from ..records import Record, field
 from .common import DepartmentError, default_template, version_of
 
 #: Header texts of older template versions -> the current header (by version, for the record;
@@ -35,8 +35,7 @@ _VARIABLE = ("units", "explanation", "commitments")
 _FIXED = ("income", "staff", "leavers", "sick")
 
 
-@dataclass
-class UpgradeResult:
+class UpgradeResult(Record):
     source: Path
     out: Path | None
     old_version: str | None

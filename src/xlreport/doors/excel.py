@@ -49,7 +49,6 @@ import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +57,7 @@ from ..core.cells import CellRef, Grid, col_letter, parse_a1, quote_sheet
 from ..core.changes import Cell, CellWrite, Mark, SheetContent
 from ..core.findings import ERROR, WARNING, Counted, Finding, error_findings
 from ..core.styles import SPECS, StyleSpec
+from ..records import Record, field
 from .excel_chase import forklaringar_att_begara
 from .excel_fix import ratta_det_som_gar
 from .excel_prognos import jamfor_prognos
@@ -100,16 +100,14 @@ STYLE_ATTRIBUTES: dict[str, dict[str, Any]] = {name: excel_attributes(spec) for 
 
 # --- the buttons --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Button:
+class Button(Record, frozen=True):
     name: str
     actions: tuple[str, ...]  # engine actions: "fill", "generate"
     focus: str | None = None  # the findings the message is about: None (all) or engine.STAFF
     shows_findings: bool = False  # ends on the Kontroller sheet
 
 
-@dataclass
-class ClickResult(Counted):
+class ClickResult(Counted, Record):
     """What one click did; returned for tests and benchmarks (RunPython ignores it)."""
 
     button: str
@@ -433,8 +431,7 @@ LEGACY_CLIENT_ACTIONS = frozenset({
 LEGACY_CLIENTS = ("VBA", "Microsoft Office Scripts", "Google Apps Script")
 
 
-@dataclass(frozen=True)
-class Client:
+class Client(Record, frozen=True):
     """Which actions the door may send: None means all (desktop engines, and Office.js, the
     client xlwings' remote engine is made for); otherwise only those in ``actions``."""
 

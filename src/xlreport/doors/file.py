@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,13 +16,13 @@ from ..core.engine import ACTIONS, Outcome
 from ..core.errors import FINDINGS, OK, UNPROCESSABLE, NotAWorkbook, StructureError, XlreportError
 from ..core.findings import Counted, Finding, error_findings
 from ..core.layout import norm
+from ..records import Record, field
 
 if TYPE_CHECKING:  # imported when a previous report is given (--previous)
     from ..core.movement import Movement, Previous
 
 
-@dataclass
-class FileResult(Counted):
+class FileResult(Counted, Record):
     """What happened to one file; ``status`` is its exit code (0, 1 or 2)."""
 
     file: str

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import layout as L
@@ -21,10 +20,10 @@ from ..core.config import DEFAULT, Config
 from ..core.errors import FINDINGS, OK, UNPROCESSABLE, StructureError, XlreportError
 from ..core.findings import Counted, Finding, error_findings
 from ..core.fixes import Fix
+from ..records import Record, field
 
 
-@dataclass
-class FixResult(Counted):
+class FixResult(Counted, Record):
     """What ``fix`` did to one file; ``findings`` are what the workbook still has after the fixes."""
 
     file: str

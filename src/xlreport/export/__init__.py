@@ -8,11 +8,11 @@ the ribbon's start-up path: python-docx and Pillow load only when a report is ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import XlreportError
 from ..core.findings import Counted, Finding
+from ..records import Record, field
 
 
 class ExportError(XlreportError):
@@ -21,8 +21,7 @@ class ExportError(XlreportError):
     rule = "export"
 
 
-@dataclass
-class ExportResult(Counted):
+class ExportResult(Counted, Record):
     """What one export did: the findings of the workbook and the files written."""
 
     file: str

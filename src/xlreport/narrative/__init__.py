@@ -11,13 +11,13 @@ read from ``word/document.xml`` with the hardened XML settings the package layer
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import layout as L
 from ..core.errors import XlreportError
 from ..core.findings import Counted, Finding
 from ..core.narrative import Paragraph, TextResult
+from ..records import Record, field
 
 #: Sheets that hold the user's narrative, in the order they are looked for.
 TEXT_SHEETS = ("Text", "Förvaltningsberättelse", "Verksamhetsberättelse", "Rapporttext", "Sammanfattning")
@@ -34,8 +34,7 @@ class TextError(XlreportError):
     rule = "text-saknas"
 
 
-@dataclass
-class TextCheck(Counted):
+class TextCheck(Counted, Record):
     """The outcome of one check: the text's file, the workbook's, the findings (the text's
     contradictions, then the workbook's own errors, which make its figures unsure)."""
 

@@ -8,11 +8,11 @@ other part is copied raw.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.changes import CellWrite, ChangeSet, SheetContent
 from ..core.errors import WriteFailed
+from ..records import Record, field
 from .atomic import refuse_unwritable, write_atomically
 from .dependents import scan_dependent_formulas, unscanned_findings
 from .edit import PackageEdit
@@ -23,8 +23,7 @@ from .styles import ensure_styles
 from .workbook import add_sheet, new_worksheet_part, prune_calc_chain, set_full_calc_on_load, worksheet_part
 
 
-@dataclass
-class WriteSummary:
+class WriteSummary(Record):
     path: Path
     changed: list[str] = field(default_factory=list)  # zip names of replaced parts
     added: list[str] = field(default_factory=list)

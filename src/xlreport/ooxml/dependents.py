@@ -13,11 +13,11 @@ import zipfile
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from ..core.cells import a1
 from ..core.changes import ChangeSet
 from ..core.findings import WARNING, Finding
+from ..records import Record, field
 from . import xmltext
 from .checks import FORMELSOK
 from .package import Package
@@ -78,8 +78,7 @@ def formula_depends(formula: str, sheet: str, written: WrittenCells, owned: set[
     return False
 
 
-@dataclass
-class DependentScan:
+class DependentScan(Record):
     """What :func:`scan_dependent_formulas` found."""
 
     count: int = 0  # formulas in the user's sheets that read a written cell or an owned sheet

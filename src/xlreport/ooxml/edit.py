@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
+from ..records import Record
 from .names import CONTENT_TYPES, NS_CT, NS_PKG_RELS, NS_R, q
 from .package import (
     Limits,
@@ -31,8 +31,7 @@ from .package import (
 )
 
 
-@dataclass(frozen=True)
-class SheetEntry:
+class SheetEntry(Record, frozen=True):
     """A ``<sheet>`` of the workbook as the edit has it now."""
 
     name: str

@@ -18,13 +18,13 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
 from ..core.errors import NotAWorkbook, UnsafeWorkbook, os_error_sv
+from ..records import Record, field
 from .names import CONTENT_TYPES, NS_R, NS_STRICT_MAIN, REL_OFFICE_DOCUMENT, ROOT_RELS, is_rel, q
 
 if TYPE_CHECKING:
@@ -44,8 +44,7 @@ MAX_ZIP_SIZE = (1 << 32) - 1  # no zip64
 ENV_PREFIX = "XLREPORT_"
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Record, frozen=True):
     max_total_size: int = MAX_TOTAL_SIZE
     max_ratio: float = MAX_RATIO
     ratio_min_size: int = RATIO_MIN_SIZE
@@ -171,8 +170,7 @@ def relationship_dicts(root: etree._Element, source_part: str) -> list[dict[str,
     return out
 
 
-@dataclass(frozen=True)
-class SheetInfo:
+class SheetInfo(Record, frozen=True):
     name: str
     part: str | None  # zip name of the worksheet part (None if the relationship is broken)
     sheet_id: int
@@ -184,8 +182,7 @@ class SheetInfo:
 # --- the package --------------------------------------------------------------------------
 
 
-@dataclass
-class Package:
+class Package(Record):
     """An opened, checked workbook package (read-only)."""
 
     path: Path
@@ -476,8 +473,7 @@ _CDIR = struct.Struct("<4s6H3L5H2L")  # central directory file header, 46 bytes
 _LOCAL = struct.Struct("<4s5H3L2H")  # local file header, 30 bytes
 
 
-@dataclass
-class _RawEntry:
+class _RawEntry(Record):
     name: str
     central: bytes  # the whole central directory record (header + name + extra + comment)
     offset: int

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from lxml import etree
 
 from ..core.cells import a1, col_index, parse_a1
 from ..core.errors import NotAWorkbook, UnsafeWorkbook
+from ..records import Record, field
 from . import xmltext
 from .names import REL_SHARED_STRINGS, REL_STYLES, is_rel, q
 from .package import Limits, Package, check_part, part_chunks, pull_parser
 from .refs import translate
 
 
-@dataclass
-class SheetScan:
+class SheetScan(Record):
     """What a streaming pass over one worksheet part found, before calamine reads it."""
 
     cells: int = 0

@@ -48,7 +48,7 @@ class SieFinding(Finding):
     def __init__(self, spec: RuleSpec, message: str, line: int | None = None, *, source: str | None = None,
                  expected: Any = None, actual: Any = None):
         super().__init__(spec.id, spec.severity, message, expected=expected, actual=actual)
-        object.__setattr__(self, "line", line)  # a frozen dataclass: set once, here
+        object.__setattr__(self, "line", line)  # a frozen record: set once, here
         object.__setattr__(self, "source", source)
 
     def location(self) -> str:

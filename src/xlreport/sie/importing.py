@@ -12,7 +12,6 @@ the workbook as it was; rule errors of the workbook after the import are the ref
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import FINDINGS, OK, UNPROCESSABLE, NotAWorkbook, StructureError, XlreportError
 from ..core.findings import Counted, Finding, error_findings
 from ..core.swedish import fmt_number
+from ..records import Record, field
 from .checks import SIE_FIL, SieError, SieFinding
 from .mapping import AccountMap, UnitMap
 from .parser import SieFile, _kr, start_reading
@@ -28,8 +28,7 @@ if TYPE_CHECKING:  # the planner (and the engine) are imported while the SIE fil
     from .plan import ImportPlan
 
 
-@dataclass
-class ImportResult(Counted):
+class ImportResult(Counted, Record):
     """What an import did; ``status`` is the exit code (0, 1 or 2)."""
 
     sie_file: str

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import layout as L
 from ..core.errors import os_error_sv
 from ..departments.common import decode_text
+from ..records import Record
 from .checks import SIE_KARTA, SieError, SieFinding
 
 EXCLUDED = "-"  # "not in the income statement"
@@ -41,8 +41,7 @@ _OBJECT_HEADERS = {"objekt", "objektkod", "kod", "kostnadsställe", "ansvar"}
 _UNIT_HEADERS = {L.norm(L.HEAD_UNITS), "enheter"}
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record, frozen=True):
     """Accounts ``first``..``last`` (prefixes of equal length) belong to ``row``."""
 
     first: str
@@ -78,8 +77,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(Record, frozen=True):
     """Where an account goes: ``row`` is Intäkter or Kostnader (None: no rule, EXCLUDED: not in
     the income statement), ``part`` the varav row it is also part of, ``rule`` the rule."""
 

@@ -34,11 +34,11 @@ import os
 import re
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from ..core.errors import os_error_sv
+from ..records import Record, field
 from .checks import (
     SIE_AVKORTAD,
     SIE_DUBBLETT,
@@ -114,8 +114,7 @@ def tokenize(line: str) -> tuple[list[str | ObjectList], int]:
     return out, close
 
 
-@dataclass(frozen=True)
-class Year:
+class Year(Record, frozen=True):
     """One #RAR record: the fiscal year ``index`` (0 this year, -1 last year) and its dates."""
 
     index: int
@@ -132,8 +131,7 @@ class Year:
         return out
 
 
-@dataclass
-class SieFile:
+class SieFile(Record):
     """What :func:`read_sie` keeps of a SIE file. Amounts are in kronor, SIE's sign (debit
     positive, credit negative)."""
 
@@ -330,8 +328,7 @@ def _whole(token: bytes) -> bool:
     return token[0] != 34 or (token[-1] == 34 and len(token) > 1)
 
 
-@dataclass
-class _Part:
+class _Part(Record):
     """What one reader found in its part of the file (line numbers are the file's)."""
 
     out: SieFile

@@ -33,7 +33,6 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from ..core.swedish import round_half_up
 from ..core.template import part_rows, result_formula, total_formula
 from ..departments.common import find_label, month_of_period, utc_now
 from ..departments.consolidation import SHEET_SOURCES
+from ..records import Record, field
 from .checks import (
     SIE_AR,
     SIE_AVSTAMNING,
@@ -80,8 +80,7 @@ SOURCES_HEADER = ("SIE-fil", "Storlek (byte)", "SHA-256", "Program (#PROGRAM)", 
                   "Företag (#FNAMN)", "SIE-typ", "Perioder", "Importerad (UTC)")
 
 
-@dataclass
-class Source:
+class Source(Record):
     """One column's amounts from the file, in kronor and SIE's sign."""
 
     column: str
@@ -96,8 +95,7 @@ class Source:
         return f"{first[:4]}-{first[4:]}–{last[:4]}-{last[4:]}" if first != last else f"{first[:4]}-{first[4:]}"
 
 
-@dataclass
-class Reconciliation:
+class Reconciliation(Record):
     """One column: the exact sums (kronor, the template's sign) and what was written (mnkr)."""
 
     column: str
@@ -122,8 +120,7 @@ def _str(v) -> str | None:
     return None if v is None else str(v)
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(Record, frozen=True):
     """The entry on Källor: which file, exactly (SHA-256), from which program, which periods."""
 
     file: str
@@ -145,8 +142,7 @@ class Provenance:
                          "imported"), self.values()))
 
 
-@dataclass
-class ImportPlan(Counted):
+class ImportPlan(Counted, Record):
     """What an import would do. ``changes`` is empty when there are errors (nothing is written)."""
 
     sie: SieFile
