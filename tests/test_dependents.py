@@ -71,3 +71,18 @@ def test_a_sheet_that_cannot_be_read_is_a_warning_and_the_write_goes_on(tmp_path
     with zipfile.ZipFile(tmp_path / "ut.xlsx") as zf:  # the damaged sheet is carried as it was
         assert zf.getinfo("xl/worksheets/sheet2.xml").CRC == zipfile.ZipFile(bad).getinfo(
             "xl/worksheets/sheet2.xml").CRC
+
+
+def test_the_sheet_name_pattern_keeps_its_meaning_without_the_slow_class() -> None:
+    """refs._HIGH stands for the class [\\u00c0-\\uffff], which costs about 9 ms to compile."""
+    import re
+
+    from xlreport.ooxml import refs
+
+    high = re.compile(refs._HIGH)
+    for code in [*range(0x3000), *range(0xD000, 0x10000), 0x10000, 0x1F600, 0x10FFFF]:
+        ch = chr(code)
+        assert bool(high.fullmatch(ch)) == (0xC0 <= code <= 0xFFFF), hex(code)
+    found = [m.group(0) for m in refs.references("SUM('Blad 1'!A1:B2)+Åbo!C3+ÄÖ_x.y!$D$4+E:E")]
+    assert found == ["'Blad 1'!A1:B2", "Åbo!C3", "ÄÖ_x.y!$D$4", "E:E"]
+    assert [refs.reference_sheet(m) for m in refs.references("Ω1!A1+😀!B2")] == ["Ω1", None]

@@ -187,15 +187,14 @@ def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
     from python_calamine import CalamineError, CalamineWorkbook
 
     from ..ooxml.package import open_package
-    from ..ooxml.scan import calculation_mode, guard_for_reader, styles_part
-    from ..ooxml.styles import number_formats
+    from ..ooxml.scan import calculation_mode, guard_for_reader, number_formats
 
     path = Path(path)
     with open_package(path) as pkg:
         names = [s.name for s in pkg.sheets()]
         wanted = names if sheet_names is None else _matching_sheets(names, sheet_names)
         scans = guard_for_reader(pkg, wanted)
-        formats = number_formats(styles_part(pkg))
+        formats = number_formats(pkg)
         calc_mode = calculation_mode(pkg)
     try:
         wb = CalamineWorkbook.from_path(str(path))

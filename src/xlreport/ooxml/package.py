@@ -21,14 +21,15 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
 
-from lxml import etree
-
 from ..core.errors import NotAWorkbook, UnsafeWorkbook, os_error_sv
 from ..records import Record, field
+from . import xmlread
 from .names import CONTENT_TYPES, NS_R, NS_STRICT_MAIN, REL_OFFICE_DOCUMENT, ROOT_RELS, is_rel, q
 
 if TYPE_CHECKING:
     from typing import Self
+
+    from lxml import etree
 
 # --- limits -------------------------------------------------------------------------------
 # Every limit can be changed with an environment variable (see docs/reliability.md); the
@@ -95,19 +96,31 @@ MSG_NOT_WORKBOOK = "Filen är inte en Excel-arbetsbok (.xlsx/.xlsm)"
 # --- hardened XML -------------------------------------------------------------------------
 
 
+# lxml is imported by the functions that build an editable tree, not by this module: a command
+# that only reads a workbook never imports it (see xmlread).
+
+
 def hardened_parser() -> etree.XMLParser:
     """The XML parser every package part is read with: no entities, no network, no DTD, no huge trees."""
+    from lxml import etree
+
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 _parser = hardened_parser
 
 
-def parse_xml(data: bytes, *, part: str = "", file: str | Path | None = None) -> etree._ElementTree:
-    """Parse one package part with a hardened parser; a DOCTYPE is refused outright."""
+def _refuse_doctype(data: bytes, part: str, file: str | Path | None) -> None:
     if b"<!DOCTYPE" in data[:65536].upper() or b"<!ENTITY" in data[:65536].upper():
         raise UnsafeWorkbook(f"Delen {part} innehåller en DOCTYPE-deklaration, vilket inte är tillåtet",
                              file=file)
+
+
+def parse_xml(data: bytes, *, part: str = "", file: str | Path | None = None) -> etree._ElementTree:
+    """Parse one package part with a hardened parser, into a tree to edit; a DOCTYPE is refused outright."""
+    from lxml import etree
+
+    _refuse_doctype(data, part, file)
     try:
         tree = etree.ElementTree(etree.fromstring(data, _parser()))
     except etree.XMLSyntaxError as exc:
@@ -118,11 +131,26 @@ def parse_xml(data: bytes, *, part: str = "", file: str | Path | None = None) ->
     return tree
 
 
+def read_xml(data: bytes, *, part: str = "", file: str | Path | None = None) -> xmlread.Element:
+    """Parse one package part into a read-only tree (:mod:`xmlread`, no lxml), hardened as
+    :func:`parse_xml` and refused with the same messages."""
+    _refuse_doctype(data, part, file)
+    try:
+        return xmlread.parse(data)
+    except xmlread.XMLError as exc:
+        if exc.doctype:
+            raise UnsafeWorkbook(f"Delen {part} innehåller en DOCTYPE-deklaration, vilket inte är tillåtet",
+                                 file=file) from None
+        raise NotAWorkbook(f"Delen {part} i arbetsboken är skadad (ogiltig XML: {exc})", file=file) from exc
+
+
 _DECL = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
 
 
 def serialize_xml(tree: etree._ElementTree, original: bytes | None = None) -> bytes:
     """Serialise ``tree``, keeping the original XML declaration (and what followed it) verbatim."""
+    from lxml import etree
+
     encoding = tree.docinfo.encoding or "UTF-8"
     body = etree.tostring(tree, encoding=encoding, xml_declaration=False)
     m = _DECL.match(original or b"")
@@ -131,8 +159,10 @@ def serialize_xml(tree: etree._ElementTree, original: bytes | None = None) -> by
     return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + body
 
 
-def local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+def local(el: etree._Element | xmlread.Element) -> str:
+    """An element's name without its namespace ("" for a comment or processing instruction)."""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 # --- part names ---------------------------------------------------------------------------
@@ -156,7 +186,7 @@ def relative_target(source_part: str, part: str) -> str:
     return posixpath.relpath(part, posixpath.dirname(source_part) or ".")
 
 
-def relationship_dicts(root: etree._Element, source_part: str) -> list[dict[str, str]]:
+def relationship_dicts(root: etree._Element | xmlread.Element, source_part: str) -> list[dict[str, str]]:
     """The ``<Relationship>`` children of ``root`` as dicts with Id, Type, Target and ``part``
     (the target resolved against ``source_part``, unless it is external)."""
     out = []
@@ -211,19 +241,24 @@ class Package(Record):
             raise NotAWorkbook(f"Delen {name} i arbetsboken är skadad ({exc})", file=self.path) from exc
 
     def xml(self, name: str) -> etree._ElementTree:
+        """The part as an lxml tree, to edit (:meth:`read_xml` only to read it)."""
         return parse_xml(self.read(name), part=name, file=self.path)
+
+    def read_xml(self, name: str) -> xmlread.Element:
+        """The root of the part as a read-only tree (no lxml)."""
+        return read_xml(self.read(name), part=name, file=self.path)
 
     def relationships(self, part: str) -> list[dict[str, str]]:
         """The relationships of ``part`` as dicts with Id, Type, Target (resolved unless external)."""
         rp = rels_part(part) if part else ROOT_RELS
-        return relationship_dicts(self.xml(rp).getroot(), part) if self.has(rp) else []
+        return relationship_dicts(self.read_xml(rp), part) if self.has(rp) else []
 
     def sheets(self) -> list[SheetInfo]:
         """All sheets in workbook order with their parts and visibility."""
         if self._sheets is None:
             rels = {r["Id"]: r for r in self.relationships(self.workbook_part)}
             out = []
-            for el in self.xml(self.workbook_part).getroot().iter(q("sheet")):
+            for el in self.read_xml(self.workbook_part).iter(q("sheet")):
                 rid = el.get(q("id", NS_R), "")
                 rel = rels.get(rid, {})
                 kind = rel.get("Type", "").rsplit("/", 1)[-1] or "worksheet"
@@ -373,10 +408,10 @@ def _find_workbook_part(pkg: Package) -> str:
             part = rel["part"]
             if part not in names:
                 break
-            root = pkg.xml(part).getroot()
+            root = pkg.read_xml(part)
             if local(root) != "workbook":
                 raise NotAWorkbook(MSG_NOT_WORKBOOK + " (det är ett annat Office-dokument)", file=pkg.path)
-            if etree.QName(root).namespace == NS_STRICT_MAIN:
+            if root.tag.startswith("{" + NS_STRICT_MAIN + "}"):
                 raise NotAWorkbook("Arbetsboken är sparad som Strict Open XML, som xlreport inte kan skriva utan "
                                    "att ändra den: öppna den i Excel och spara som Excel-arbetsbok (.xlsx), och "
                                    "försök igen", file=pkg.path)
@@ -450,6 +485,8 @@ def part_chunks(pkg: Package, name: str, limits: Limits | None = None):
 
 def pull_parser(**events) -> etree.XMLPullParser:
     """An incremental parser with the same hardening as :func:`parse_xml`."""
+    from lxml import etree
+
     return etree.XMLPullParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                                **events)
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from lxml import etree
-
 from ..core.cells import a1, col_index, parse_a1
 from ..core.errors import NotAWorkbook, UnsafeWorkbook
 from ..records import Record, field
-from . import xmltext
+from . import xmlread, xmltext
 from .names import REL_SHARED_STRINGS, REL_STYLES, is_rel, q
-from .package import Limits, Package, check_part, part_chunks, pull_parser
+from .package import Limits, Package, check_part, part_chunks
 from .refs import translate
 
 
@@ -59,7 +57,6 @@ _V_EL = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?v\s*>)",
 _IS_EL = re.compile(rb"<(?:[\w.-]+:)?is\b")
 _ROW_START = re.compile(rb"<(?:[\w.-]+:)?(?:row|c)\b")
 _PREFIXED_START = re.compile(rb"<[\w.-]+:(?:row|c)\b")
-_ROW_TAG = q("row")
 _COLUMNS: dict[bytes, int] = {}  # column letters -> 0-based index, as met
 
 
@@ -90,25 +87,20 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
     """
     limits = limits or pkg.limits
     scan = SheetScan()
-    # lxml checks the XML (as hardened as parse_xml, nesting limit included); it reports only
-    # row ends, in C, and each finished row is dropped, so the tree never holds more than a row
-    checker = pull_parser(events=("end",), tag=_ROW_TAG)
+    # expat checks the XML as it streams past (as hardened as parse_xml, nesting limit included)
+    checker = xmlread.Checker()
     state = [0, -1]  # the current row and the last column (0-based), for cells without r=
     carry = b""
     try:
         for chunk in part_chunks(pkg, part, limits):
             checker.feed(chunk)
-            for _event, el in checker.read_events():
-                el.clear(keep_tail=False)
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
             data = carry + chunk
             cut = _last_item_start(data)
             _scan_piece(scan, data[:cut], state, pkg, sheet, limits)
             carry = data[cut:]
         checker.close()
         _scan_piece(scan, carry, state, pkg, sheet, limits)
-    except etree.XMLSyntaxError as exc:
+    except xmlread.XMLError as exc:
         raise NotAWorkbook(f"Bladet '{sheet}' är skadat (ogiltig XML i {part}: {exc})", file=pkg.path,
                            sheet=sheet) from exc
     except UnicodeDecodeError as exc:
@@ -242,14 +234,32 @@ def guard_for_reader(pkg: Package, wanted: Iterable[str]) -> dict[str, SheetScan
     return scans
 
 
-def styles_part(pkg: Package) -> bytes | None:
-    """styles.xml of the package (already checked by :func:`guard_for_reader`), or None."""
-    part = next((r["part"] for r in pkg.relationships(pkg.workbook_part)
-                 if is_rel(r.get("Type"), REL_STYLES) and "part" in r), None)
-    return pkg.read(part) if part is not None and pkg.has(part) else None
-
-
 def calculation_mode(pkg: Package) -> str | None:
     """``calcPr/@calcMode`` of the workbook: "manual", "autoNoTable", "auto" or None (auto)."""
-    calc = pkg.xml(pkg.workbook_part).getroot().find(q("calcPr"))
+    calc = pkg.read_xml(pkg.workbook_part).find(q("calcPr"))
     return calc.get("calcMode") if calc is not None else None
+
+
+# Built-in number formats (ECMA-376 Part 1, 18.8.30) that change what a number means.
+BUILTIN_FORMATS = {
+    9: "0%", 10: "0.00%",
+    14: "yyyy-mm-dd", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM",
+    20: "h:mm", 21: "h:mm:ss", 22: "yyyy-mm-dd h:mm", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0",
+}
+
+
+def number_formats(pkg: Package) -> list[str]:
+    """The number format code of each cell format (``cellXfs`` index); "General" when unknown."""
+    part = next((r["part"] for r in pkg.relationships(pkg.workbook_part)
+                 if is_rel(r.get("Type"), REL_STYLES) and "part" in r), None)
+    if part is None or not pkg.has(part):
+        return []
+    root = pkg.read_xml(part)
+    custom = {int(nf.get("numFmtId", "-1")): nf.get("formatCode", "")
+              for nf in root.iterfind(f"{q('numFmts')}/{q('numFmt')}") if nf.get("numFmtId", "").isdigit()}
+    xfs = root.find(q("cellXfs"))
+    out = []
+    for xf in (xfs if xfs is not None else []):
+        fmt_id = int(xf.get("numFmtId", "0")) if xf.get("numFmtId", "0").isdigit() else 0
+        out.append(custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id) or "General")
+    return out

@@ -1,0 +1,129 @@
+"""ooxml.xmlread: the read path's XML without lxml reads what lxml reads, and refuses what it refuses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from lxml import etree
+
+from support.workbooks import EXAMPLE, TEMPLATE
+from xlreport.core.errors import NotAWorkbook, UnsafeWorkbook
+from xlreport.ooxml import xmlread
+from xlreport.ooxml.package import hardened_parser, read_xml
+
+
+def _shape(el) -> tuple:
+    """An element as lxml or xmlread sees it: tag, attributes, text before the first child, children."""
+    children = [c for c in el if isinstance(c.tag, str)]  # lxml also yields comments and PIs
+    return (el.tag, dict(el.attrib), el.text, tuple(_shape(c) for c in children))
+
+
+def _xml_parts(path) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(path) as zf:
+        return [(n, zf.read(n)) for n in zf.namelist() if n.endswith((".xml", ".rels"))]
+
+
+@pytest.mark.fixture_workbooks("path")
+def test_every_part_of_the_fixtures_reads_as_lxml_reads_it(path) -> None:
+    for name, data in _xml_parts(path):
+        assert _shape(xmlread.parse(data)) == _shape(etree.fromstring(data, hardened_parser())), name
+
+
+def test_the_template_and_the_example_read_as_lxml_reads_them() -> None:
+    for book in (EXAMPLE, TEMPLATE):
+        for name, data in _xml_parts(book):
+            assert _shape(xmlread.parse(data)) == _shape(etree.fromstring(data, hardened_parser())), name
+
+
+def test_find_iter_and_get() -> None:
+    root = xmlread.parse(b'<a xmlns="urn:x" xmlns:r="urn:r"><b r:id="1">t<c/>tail</b><b/><d><b k="v"/></d></a>')
+    assert root.tag == "{urn:x}a"
+    assert [b.get("{urn:r}id") for b in root.findall("{urn:x}b")] == ["1", None]
+    assert root.find("{urn:x}d/{urn:x}b").get("k") == "v"
+    assert root.find("{urn:x}missing") is None
+    assert len(list(root.iter("{urn:x}b"))) == 3
+    assert root.find("{urn:x}b").text == "t"
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    styles = xmlread.parse(f'<styleSheet xmlns="{main}"><numFmts><numFmt numFmtId="164"/></numFmts>'
+                           f'<cellXfs><xf/><xf/></cellXfs></styleSheet>'.encode())
+    assert styles.find(f"{{{main}}}numFmts/{{{main}}}numFmt").get("numFmtId") == "164"
+    assert len(styles.find(f"{{{main}}}cellXfs")) == 2
+
+
+@pytest.mark.parametrize("data", [
+    b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>',
+    b'<?xml version="1.0"?><!DOCTYPE a SYSTEM "file:///etc/passwd"><a/>',
+])
+def test_a_doctype_is_refused(data) -> None:
+    with pytest.raises(xmlread.XMLError) as exc:
+        xmlread.parse(data)
+    assert exc.value.doctype
+    with pytest.raises(UnsafeWorkbook, match="DOCTYPE"):
+        read_xml(data, part="xl/workbook.xml")
+    checker = xmlread.Checker()
+    with pytest.raises(xmlread.XMLError):
+        checker.feed(data)
+        checker.close()
+
+
+@pytest.mark.parametrize("data", [b"<a><b></a>", b"<a>&undefined;</a>", b"<a/><b/>", b"", b"<a>\xff</a>"])
+def test_malformed_xml_is_refused_as_damaged(data) -> None:
+    with pytest.raises(NotAWorkbook, match="är skadad"):
+        read_xml(data, part="xl/workbook.xml")
+    checker = xmlread.Checker()
+    with pytest.raises(xmlread.XMLError):
+        checker.feed(data)
+        checker.close()
+
+
+def test_nesting_is_limited_as_libxml2_limits_it() -> None:
+    ok = b"<a>" * xmlread.MAX_DEPTH + b"</a>" * xmlread.MAX_DEPTH
+    deep = b"<a>" * (xmlread.MAX_DEPTH + 1) + b"</a>" * (xmlread.MAX_DEPTH + 1)
+    xmlread.parse(ok)
+    etree.fromstring(ok, hardened_parser())
+    with pytest.raises(xmlread.XMLError, match="nested"):
+        xmlread.parse(deep)
+    checker = xmlread.Checker()
+    with pytest.raises(xmlread.XMLError, match="nested"):
+        for i in range(0, len(deep), 100):  # across chunk boundaries, as a part streams in
+            checker.feed(deep[i:i + 100])
+
+
+def test_validate_never_imports_lxml() -> None:
+    code = ("import sys, xlreport.cli\n"
+            "try:\n"
+            f"    xlreport.cli.main(['validate', {str(EXAMPLE)!r}])\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print([m for m in ('lxml', 'inspect', 'dataclasses') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.fixture_workbooks("path")
+def test_number_formats_read_as_lxml_reads_them(path) -> None:
+    from xlreport.ooxml.package import open_package
+    from xlreport.ooxml.scan import number_formats
+
+    with open_package(path) as pkg:
+        formats = number_formats(pkg)
+        styles = next((r["part"] for r in pkg.relationships(pkg.workbook_part) if r["Type"].endswith("/styles")), None)
+        if styles is None:
+            assert formats == []
+            return
+        root = pkg.xml(styles).getroot()
+    main = root.tag.partition("}")[0] + "}"
+    assert len(formats) == len(root.find(f"{main}cellXfs"))
+    custom = {nf.get("numFmtId"): nf.get("formatCode") for nf in root.iter(f"{main}numFmt")}
+    for code, xf in zip(formats, root.find(f"{main}cellXfs"), strict=True):
+        expected = custom.get(xf.get("numFmtId", "0")) or scan_builtin(xf.get("numFmtId", "0"))
+        assert code == expected
+
+
+def scan_builtin(fmt_id: str) -> str:
+    from xlreport.ooxml.scan import BUILTIN_FORMATS
+
+    return BUILTIN_FORMATS.get(int(fmt_id), "General")
