@@ -163,8 +163,17 @@ def test_replace_asdict_copy_and_pickle() -> None:
     assert pickle.loads(pickle.dumps(Checked(3))).double == 6
 
 
-def test_the_command_path_imports_neither_dataclasses_nor_inspect() -> None:
+def test_classvar_is_recognised_without_typing() -> None:
+    import typing
+
+    from xlreport.records import _is_classvar
+
+    assert _is_classvar(typing.ClassVar[int]) and _is_classvar(typing.ClassVar) and _is_classvar("ClassVar[int]")
+    assert not _is_classvar(int) and not _is_classvar(list[int]) and not _is_classvar(typing.Union[int, str])  # noqa: UP007
+
+
+def test_the_command_path_imports_neither_dataclasses_nor_inspect_nor_typing() -> None:
     code = ("import sys, xlreport.cli, xlreport.batch, xlreport.doors.file, xlreport.core.engine; "
-            "print([m for m in ('dataclasses', 'inspect') if m in sys.modules])")
+            "print([m for m in ('dataclasses', 'inspect', 'typing') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

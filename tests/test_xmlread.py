@@ -92,13 +92,13 @@ def test_nesting_is_limited_as_libxml2_limits_it() -> None:
             checker.feed(deep[i:i + 100])
 
 
-def test_validate_never_imports_lxml() -> None:
+def test_validate_never_imports_lxml_nor_typing() -> None:
     code = ("import sys, xlreport.cli\n"
             "try:\n"
             f"    xlreport.cli.main(['validate', {str(EXAMPLE)!r}])\n"
             "except SystemExit:\n"
             "    pass\n"
-            "print([m for m in ('lxml', 'inspect', 'dataclasses') if m in sys.modules])")
+            "print([m for m in ('lxml', 'inspect', 'dataclasses', 'typing') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 

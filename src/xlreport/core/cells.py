@@ -9,9 +9,12 @@ without a calculation engine sees: numbers as ``float``, text as ``str``, ``bool
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ..records import Record, field
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 

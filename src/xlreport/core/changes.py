@@ -15,14 +15,14 @@ Styles are named, not specified: each door maps a :data:`Style` to its own forma
 
 from __future__ import annotations
 
-from typing import Literal, Union
-
 from ..records import Record, field
 from .cells import a1, col_letter, quote_sheet
 
-Value = Union[float, int, str, bool, None]  # noqa: UP007 - a runtime alias, Python 3.10
+Value = float | int | str | bool | None  # a runtime alias
 
-Style = Literal[
+Style = str  # one of STYLES (a Literal of them would need typing, which no command imports any more)
+
+STYLES: tuple[str, ...] = (
     "text",  # plain text
     "title",  # sheet title: bold, larger
     "heading",  # section heading: bold
@@ -36,9 +36,7 @@ Style = Literal[
     "error",  # severity "fel"
     "warning",  # severity "varning"
     "wrap",  # long text that wraps in a wide column
-]
-
-STYLES: tuple[str, ...] = Style.__args__  # type: ignore[attr-defined]
+)
 
 # The styles whose text wraps within its cell. Every door wraps exactly these, and
 # :func:`xlreport.core.generate.row_heights` gives the rows that hold them their height.

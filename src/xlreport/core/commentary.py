@@ -25,8 +25,6 @@ Kontroller sheet, ``xlreport chase`` and the Excel button all list those.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..records import Record
 from . import layout as L
 from .cells import CellRef, a1
@@ -34,6 +32,10 @@ from .config import DEFAULT, Config
 from .findings import ERROR, WARNING, Finding, RuleSpec, declare
 from .model import Report, Row, Table
 from .swedish import fmt_mnkr, fmt_number, round_half_up
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- the rules (group "forklaringar") ----------------------------------------------------
 ENHET_SAKNAS = declare("forklaring-enhet-saknas", "forklaringar", WARNING,

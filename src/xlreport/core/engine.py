@@ -23,7 +23,6 @@ actions, so the sheet and the colours never disagree with the last click.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
 
 from ..records import Record, field
 from . import layout as L
@@ -40,6 +39,11 @@ from .reader import read_report
 from .recalc import recalculate
 from .rules import RULES, check_staff, validate
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    Protocol = object  # Door is a typing.Protocol to type checkers, a plain class at run time
 if TYPE_CHECKING:  # the movement is imported when a previous report is given (--previous)
     from .movement import Movement, Previous
 

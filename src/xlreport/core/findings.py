@@ -10,12 +10,14 @@ the departments' commands.
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from ..records import Record, asdict
 from .cells import CellRef
 
-Severity = Literal["error", "warning"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
 WARNING: Severity = "warning"
 

@@ -9,11 +9,13 @@ class would check the same values again and cost a third of a refresh's start-up
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..records import Record, field
 from . import layout as L
 from .cells import CellRef
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Row(Record, kw_only=True):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
 
 from ..records import Record, field
 from . import layout as L
@@ -21,6 +20,10 @@ from .errors import StructureError
 from .findings import ERROR, WARNING, Finding, RuleSpec, declare
 from .model import Meta, Report, Row, Table
 from .swedish import fmt_number, parse_number_text, read_number_text
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- the reader's checks -------------------------------------------------------------------
 
@@ -274,10 +277,11 @@ def _meta_value(raw: Any, kind: type, label: str = "") -> Any:
 
 def _find_header(g: Grid, spec: TableSpec) -> tuple[int, int] | None:
     want = L.norm(spec.head)
-    candidates = [(r, c) for r, c, v in g.cells() if L.norm(v) == want]
+    candidates = [(r, c) for r, c, v in g.cells() if isinstance(v, str) and L.norm(v) == want]
     required = {L.norm(h) for h in spec.required_columns}
+    n_cols = g.n_cols
     for r, c in candidates:  # prefer the header row that carries the columns
-        if any(L.norm(g.get(r, cc)) in required for cc in range(c + 1, g.n_cols)):
+        if any(L.norm(g.get(r, cc)) in required for cc in range(c + 1, n_cols)):
             return r, c
     return candidates[0] if candidates else None
 
@@ -294,7 +298,8 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, optional: bool = Fals
     columns: dict[str, int] = {}
     texts: dict[str, int] = {}  # the optional text columns (Kommentar, Enhet)
     wanted = {L.norm(h): h for h in (*spec.columns, *spec.text_columns)}
-    for c in range(hc + 1, g.n_cols):
+    n_cols = g.n_cols
+    for c in range(hc + 1, n_cols):
         header = wanted.get(L.norm(g.get(hr, c)))
         if header is None:
             continue
@@ -311,7 +316,7 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, optional: bool = Fals
                         f"Kolumnen '{h}' saknas i tabellen {spec.name} (rubrikraden är rad {hr + 1}). "
                         f"Kontrollera att rubriken är stavad exakt '{h}'.")
     table = Table(name=spec.name, sheet=g.name, header_row=hr, label_col=hc, columns=columns, text_columns=texts,
-                  free_col=1 + max(c for c in range(hc, g.n_cols) if not _is_blank(g.get(hr, c))))
+                  free_col=1 + max(c for c in range(hc, n_cols) if not _is_blank(g.get(hr, c))))
     _read_rows(g, spec, table, out)
     return table
 
@@ -428,7 +433,10 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
             row.values[header] = None if _is_blank(raw) else str(raw).strip() if not isinstance(raw, float) \
                 else fmt_number(raw, 0)
             continue
-        value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
+        if type(raw) is float:  # what nearly every cell holds: nothing to check, no finding to word
+            value, finding = raw, None
+        else:
+            value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
         if value is not None and spec.percent and _is_percent(g.formats.get((r, c))):
             value *= 100  # a percent format shows 0.025 as 2,5 %: the table is in percent
             row.percent_formatted.add(header)

@@ -11,7 +11,6 @@ own finding).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
 
 from ..records import Record
 from . import layout as L
@@ -19,7 +18,13 @@ from .cells import CellRef
 from .chars import INVISIBLE  # characters that do not show in a cell
 from .commentary import unit_key
 from .config import DEFAULT, Config
-from .findings import ERROR, WARNING, Finding, RuleSpec, Severity, declare
+from .findings import ERROR, WARNING, Finding, RuleSpec, declare
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .findings import Severity
 from .model import Report, Row, Table
 from .swedish import fmt_int, fmt_number, fmt_percent
 

@@ -6,7 +6,6 @@ import contextlib
 import time
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..core import engine
 from ..core.cells import Grid
@@ -18,6 +17,7 @@ from ..core.findings import Counted, Finding, error_findings
 from ..core.layout import norm
 from ..records import Record, field
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
 if TYPE_CHECKING:  # imported when a previous report is given (--previous)
     from ..core.movement import Movement, Previous
 

@@ -15,10 +15,10 @@ import os
 import stat
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..core.errors import WorkbookLocked, WriteFailed, os_error_sv
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
 if TYPE_CHECKING:
     from .edit import PackageEdit
 
@@ -330,8 +330,9 @@ def _temp_names(folder: Path) -> list[str]:
     if _listings is not None and key in _listings:
         return _listings[key]
     try:
-        with os.scandir(folder) as it:
-            names = sorted(e.name for e in it if e.name.startswith(TEMP_PREFIX))
+        # names only (no DirEntry per file) and a list, not a generator: this runs over the
+        # whole folder, which may hold thousands of files
+        names = sorted([name for name in os.listdir(folder) if name.startswith(TEMP_PREFIX)])
     except OSError:
         names = []
     if _listings is not None:

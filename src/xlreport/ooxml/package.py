@@ -19,15 +19,15 @@ import zlib
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, ClassVar
 
 from ..core.errors import NotAWorkbook, UnsafeWorkbook, os_error_sv
 from ..records import Record, field
 from . import xmlread
 from .names import CONTENT_TYPES, NS_R, NS_STRICT_MAIN, REL_OFFICE_DOCUMENT, ROOT_RELS, is_rel, q
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
 if TYPE_CHECKING:
-    from typing import Self
+    from typing import ClassVar, Self
 
     from lxml import etree
 
@@ -220,6 +220,7 @@ class Package(Record):
     workbook_part: str = ""
     limits: Limits = DEFAULT_LIMITS
     _sheets: list[SheetInfo] | None = field(default=None, repr=False)
+    _read_trees: dict[str, xmlread.Element] = field(default_factory=dict, repr=False)  # read-only: shared
 
     @property
     def names(self) -> list[str]:
@@ -245,8 +246,11 @@ class Package(Record):
         return parse_xml(self.read(name), part=name, file=self.path)
 
     def read_xml(self, name: str) -> xmlread.Element:
-        """The root of the part as a read-only tree (no lxml)."""
-        return read_xml(self.read(name), part=name, file=self.path)
+        """The root of the part as a read-only tree (no lxml), parsed once per package."""
+        tree = self._read_trees.get(name)
+        if tree is None:
+            tree = self._read_trees[name] = read_xml(self.read(name), part=name, file=self.path)
+        return tree
 
     def relationships(self, part: str) -> list[dict[str, str]]:
         """The relationships of ``part`` as dicts with Id, Type, Target (resolved unless external)."""
