@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from itertools import repeat
 from typing import Union
 
 from ..records import Record, field
@@ -795,7 +796,7 @@ CHAR_WIDTH = {ch: w for w, chars in _WIDTHS.items() for ch in chars}
 
 def text_width(text: str, bold: bool = False) -> float:
     """The width of ``text`` in the default font, in digits (a column's unit of width)."""
-    width = sum(CHAR_WIDTH.get(ch, 1.1) for ch in text) * _SAFETY
+    width = sum(map(CHAR_WIDTH.get, text, repeat(1.1))) * _SAFETY  # CHAR_WIDTH.get(ch, 1.1) of each ch
     return width * _BOLD if bold else width
 
 

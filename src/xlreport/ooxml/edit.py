@@ -4,6 +4,12 @@ Every writer of the tool (refresh, new, upgrade, consolidate) collects its chang
 :class:`PackageEdit` and writes them with :meth:`PackageEdit.write`, which copies every part
 it did not change byte for byte (:func:`~xlreport.ooxml.package.write_package`). Reads see the
 edit so far: a part put earlier in the same run is read back as put.
+
+What is read from relationships parts and workbook.xml (:meth:`PackageEdit.relationships`,
+:meth:`PackageEdit.sheets`) is kept until the part changes through the edit: until it is put,
+touched or removed, or handed out as a tree to change (:meth:`PackageEdit.tree`,
+:meth:`PackageEdit.rels`). So a tree taken earlier and changed after such a read shows in the
+next read only once it is touched, as every change to a tree must be.
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ class PackageEdit:
         self.add: dict[str, bytes] = {}
         self.remove: set[str] = set()
         self._trees: dict[str, etree._ElementTree] = {}
+        # read once, dropped by _changed(): rels part -> relationship_dicts, and the sheet entries
+        self._relationships: dict[str, list[dict[str, str]]] = {}
+        self._sheets: list[SheetEntry] | None = None
 
     @classmethod
     @contextlib.contextmanager
@@ -83,9 +92,20 @@ class PackageEdit:
 
     def tree(self, part: str) -> etree._ElementTree:
         """The part as one tree to change in place; call :meth:`touch` after changing it."""
+        self._changed(part)  # the caller may change the tree
+        return self._tree(part)
+
+    def _tree(self, part: str) -> etree._ElementTree:
+        """:meth:`tree` for reading only: what is read from it stays valid."""
         if part not in self._trees:
             self._trees[part] = self.xml(part)
         return self._trees[part]
+
+    def _changed(self, part: str) -> None:
+        """Drop what was read from ``part``: it has changed, or may be changed through a tree."""
+        self._relationships.pop(part, None)
+        if part in (self.workbook_part, rels_part(self.workbook_part)):
+            self._sheets = None
 
     def touch(self, part: str) -> None:
         """Put the tree from :meth:`tree` back into the edit."""
@@ -101,6 +121,7 @@ class PackageEdit:
         self.put(part, serialize_xml(tree, self.read(part) if self.has(part) else None))
 
     def _put(self, part: str, data: bytes) -> None:
+        self._changed(part)
         if self.pkg.has(part) and part not in self.remove:
             if data == self.pkg.read(part):
                 self.replace.pop(part, None)  # back as it was: copied raw
@@ -111,6 +132,7 @@ class PackageEdit:
             self.add[part] = data
 
     def remove_part(self, part: str) -> None:
+        self._changed(part)
         self._trees.pop(part, None)
         self.add.pop(part, None)
         self.replace.pop(part, None)
@@ -129,17 +151,25 @@ class PackageEdit:
     # --- relationships --------------------------------------------------------------------
 
     def rels(self, part: str) -> etree._Element:
-        """The ``<Relationships>`` root of ``part`` (a new empty one when it has none)."""
+        """The ``<Relationships>`` root of ``part`` (a new empty one when it has none), to change."""
+        self._changed(rels_part(part))
+        return self._rels_root(part)
+
+    def _rels_root(self, part: str) -> etree._Element:
+        """:meth:`rels` for reading only."""
         rp = rels_part(part)
         if self.has(rp):
-            return self.tree(rp).getroot()
+            return self._tree(rp).getroot()
         root = etree.Element(f"{{{NS_PKG_RELS}}}Relationships", nsmap={None: NS_PKG_RELS})
         self._trees[rp] = etree.ElementTree(root)
         return root
 
     def relationships(self, part: str) -> list[dict[str, str]]:
         """Id, Type, Target (and ``part``, the resolved target, unless external) of each one."""
-        return relationship_dicts(self.rels(part), part)
+        rp = rels_part(part)
+        if rp not in self._relationships:
+            self._relationships[rp] = relationship_dicts(self._rels_root(part), part)
+        return [dict(r) for r in self._relationships[rp]]  # copies: the caller may change them
 
     def add_relationship(self, source: str, rel_type: str, target_part: str) -> str:
         """Add a relationship from ``source`` to ``target_part``; returns its new Id."""
@@ -188,10 +218,15 @@ class PackageEdit:
 
     def sheets(self) -> list[SheetEntry]:
         """The workbook's sheets, in order, as the edit has them now."""
+        if self._sheets is None:
+            self._sheets = self._read_sheets()
+        return list(self._sheets)
+
+    def _read_sheets(self) -> list[SheetEntry]:
         wb = self.workbook_part
         parts = {r["Id"]: r.get("part") for r in self.relationships(wb)}
         out = []
-        for el in self.tree(wb).getroot().iter(q("sheet")):
+        for el in self._tree(wb).getroot().iter(q("sheet")):
             rid = el.get(q("id", NS_R), "")
             out.append(SheetEntry(el.get("name", ""), parts.get(rid), int(el.get("sheetId", "0")), rid,
                                   el.get("state", "visible")))

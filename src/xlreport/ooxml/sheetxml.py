@@ -23,6 +23,7 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPE_LIKE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _CELL_ORDER = ("f", "v", "is", "extLst")
+_ROW, _C, _V, _IS, _T = q("row"), q("c"), q("v"), q("is"), q("t")  # the tags of every cell, named once
 
 
 # --- text and numbers ---------------------------------------------------------------------
@@ -48,7 +49,7 @@ def _needs_preserve(text: str) -> bool:
 
 
 def _text_element(parent: etree._Element, text: str) -> etree._Element:
-    t = etree.SubElement(parent, q("t"))
+    t = etree.SubElement(parent, _T)
     t.text = ooxml_text(text)
     if _needs_preserve(text):
         t.set(XML_SPACE, "preserve")
@@ -68,6 +69,9 @@ def _clear_cell(c: etree._Element) -> None:
 
 def _insert_child(c: etree._Element, child: etree._Element) -> None:
     """Insert a child of ``<c>`` in schema order (f, v, is, extLst)."""
+    if not len(c):  # a new or cleared cell: no order to keep
+        c.append(child)
+        return
     rank = _CELL_ORDER.index(local(child))
     for i, existing in enumerate(c):
         if local(existing) in _CELL_ORDER and _CELL_ORDER.index(local(existing)) > rank:
@@ -80,7 +84,7 @@ def _set_value(c: etree._Element, value: Value, *, cached: bool) -> None:
     """Put ``value`` in ``c``: as a cached formula result when ``cached``, else as a constant."""
     if value is None:
         return
-    v = etree.Element(q("v"))
+    v = etree.Element(_V)
     if isinstance(value, bool):
         c.set("t", "b")
         v.text = "1" if value else "0"
@@ -96,7 +100,7 @@ def _set_value(c: etree._Element, value: Value, *, cached: bool) -> None:
             v.text = ooxml_text(value)
         else:
             c.set("t", "inlineStr")
-            is_ = etree.Element(q("is"))
+            is_ = etree.Element(_IS)
             _text_element(is_, value)
             _insert_child(c, is_)
             return
@@ -326,20 +330,22 @@ def build_owned_sheet(content: SheetContent, style_ids: dict[str, int], drawing_
     _add_cols(root, content.col_widths)
     sheet_data = etree.SubElement(root, q("sheetData"))
     links = []
+    letters = [col_letter(c) for c in range(n_cols)]
     for r, line in enumerate(content.rows):
         cells = [(c, cell) for c, cell in enumerate(line) if cell is not None]
         height = content.row_heights.get(r)
         if not cells and height is None:
             continue
-        row_el = etree.SubElement(sheet_data, q("row"))
-        row_el.set("r", str(r + 1))
+        row_no = str(r + 1)
+        row_el = etree.SubElement(sheet_data, _ROW, r=row_no)
         if height is not None:
             row_el.set("ht", number_text(float(height)))
             row_el.set("customHeight", "1")
         for c, cell in cells:
-            _owned_cell(row_el, r, c, cell, style_ids)
+            ref = letters[c] + row_no  # a1(r, c)
+            _owned_cell(row_el, ref, cell, style_ids)
             if cell.link:
-                links.append((a1(r, c), cell))
+                links.append((ref, cell))
     if content.merges:
         merged = etree.SubElement(root, q("mergeCells"), count=str(len(content.merges)))
         for area in content.merges:
@@ -420,9 +426,8 @@ def _add_cols(root: etree._Element, widths: dict[int, float]) -> None:
         el.set("customWidth", "1")
 
 
-def _owned_cell(row_el: etree._Element, r: int, c: int, cell: Cell, style_ids: dict[str, int]) -> None:
-    el = etree.SubElement(row_el, q("c"))
-    el.set("r", a1(r, c))
+def _owned_cell(row_el: etree._Element, ref: str, cell: Cell, style_ids: dict[str, int]) -> None:
+    el = etree.SubElement(row_el, _C, r=ref)
     style = style_ids.get(cell.style, 0)
     if style:
         el.set("s", str(style))

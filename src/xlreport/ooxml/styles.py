@@ -57,18 +57,28 @@ class StyleSheet:
     def __init__(self, root: etree._Element):
         self.root = root
         self.changed = False
+        # section name -> (key of each record -> index of its first occurrence, number of records);
+        # built once per section, so each existing record is keyed once, not once per look-up
+        self._index: dict[str, tuple[dict[tuple, int], int]] = {}
 
     def find_or_append(self, section_name: str, el: etree._Element) -> int:
         section = _section(self.root, section_name)
-        items = [c for c in section if isinstance(c.tag, str)]
+        if section_name not in self._index:
+            first: dict[tuple, int] = {}
+            items = [c for c in section if isinstance(c.tag, str)]
+            for i, item in enumerate(items):
+                first.setdefault(_key(item), i)
+            self._index[section_name] = (first, len(items))
+        first, n = self._index[section_name]
         key = _key(el)
-        for i, item in enumerate(items):
-            if _key(item) == key:
-                return i
+        if key in first:
+            return first[key]
         section.append(el)
-        section.set("count", str(len(items) + 1))
+        section.set("count", str(n + 1))
+        first[key] = n
+        self._index[section_name] = (first, n + 1)
         self.changed = True
-        return len(items)
+        return n
 
     def num_fmt(self, code: str) -> int:
         section = _section(self.root, "numFmts")
@@ -143,25 +153,3 @@ def ensure_styles(styles_xml: bytes) -> tuple[bytes | None, dict[str, int]]:
     ids = {name: styles.xf(SPECS[name]) for name in STYLES}
     return (serialize_xml(tree, styles_xml) if styles.changed else None), ids
 
-
-# Built-in number formats (ECMA-376 Part 1, 18.8.30) that change what a number means.
-BUILTIN_FORMATS = {
-    9: "0%", 10: "0.00%",
-    14: "yyyy-mm-dd", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM",
-    20: "h:mm", 21: "h:mm:ss", 22: "yyyy-mm-dd h:mm", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0",
-}
-
-
-def number_formats(styles_xml: bytes | None) -> list[str]:
-    """The number format code of each cell format (``cellXfs`` index); "General" when unknown."""
-    if not styles_xml:
-        return []
-    root = parse_xml(styles_xml, part="xl/styles.xml").getroot()
-    custom = {int(nf.get("numFmtId", "-1")): nf.get("formatCode", "")
-              for nf in root.iterfind(f"{q('numFmts')}/{q('numFmt')}") if nf.get("numFmtId", "").isdigit()}
-    xfs = root.find(q("cellXfs"))
-    out = []
-    for xf in (xfs if xfs is not None else []):
-        fmt_id = int(xf.get("numFmtId", "0")) if xf.get("numFmtId", "0").isdigit() else 0
-        out.append(custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id) or "General")
-    return out
