@@ -91,11 +91,12 @@ def field(*, default: Any = MISSING, default_factory: Any = MISSING, repr: bool 
 class _Spec:
     """What the shared methods need of one record class, computed once when it is created."""
 
-    __slots__ = ("compared", "defaults", "factories", "fields", "names", "positional", "post_init", "shown")
+    __slots__ = ("compared", "count", "defaults", "factories", "fields", "names", "positional", "post_init", "shown")
 
     def __init__(self, cls: type, fields: tuple[Field, ...]) -> None:
         self.fields = fields
         self.names = frozenset(f.name for f in fields)
+        self.count = len(fields)
         self.positional = tuple(f.name for f in fields if not f.kw_only)
         # what a call may leave out: plain defaults, and the factories to call for the others
         self.defaults = {f.name: f.default for f in fields if f.default is not MISSING}
@@ -197,31 +198,32 @@ class Record:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         spec = self._record_spec
+        d = self.__dict__  # filled in place: a subclass may have set attributes of its own first
+        before = len(d)
         if args:
             if len(args) > len(spec.positional):
                 raise TypeError(f"{type(self).__name__}() takes {len(spec.positional)} positional arguments "
                                 f"but {len(args)} were given")
-            values = dict(zip(spec.positional, args))
-            for name in kwargs:
-                if name in values:
-                    raise TypeError(f"{type(self).__name__}() got multiple values for argument {name!r}")
-            values.update(kwargs)
-        else:
-            values = kwargs
-        if not spec.names.issuperset(values):
-            unknown = next(n for n in values if n not in spec.names)
-            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {unknown!r}")
-        if len(values) != len(spec.names):
-            given, values = values, dict(spec.defaults)
-            values.update(given)
+            d.update(zip(spec.positional, args))
+            if kwargs and not d.keys().isdisjoint(kwargs):
+                twice = next(n for n in kwargs if n in d)
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument {twice!r}")
+        if kwargs:
+            if not spec.names.issuperset(kwargs):
+                unknown = next(n for n in kwargs if n not in spec.names)
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {unknown!r}")
+            d.update(kwargs)
+        if len(d) - before != spec.count:
+            for name, default in spec.defaults.items():
+                if name not in d:
+                    d[name] = default
             for name, factory in spec.factories:
-                if name not in values:
-                    values[name] = factory()
-            if len(values) != len(spec.names):
-                missing = [f.name for f in spec.fields if f.name not in values]
+                if name not in d:
+                    d[name] = factory()
+            if len(d) - before != spec.count:
+                missing = [f.name for f in spec.fields if f.name not in d]
                 raise TypeError(f"{type(self).__name__}() missing required argument(s): "
                                 f"{', '.join(map(repr, missing))}")
-        self.__dict__.update(values)
         if spec.post_init:
             self.__post_init__()  # type: ignore[attr-defined]
 
