@@ -86,3 +86,57 @@ def test_the_sheet_name_pattern_keeps_its_meaning_without_the_slow_class() -> No
     found = [m.group(0) for m in refs.references("SUM('Blad 1'!A1:B2)+Åbo!C3+ÄÖ_x.y!$D$4+E:E")]
     assert found == ["'Blad 1'!A1:B2", "Åbo!C3", "ÄÖ_x.y!$D$4", "E:E"]
     assert [refs.reference_sheet(m) for m in refs.references("Ω1!A1+😀!B2")] == ["Ω1", None]
+
+
+def _prefixed(src: Path, dest: Path, name: str) -> Path:
+    """``src`` with the worksheet ``name`` written with prefixed element names (<x:c>, <x:f> ...),
+    as some generators write SpreadsheetML: legal XML the streamed search must read the same."""
+    import re
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == name:
+                data = re.sub(rb"<(/?)(?=[A-Za-z])(?!\w+:)", rb"<\1x:", data)
+                data = data.replace(b'xmlns="', b'xmlns:x="', 1)
+            zout.writestr(info, data)
+    return dest
+
+
+def test_prefixed_element_names_are_found_across_the_pieces(tmp_path):
+    plain = _book(tmp_path / "vanlig.xlsx", formulas=2_000, padding=5_000)
+    path = _prefixed(plain, tmp_path / "prefix.xlsx", "xl/worksheets/sheet2.xml")
+    with open_package(path) as pkg:
+        part = pkg.zf.read("xl/worksheets/sheet2.xml")
+        assert b"<x:c " in part and b"<x:f>" in part and b"<c " not in part
+        assert len(part) > 10 * dependents._CHUNK
+        scan = dependents.scan_dependent_formulas(pkg, WRITE)
+    assert (scan.count, scan.unscanned) == (2_000, [])
+
+
+def test_pieces_without_any_f_byte_are_skipped_and_the_formulas_after_them_found(tmp_path):
+    """A ledger's pieces hold no "f" at all (the memchr pre-check); the formulas that follow are
+    all found, whatever piece boundary they straddle."""
+    path = _book(tmp_path / "huvudbok.xlsx", formulas=300, padding=30_000)
+    with open_package(path) as pkg:
+        part = pkg.zf.read("xl/worksheets/sheet2.xml")
+        first_f = part.index(b"<f>")
+        assert part.count(b"f", part.index(b"<sheetData>"), first_f) == 0  # the padding has no f byte
+        assert first_f > 20 * dependents._CHUNK
+        scan = dependents.scan_dependent_formulas(pkg, WRITE)
+    assert (scan.count, scan.unscanned) == (300, [])
+
+
+def test_the_reader_scan_sees_prefixed_cells_as_plain_ones(tmp_path):
+    """ooxml.scan's pieces are cut at the last row or cell start, prefixed or not."""
+    from xlreport.ooxml.scan import scan_sheet
+
+    plain = _book(tmp_path / "vanlig.xlsx", formulas=2_000, padding=5_000)
+    path = _prefixed(plain, tmp_path / "prefix.xlsx", "xl/worksheets/sheet2.xml")
+    scans = []
+    for book in (plain, path):
+        with open_package(book) as pkg:
+            scans.append(scan_sheet(pkg, "xl/worksheets/sheet2.xml", "Huvudbok"))
+    assert scans[0].cells == 2 * 2_000 + 3 * 5_000
+    assert (scans[1].cells, scans[1].bottom, scans[1].right, scans[1].formulas) == \
+        (scans[0].cells, scans[0].bottom, scans[0].right, scans[0].formulas)

@@ -153,7 +153,9 @@ def _count_in_part(pkg: Package, part: str, sheet: str, written: WrittenCells, o
     carry = b""
     for chunk in _raw_chunks(pkg, part):
         data = carry + chunk
-        if b"<f" not in data and b":f" not in data:
+        # no formula here: most pieces of a ledger have no "f" byte at all, which memchr finds at
+        # memory speed; the two-byte searches cost about 1 ns a byte (30 ms on 50,000 rows)
+        if b"f" not in data or (b"<f" not in data and b":f" not in data):
             carry = data[_last_cell_start(data):]
             continue
         cut = _last_cell_start(data)
@@ -178,7 +180,7 @@ def _last_cell_start(data: bytes) -> int:
             last = i
             break
         end = i
-    if b":c" in data:  # a prefixed element name (<x:c ...>): rare, so the regex only then
+    if data.find(b":c", last) >= 0:  # a prefixed cell (<x:c ...>) after it: rare, so the regex only then
         for m in _CELL_START.finditer(data, last):
             last = m.start()
     return last

@@ -116,7 +116,7 @@ def _last_item_start(data: bytes) -> int:
     while at > 0 and not _ROW_START.match(data, at):  # <cols>, <cfRule ...>: not a cell
         at = max(data.rfind(b"<c", 0, at), data.rfind(b"<row", 0, at))
     at = max(at, 0)
-    if b":c" in data or b":row" in data:  # prefixed element names (<x:c ...>): rare, so the regex only then
+    if data.find(b":c", at) >= 0 or data.find(b":row", at) >= 0:  # a prefixed one after it (<x:c ...>): rare
         for m in _PREFIXED_START.finditer(data, at):
             at = m.start()
     return at
