@@ -22,12 +22,12 @@ What it supports is what this package uses of dataclasses, with the same meaning
 * :func:`fields`, :func:`replace` and :func:`asdict` work as their ``dataclasses`` namesakes.
 
 An instance keeps its fields in ``__dict__``. Type checkers see a record as a dataclass
-(``typing.dataclass_transform``, PEP 681).
+(``typing.dataclass_transform``, PEP 681). Creating an instance costs one or two microseconds more
+than a dataclass's generated ``__init__``: a refresh creates about 600, not millions.
 
 The same start-up reasoning keeps ``typing`` itself (about 3 ms) off the commands' path: modules
 write ``TYPE_CHECKING = False`` and import what their annotations name under ``if
-TYPE_CHECKING:``, which type checkers treat as ``typing.TYPE_CHECKING``. Creating an instance costs about a microsecond more
-than a dataclass's generated ``__init__``: the package creates hundreds per file, not millions.
+TYPE_CHECKING:``, which type checkers treat as ``typing.TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ class Record:
         elif base_frozen is not None and frozen != base_frozen:
             raise TypeError(f"{cls.__name__}: a frozen and a mutable record cannot inherit from each other")
         by_name = {f.name: f for f in inherited.fields} if inherited is not None else {}
-        for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063 (inspect is what this module avoids importing)
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063 (no inspect here)
             if _is_classvar(annotation):
                 continue
             value = cls.__dict__.get(name, MISSING)

@@ -44,7 +44,7 @@ class SheetScan(Record):
 
 # One pass over the raw XML: a row start tag, or a whole cell (empty or with its children),
 # first as Excel writes a cell (r, then s and t, in that order), else in any form. The part is
-# also fed to lxml, which refuses malformed XML as before; the cells are picked out by these
+# also fed to expat (xmlread.Checker), which refuses malformed XML; the cells are picked out by these
 # patterns, with no Python object per XML element.
 _ITEM = re.compile(
     rb"<((?:[\w.-]+:)?row)\b([^>]*)>"  # 1 tag, 2 attributes
