@@ -12,7 +12,10 @@ the tool runs only as ``python -m xlreport`` in a fresh process, start-up includ
 
 Times, per size: ``xlreport validate FILE`` and ``xlreport refresh FILE -o OUT`` (median of
 --repeat runs; sizes above 1,000 units use --big-repeat runs, the refresh of 8,000 units took
-about 24-49 s before the fix).
+about 24-49 s before the fix), each through ``procs.run`` (compiled sources, the command's own
+wall time and peak RSS). The growth curve (issue 15): whether refresh time and peak memory grow
+monotonically and linearly with the number of units (``growth.judge``: every median within 15 %
+of the fitted line).
 
 Target (unit-table scaling): refresh of the largest size <= 12 x the refresh of the size before
 it (8,000 units <= 12 x 800 units). Prints PASS or FAIL; the exit code is 1 on FAIL.
@@ -29,13 +32,13 @@ import itertools
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+import procs  # benchmarks/procs.py
+from growth import judge
 from readme import write_section  # benchmarks/readme.py: the scripts run from benchmarks/
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +46,7 @@ EXAMPLE_DATA = ROOT / "workbooks" / "data" / "example.json"
 TARGET = 12.0  # refresh(largest) / refresh(next size) at most this
 BIG = 1000  # sizes above this many units use --big-repeat runs
 TIMEOUT = 1800  # seconds for one process (the quadratic refresh of 8,000 units is ~1 min)
+MIB = 1024 * 1024
 
 
 def _build_module():
@@ -87,41 +91,23 @@ def _fail(what: str, proc: subprocess.CompletedProcess) -> SystemExit:
     return SystemExit(f"{what} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
 
 
-def timed(args: list[str], repeat: int, before=None, after=None) -> float:
-    """Median wall time of ``xlreport ARGS`` run ``repeat`` times, each a fresh process (exit 0 required)."""
-    times = []
-    for _ in range(repeat):
-        if before:
-            before()
-        t = time.perf_counter()
-        proc = xlreport(*args)
-        times.append(time.perf_counter() - t)
-        if proc.returncode != 0:
-            raise _fail(f"xlreport {' '.join(args)}", proc)
-        if after:
-            after()
-    return statistics.median(times)
-
-
 def measure(path: Path, work: Path, repeat: int) -> dict[str, float]:
+    """Median wall time and the largest peak RSS (bytes) of validate and refresh, interleaved."""
     out = work / f"{path.stem}-refreshed.xlsx"
-
-    def clear():
+    validate, refresh = [], []
+    for _ in range(repeat):
+        validate.append(procs.run(procs.xlreport("validate", path), timeout=TIMEOUT))
         out.unlink(missing_ok=True)
-
-    def wrote():
+        refresh.append(procs.run(procs.xlreport("refresh", path, "-o", out), timeout=TIMEOUT))
         if not out.exists():
             raise SystemExit(f"refresh of {path.name} exited 0 but wrote no {out.name}")
-
-    return {
-        "validate": timed(["validate", str(path)], repeat),
-        "refresh": timed(["refresh", str(path), "-o", str(out)], repeat, clear, wrote),
-    }
+    v, r = procs.Sample(validate), procs.Sample(refresh)
+    return {"validate": v.median, "refresh": r.median, "validate_rss": v.max_rss, "refresh_rss": r.max_rss}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--units", default="8,800,8000", help="comma-separated unit counts, ascending")
+    ap.add_argument("--units", default="8,800,2000,4000,8000", help="comma-separated unit counts, ascending")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     ap.add_argument("--big-repeat", type=int, default=1, help=f"runs for sizes above {BIG:,} units")
     ap.add_argument("--readme", action="store_true", help="also write the table into benchmarks/README.md")
@@ -130,11 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(sizes) < 2:
         raise SystemExit("--units: give at least two sizes")
 
-    # Byte-compile the sources first, as `pip install` does: this machine sets
-    # PYTHONDONTWRITEBYTECODE, so an editable checkout would otherwise compile every module
-    # in every process and the timings would measure the compiler, not the tool.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True,
-                   stdout=subprocess.DEVNULL)
+    procs.prepare()  # compiled as a wheel install compiles them; children without PYTHONDONTWRITEBYTECODE
 
     build = _build_module()
     results: list[tuple[int, int, int, dict[str, float]]] = []
@@ -149,20 +131,32 @@ def main(argv: list[str] | None = None) -> int:
             m = measure(path, work, runs)
             results.append((n, path.stat().st_size, runs, m))
             print(f"{n:,} units: validate {m['validate']:.3f} s, refresh {m['refresh']:.3f} s "
-                  f"(median of {runs})", flush=True)
+                  f"(median of {runs}), peak {m['refresh_rss'] / MIB:.0f} MiB", flush=True)
 
     lines = [
         (f"Measured {dt.date.today().isoformat()} on {platform.machine()}, {os.cpu_count() or 1} cores, "
          f"Python {platform.python_version()}; each run a fresh process (`python -m xlreport`), "
-         f"median of {a.repeat} runs ({a.big_repeat} above {BIG:,} units)."),
+         f"median of {a.repeat} runs ({a.big_repeat} above {BIG:,} units), validate and refresh "
+         f"interleaved; load average {procs.load()} at the end. {procs.COMPILED_NOTE}"),
         "",
-        "| units | size | validate | refresh | refresh / validate |",
-        "|---:|---:|---:|---:|---:|",
+        "| units | size | validate | refresh | refresh / validate | peak RSS validate | peak RSS refresh |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, size, _runs, m in results:
         lines.append(f"| {n:,} | {size / 1e6:.2f} MB | {m['validate']:.3f} s | {m['refresh']:.3f} s | "
-                     f"{m['refresh'] / m['validate']:.1f}× |")
+                     f"{m['refresh'] / m['validate']:.1f}× | {m['validate_rss'] / MIB:.0f} MiB | "
+                     f"{m['refresh_rss'] / MIB:.0f} MiB |")
     lines.append("")
+    if len(results) >= 3:
+        # growth.judge works per 10,000 of x: units are given as units x 10,000 / 1,000, so its
+        # slope reads per 1,000 units
+        for name, key, scale, unit in (("Refresh time", "refresh", 1000, "ms"),
+                                       ("Refresh peak RSS", "refresh_rss", 1 / MIB, "MiB")):
+            mono, lin, _steps, slope, worst = judge([(n * 10, m[key] * scale) for n, _, _, m in results])
+            lines.append(f"- {name}: {slope:.1f} {unit} per 1,000 units; monotonic **{'yes' if mono else 'no'}**, "
+                         f"linear **{'yes' if lin else 'no'}** (largest distance from the fitted line "
+                         f"{worst:.0%}).")
+        lines.append("")
     for (n0, _, _, m0), (n1, _, _, m1) in itertools.pairwise(results):
         lines.append(f"- {n1:,} / {n0:,} units ({n1 / n0:g}× the rows): refresh "
                      f"**{m1['refresh'] / m0['refresh']:.1f}×**, validate {m1['validate'] / m0['validate']:.1f}×")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import pytest
 from lxml import etree
 
 from support.workbooks import EXAMPLE, sheet_xml
-from xlreport.core.changes import Cell, CellWrite, SheetContent
-from xlreport.ooxml.sheetxml import apply_cell_writes, build_owned_sheet
+from xlreport.core.cells import col_letter
+from xlreport.core.changes import Area, Cell, CellWrite, PageLayout, SheetContent
+from xlreport.ooxml.names import NS_MAIN, NS_R, q
+from xlreport.ooxml.sheetxml import _set_value, apply_cell_writes, build_owned_sheet, number_text, ooxml_text
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<worksheet xmlns="http://schemas.'
@@ -302,3 +305,105 @@ def test_libreoffice_keeps_the_header_height(refreshed_example, tmp_path):
     header = root.xpath("//m:row[m:c[@t='s']/m:v = $i]", namespaces=NS, i=index)[0]
     assert float(header.get("ht")) == pytest.approx(30.0, abs=0.5)
     assert float(header.getnext().get("ht")) < 20
+
+
+# --- owned sheets: the text-built sheetData against lxml ---------------------------------
+
+# Strings of every kind the escaping must get right: XML's own characters, whitespace that
+# needs xml:space="preserve", control characters and U+FFFE/U+FFFF (written _xHHHH_), user
+# text that looks like such an escape, Swedish letters, characters outside the BMP.
+TRICKY_TEXTS = [
+    "", " ", "  två inledande", "efterföljande ", "två  mellanslag", "tab\there", "\t", "ny\nrad", "\n",
+    "vagn\rretur", "crlf\r\n", "&<>\"'", "a & b < c > d", "]]>", "<c r=\"A1\"/>", "&amp; &#13; &lt;",
+    "åäö ÅÄÖ é ü ß", "😀 𝄞 𠜎", "\ufffe\uffff", "\x00\x01\x08\x0b\x0c\x0e\x1f", "a\x01b_x0041_",
+    "_x0041_", "_X0041_", "_x005F_x0041_", "_x12_", "_xGGGG_", "\x7f\x85\u2028\u2029", "x\u00a0",
+    "\u00a0ledande hårt mellanslag", "=SUM(A1:A3)", "+46 8 123", "-5", "@user", "Resultaträkning",
+]
+TRICKY_NUMBERS = [0, 1, -1, 7, 12.5, -1234.5, 0.1 + 0.2, 3.0, -3.0, 0.0, -0.0, 1e15 - 1, 1e15, -1e15, 1e16,
+                  123456789012345678901234567890, -(2**63), 2**63, 1e300, -1e300, 1e-300, 5e-324, 1 / 3,
+                  float("inf"), float("-inf"), float("nan")]
+
+
+def tricky_content() -> SheetContent:
+    content = SheetContent("Rapport", col_widths={0: 40, 2: 12.5, 5: 8.43})
+    content.add(Cell("Delårsrapport & <bokslut>", "title"))
+    content.blank()
+    styles = ["text", "title", "mnkr", "pct", "unknown", "zero"]
+    for i, text in enumerate(TRICKY_TEXTS):
+        content.add(Cell(text, styles[i % len(styles)]), None, Cell(text))
+    for i, number in enumerate(TRICKY_NUMBERS):
+        content.add(None, Cell(number, styles[i % len(styles)]), number)
+    content.add(Cell(True), Cell(False, "mnkr"), Cell(None), Cell(None, "title"), None, Cell(None, "zero"))
+    content.add(Cell("Se Resultaträkning & <mer>", "link", "'Resultaträkning'!E5"),
+                Cell(12.5, "link", "#Rapport!A1"), Cell(None, "link", "Rapport!B2"), Cell(True, "link", "A1"))
+    content.blank()
+    content.add(*[Cell(f"kolumn {c}") for c in range(30)])  # past column Z
+    content.row_heights = {0: 30.0, 1: 15.75, 3: 45.0, len(content.rows) - 2: 12}  # one on an empty row
+    content.merges = [Area(0, 0, 0, 4), Area(3, 1, 4, 2)]
+    content.page = PageLayout(header=("Kommun & <nämnd>", "", "Sida &P av &N"), footer=("", "Delår\t2020", ""),
+                              title_rows=(0, 1))
+    content.row_breaks = [10, 20]
+    return content
+
+
+TRICKY_STYLES = {"title": 5, "mnkr": 7, "pct": 12, "link": 9, "text": 0, "zero": 0}
+
+
+def _lxml_sheet_data(content: SheetContent, style_ids: dict[str, int]) -> bytes:
+    """``<sheetData>`` of ``content`` built as the element tree (through ``_set_value``, which
+    writes the cells of user sheets) and serialised by lxml: the reference for the text."""
+    root = etree.Element(q("worksheet"), nsmap={None: NS_MAIN, "r": NS_R})
+    sheet_data = etree.SubElement(root, q("sheetData"))
+    for r, line in enumerate(content.rows):
+        cells = [(c, one) for c, one in enumerate(line) if one is not None]
+        height = content.row_heights.get(r)
+        if not cells and height is None:
+            continue
+        row = etree.SubElement(sheet_data, q("row"), r=str(r + 1))
+        if height is not None:
+            row.set("ht", number_text(float(height)))
+            row.set("customHeight", "1")
+        for c, one in cells:
+            el = etree.SubElement(row, q("c"), r=f"{col_letter(c)}{r + 1}")
+            if style_ids.get(one.style, 0):
+                el.set("s", str(style_ids[one.style]))
+            _set_value(el, one.value, cached=False)
+    return _sheet_data_of(etree.tostring(root, encoding="UTF-8", xml_declaration=False))
+
+
+def _sheet_data_of(xml: bytes) -> bytes:
+    found = re.search(rb"<sheetData(?:/>|>.*</sheetData>)", xml, re.DOTALL)
+    assert found is not None
+    return found.group(0)
+
+
+def test_owned_sheet_is_byte_identical_to_the_lxml_build():
+    xml = build_owned_sheet(tricky_content(), TRICKY_STYLES, "rId7")
+    assert _sheet_data_of(xml) == _lxml_sheet_data(tricky_content(), TRICKY_STYLES)
+    etree.fromstring(xml)  # well-formed
+
+
+def test_owned_cells_escape_every_character_as_lxml_does():
+    """Every code point (but the surrogates) in text cells, in blocks of 2048: the text-built
+    cells equal the lxml-built ones, and read back as the text ``ooxml_text`` made."""
+    content = SheetContent("Kontroller")
+    blocks = []
+    for start in range(0, 0x110000, 2048):
+        block = "".join(chr(cp) for cp in range(start, start + 2048) if not 0xD800 <= cp <= 0xDFFF)
+        if block:
+            blocks.append(block)
+            content.add(Cell(block), Cell(" " + block[:40] + " "))
+    xml = build_owned_sheet(content, {})
+    assert _sheet_data_of(xml) == _lxml_sheet_data(content, {})
+    texts = [t.text for t in etree.fromstring(xml).iterfind(".//m:c[@r]/m:is/m:t", NS)][::2]
+    assert texts == [ooxml_text(b) for b in blocks]
+
+
+@pytest.mark.parametrize("value", [*TRICKY_TEXTS, *TRICKY_NUMBERS, True, False, None])
+def test_owned_cell_text_matches_set_value(value):
+    """One cell, each value and style: the text an owned cell is written as is what
+    ``_set_value`` (the writer of user-sheet cells) makes of it in an element."""
+    for style in ("text", "title"):
+        content = SheetContent("Rapport")
+        content.add(None, Cell(value, style))
+        assert _sheet_data_of(build_owned_sheet(content, {"title": 3})) == _lxml_sheet_data(content, {"title": 3})
