@@ -20,7 +20,9 @@ from .names import NS_MAIN, NS_R, q
 from .package import local, parse_xml, serialize_xml
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML-illegal characters and their _xHHHH_ escapes (a str.translate table: the same class as a
+# regular expression costs about 0.8 ms to compile, because of U+FFFE and U+FFFF)
+_ILLEGAL = {code: f"_x{code:04X}_" for code in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)}
 _ESCAPE_LIKE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _CELL_ORDER = ("f", "v", "is", "extLst")
 _V, _IS, _T = q("v"), q("is"), q("t")  # the tags of every cell, named once
@@ -32,7 +34,7 @@ _V, _IS, _T = q("v"), q("is"), q("t")  # the tags of every cell, named once
 def ooxml_text(text: str) -> str:
     """Escape text for an OOXML string: literal ``_xHHHH_`` and XML-illegal characters."""
     text = _ESCAPE_LIKE.sub(lambda m: "_x005F" + m.group(0), text)
-    return _ILLEGAL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    return text.translate(_ILLEGAL)
 
 
 def number_text(value: float) -> str:
