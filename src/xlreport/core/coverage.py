@@ -32,7 +32,9 @@ SUMMA_TACKER_INTE = declare("summa-tacker-inte", "mall", ERROR,
 RESULTAT_TACKER_INTE = declare("resultat-tacker-inte", "mall", ERROR,
                                "En resultatrads formel räknar med alla rader resultatet består av")
 
-_TEMPLATE_SUM = re.compile(r"^\s*SUM\(\s*\$?([A-Z]{1,3})\$?(\d+)\s*:\s*\$?([A-Z]{1,3})\$?(\d+)\s*\)\s*$", re.IGNORECASE)
+# ASCII: formula text is (Excel writes it so), and Unicode case-insensitivity cost 1 ms to compile
+_TEMPLATE_SUM = re.compile(r"^\s*SUM\(\s*\$?([A-Z]{1,3})\$?(\d+)\s*:\s*\$?([A-Z]{1,3})\$?(\d+)\s*\)\s*$",
+                           re.IGNORECASE | re.ASCII)
 
 
 class Coverage(Record):
