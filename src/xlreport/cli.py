@@ -542,11 +542,16 @@ _ACTIONS = {"refresh": ("fill", "generate"), "fill": ("fill",), "generate": ("ge
 
 def main(argv: list[str] | None = None) -> int:
     """The command line: ``argv`` (default ``sys.argv[1:]``) -> the exit code."""
+    if argv is None:
+        # Run as the program (the console script, python -m xlreport): a short-lived process whose
+        # objects are freed by reference counting (a refresh's collections find no cycles), so
+        # the collector runs after 50,000 allocations instead of Python's 700. Interleaved A/B
+        # runs: validate of the example 126 -> 118 ms, a 4,000-unit refresh 2.77 -> 2.68 s.
+        gc.set_threshold(50_000, 20, 20)
     code = _main(argv)
     if argv is None:
-        # Run as the program (the console script, python -m xlreport): the process ends next, and
-        # the interpreter's last garbage collection would visit every object the run left behind
-        # (a tenth of a validate's time). Nothing is left to collect that matters at exit.
+        # The process ends next, and the interpreter's last garbage collection would visit every
+        # object the run left behind (a tenth of a validate's time): nothing left matters at exit.
         gc.freeze()
     return code
 
