@@ -16,7 +16,7 @@ from ..records import Record, field
 from .atomic import refuse_unwritable, write_atomically
 from .dependents import scan_dependent_formulas, unscanned_findings
 from .edit import PackageEdit
-from .names import CONTENT_TYPES, REL_STYLES, SUFFIX_OF_MAIN, is_rel
+from .names import CONTENT_TYPES, REL_STYLES, SUFFIX_OF_MAIN, rel_part
 from .package import Package, content_type_override, open_package
 from .sheetxml import apply_cell_writes, build_owned_sheet, set_print_titles
 from .styles import ensure_styles
@@ -79,8 +79,7 @@ def _apply_writes(edit: PackageEdit, writes: list[CellWrite]) -> None:
 
 
 def _ensure_styles(edit: PackageEdit) -> dict[str, int]:
-    part = next((r["part"] for r in edit.relationships(edit.workbook_part)
-                 if is_rel(r.get("Type"), REL_STYLES) and "part" in r), None)
+    part = rel_part(edit.relationships(edit.workbook_part), REL_STYLES)
     if part is None or not edit.has(part):
         return {}
     new_xml, ids = ensure_styles(edit.read(part))

@@ -44,6 +44,12 @@ def is_rel(rel_type: str | None, wanted: str) -> bool:
     return bool(rel_type) and rel_type.rsplit("/", 1)[-1] == wanted.rsplit("/", 1)[-1]
 
 
+def rel_part(rels: list[dict[str, str]], rel_type: str) -> str | None:
+    """The part of the first relationship of type ``rel_type`` in ``rels`` (as
+    ``Package.relationships`` gives them), or None: the styles, the shared strings ..."""
+    return next((r["part"] for r in rels if is_rel(r.get("Type"), rel_type) and "part" in r), None)
+
+
 def q(tag: str, ns: str = NS_MAIN) -> str:
     """The Clark name ``{namespace}tag`` lxml uses."""
     return f"{{{ns}}}{tag}"

@@ -15,7 +15,7 @@ from ..core.cells import a1, col_index, parse_a1
 from ..core.errors import NotAWorkbook, UnsafeWorkbook
 from ..records import Record, field
 from . import xmlread, xmltext
-from .names import REL_SHARED_STRINGS, REL_STYLES, is_rel, q
+from .names import REL_SHARED_STRINGS, REL_STYLES, is_rel, q, rel_part
 from .package import Limits, Package, check_part, part_chunks
 from .refs import translate
 
@@ -250,8 +250,7 @@ BUILTIN_FORMATS = {
 
 def number_formats(pkg: Package) -> list[str]:
     """The number format code of each cell format (``cellXfs`` index); "General" when unknown."""
-    part = next((r["part"] for r in pkg.relationships(pkg.workbook_part)
-                 if is_rel(r.get("Type"), REL_STYLES) and "part" in r), None)
+    part = rel_part(pkg.relationships(pkg.workbook_part), REL_STYLES)
     if part is None or not pkg.has(part):
         return []
     root = pkg.read_xml(part)

@@ -16,7 +16,7 @@ from lxml import etree
 
 from ..core.cells import parse_a1
 from .edit import PackageEdit
-from .names import CONTENT_TYPES, REL_SHARED_STRINGS, REL_STYLES, is_rel, q
+from .names import CONTENT_TYPES, REL_SHARED_STRINGS, REL_STYLES, q, rel_part
 from .package import (
     Package,
     content_type_override,
@@ -74,13 +74,12 @@ class StyleMerger:
 
 
 def _styles_part(rels: list[dict]) -> str | None:
-    return next((r["part"] for r in rels if is_rel(r.get("Type"), REL_STYLES) and "part" in r), None)
+    return rel_part(rels, REL_STYLES)
 
 
 def shared_strings(src_pkg) -> list[etree._Element]:
     """The ``<si>`` items of a package's shared strings (empty without the part)."""
-    part = next((r["part"] for r in src_pkg.relationships(src_pkg.workbook_part)
-                 if is_rel(r.get("Type"), REL_SHARED_STRINGS) and "part" in r), None)
+    part = rel_part(src_pkg.relationships(src_pkg.workbook_part), REL_SHARED_STRINGS)
     if part is None or not src_pkg.has(part):
         return []
     return list(src_pkg.xml(part).getroot().iterchildren(q("si")))
