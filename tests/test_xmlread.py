@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import zipfile
@@ -90,6 +91,111 @@ def test_nesting_is_limited_as_libxml2_limits_it() -> None:
     with pytest.raises(xmlread.XMLError, match="nested"):
         for i in range(0, len(deep), 100):  # across chunk boundaries, as a part streams in
             checker.feed(deep[i:i + 100])
+
+
+def _random_document(rng: random.Random, depth_goal: int) -> tuple[bytes, int]:
+    """A well-formed document with one branch nested ``depth_goal`` deep, and its true depth.
+
+    Self-closing and small elements stand before and after the deep branch at every level. In
+    half the documents text and attribute values hold what could fool a count of the raw bytes
+    (">", "/>", quotes of the other kind); sometimes a comment, a CDATA section or a processing
+    instruction holding "<" and "/>" (in a quarter of them: the checker then counts expat's events)."""
+    dirty = rng.random() < 0.5
+    values = ['"plain"', '"&lt;&gt;"', "'1'"] + (['"a/>b"', "'x>y'", '"it\'s"', "'say \"/>\"'"] if dirty else [])
+    texts = ["", "t", "5 &gt; 3", "A1&lt;B1", "' \""] + (["a > b", "x/>y"] if dirty else [])
+    odd = ["<!-- a <b> c/> -->", "<![CDATA[<x/> < y >]]>", "<?pi <a/> ?>"]
+    odd_at = rng.randrange(1, depth_goal + 1) if rng.random() < 0.25 else 0  # the level of one, if any
+    parts: list[str] = []
+    deepest = 0
+
+    def leaf(level: int) -> None:
+        nonlocal deepest
+        deepest = max(deepest, level)
+        attrs = "".join(f" a{i}={rng.choice(values)}" for i in range(rng.randrange(3)))
+        parts.append(rng.choice([f"<e{attrs}/>", f"<e{attrs} />", f"<e{attrs}>{rng.choice(texts)}</e>"]))
+
+    def element(level: int, goal: int) -> None:
+        nonlocal deepest
+        deepest = max(deepest, level)
+        attrs = "".join(f" a{i}={rng.choice(values)}" for i in range(rng.randrange(3)))
+        parts.append(f"<e{attrs}>{rng.choice(texts)}")
+        for _ in range(rng.randrange(4)):
+            leaf(level + 1)
+        if level == odd_at:
+            parts.append(rng.choice(odd))
+        if goal > level:
+            element(level + 1, goal)
+        for _ in range(rng.randrange(3)):
+            leaf(level + 1)
+        parts.append(f"{rng.choice(texts)}</e{rng.choice(['', ' '])}>")
+
+    element(1, depth_goal - 1)  # its leaves are one deeper
+    head = rng.choice(["", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n', "\ufeff<?xml version='1.0'?>"])
+    return (head + "".join(parts)).encode("utf-8"), deepest
+
+
+def _checker_verdict(data: bytes, chunk: int) -> tuple[str, bool]:
+    """"ok" or the checker's refusal, and whether it had to count expat's events."""
+    checker = xmlread.Checker()
+    try:
+        for i in range(0, len(data), chunk):
+            checker.feed(data[i:i + chunk])
+        checker.close()
+        if checker.needs_exact:
+            exact = xmlread.Checker(exact=True)
+            exact.feed(data)
+            exact.close()
+    except xmlread.XMLError as exc:
+        return str(exc), checker.needs_exact
+    return "ok", checker.needs_exact
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_nesting_count_without_events_is_exact(seed) -> None:
+    """The counted depth refuses exactly what libxml2 refuses, in any chunking, whatever the text
+    and attribute values hold; only a comment, CDATA or a processing instruction needs events."""
+    rng = random.Random(seed)
+    goal = rng.choice([1, 5, 60, 255, 256, 257, 300])
+    data, depth = _random_document(rng, goal)
+    libxml2 = "ok"
+    try:
+        etree.fromstring(data, hardened_parser())
+    except etree.XMLSyntaxError:
+        libxml2 = "refused"
+    expected = "ok" if depth <= xmlread.MAX_DEPTH else "refused"
+    assert libxml2 == expected, depth
+    odd = any(o in data for o in (b"<!--", b"<![CDATA[", b"<?pi"))
+    for chunk in (7, 64, 1000, len(data) + 1):
+        verdict, counted_events = _checker_verdict(data, chunk)
+        assert (verdict == "ok") == (expected == "ok"), (depth, chunk, verdict)
+        if verdict != "ok":
+            assert "nested" in verdict
+        elif not odd:  # refused before the end, the checker may not have met the odd part yet
+            assert counted_events == odd
+
+
+def test_a_comment_makes_the_checker_count_elements() -> None:
+    deep = b"<a><!-- <b/> -->" + b"<a>" * xmlread.MAX_DEPTH + b"</a>" * (xmlread.MAX_DEPTH + 1)
+    checker = xmlread.Checker()
+    checker.feed(deep)
+    checker.close()
+    assert checker.needs_exact  # the markers could not count it: the caller counts again
+    exact = xmlread.Checker(exact=True)
+    with pytest.raises(xmlread.XMLError, match="nested"):
+        exact.feed(deep)
+
+
+def test_a_deep_sheet_with_a_comment_is_refused_by_the_scan(tmp_path) -> None:
+    from support.hostile import edit_sheet
+    from xlreport.doors.file import read_grids
+
+    def deepen(xml: bytes) -> bytes:
+        depth = xmlread.MAX_DEPTH
+        return xml.replace(b"</sheetData>", b"</sheetData><!-- xlreport test -->"
+                           + b"<extLst>" * depth + b"</extLst>" * depth, 1)
+
+    with pytest.raises(NotAWorkbook, match="nested"):
+        read_grids(edit_sheet(tmp_path / "deep.xlsx", "Driftredovisning", deepen))
 
 
 def test_validate_never_imports_lxml_nor_typing() -> None:

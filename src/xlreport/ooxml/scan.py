@@ -47,10 +47,11 @@ class SheetScan(Record):
 # also fed to expat (xmlread.Checker), which refuses malformed XML; the cells are picked out by these
 # patterns, with no Python object per XML element.
 _ITEM = re.compile(
-    rb"<((?:[\w.-]+:)?row)\b([^>]*)>"  # 1 tag, 2 attributes
-    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'  # 3 col, 4 row, 5 s, 6 t
-    rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 7 children
-    rb"|<((?:[\w.-]+:)?)c\b([^>]*?)(?:/>|>(.*?)</\8c\s*>)",  # 8 prefix, 9 attributes, 10 children
+    rb'<row r="([0-9]{1,7})"[^>]*>'  # 1 a row as Excel writes it: its number
+    rb"|<((?:[\w.-]+:)?row)\b([^>]*)>"  # 2 tag, 3 attributes
+    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'  # 4 col, 5 row, 6 s, 7 t
+    rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 8 children
+    rb"|<((?:[\w.-]+:)?)c\b([^>]*?)(?:/>|>(.*?)</\9c\s*>)",  # 9 prefix, 10 attributes, 11 children
     re.DOTALL)
 _F_EL = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?f\s*>)", re.DOTALL)
 _V_EL = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?v\s*>)", re.DOTALL)
@@ -89,7 +90,7 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
     scan = SheetScan()
     # expat checks the XML as it streams past (as hardened as parse_xml, nesting limit included)
     checker = xmlread.Checker()
-    state = [0, -1]  # the current row and the last column (0-based), for cells without r=
+    state = [-1, -1]  # the current row and the last column (0-based), for rows and cells without r=
     carry = b""
     try:
         for chunk in part_chunks(pkg, part, limits):
@@ -100,6 +101,11 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
             carry = data[cut:]
         checker.close()
         _scan_piece(scan, carry, state, pkg, sheet, limits)
+        if checker.needs_exact:  # a comment or the like in the sheet: its depth counted element by element
+            checker = xmlread.Checker(exact=True)
+            for chunk in part_chunks(pkg, part, limits):
+                checker.feed(chunk)
+            checker.close()
     except xmlread.XMLError as exc:
         raise NotAWorkbook(f"Bladet '{sheet}' är skadat (ogiltig XML i {part}: {exc})", file=pkg.path,
                            sheet=sheet) from exc
@@ -124,59 +130,75 @@ def _last_item_start(data: bytes) -> int:
 
 def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sheet: str, limits: Limits) -> None:
     styles = scan.styles
-    for row_tag, row_attrs, letters, digits, style, kind, inner, _prefix, attrs, inner2 in _ITEM.findall(data):
-        if row_tag:
+    columns = _COLUMNS
+    row_now, last_col = state
+    cells = 0  # this piece's plain values (the others _note_cell counts), and their extent:
+    top = left = 1 << 30
+    bottom = right = -1
+    far = None  # the cell that last moved an edge of the extent out, for the message
+    for (row_r, row_tag, row_attrs, letters, digits, style, kind, inner, _prefix, attrs,
+         inner2) in _ITEM.findall(data):
+        if row_r:  # a row as Excel writes it
+            row_now, last_col = int(row_r) - 1, -1
+        elif row_tag:
             r = _attr(row_attrs, b"r")
-            state[0] = int(r) - 1 if r and r.isdigit() else state[0] + 1
-            state[1] = -1
-            continue
-        if letters:  # a cell as Excel writes it
+            row_now = int(r) - 1 if r and r.isdigit() else row_now + 1
+            last_col = -1
+        elif letters:  # a cell as Excel writes it
             row = int(digits) - 1
-            col = _COLUMNS.get(letters)
+            col = columns.get(letters)
             if col is None:
-                col = _COLUMNS[letters] = col_index(letters.decode())
-            state[1] = col
+                col = columns[letters] = col_index(letters.decode())
+            last_col = col
             if not inner:
                 continue  # an empty or formatted empty cell: calamine does not count it
             if b"<f" not in inner and b"<v" in inner and kind != b"e":  # a plain value: only extent and style
-                scan.cells += 1
-                if scan.top is None:
-                    scan.top, scan.left = row, col
-                elif col < scan.left:
-                    scan.left = col
-                scan.bottom = max(scan.bottom, row)
-                scan.right = max(scan.right, col)
-                scan.top = min(scan.top, row)
+                cells += 1
+                if row < top:
+                    top, far = row, (row, col)
+                if row > bottom:
+                    bottom, far = row, (row, col)
+                if col < left:
+                    left, far = col, (row, col)
+                if col > right:
+                    right, far = col, (row, col)
                 if style and style != b"0":
                     styles[(row, col)] = int(style)
-            else:
-                _note_cell(scan, b'r="" s="%s" t="%s"' % (style or b"0", kind), inner, row, col)
+            elif _note_cell(scan, b'r="" s="%s" t="%s"' % (style or b"0", kind), inner, row, col):
+                far = (row, col)
         else:
             ref = _attr(attrs, b"r")
             try:
-                row, col = parse_a1(ref) if ref else (state[0], state[1] + 1)
+                row, col = parse_a1(ref) if ref else (row_now, last_col + 1)
             except ValueError:
-                row, col = state[0], state[1] + 1
-            state[1] = col
-            if not inner2:
-                continue
-            _note_cell(scan, attrs, inner2, row, col)
-        if scan.area > limits.max_sheet_cells:
-            far = a1(max(row, scan.bottom), max(col, scan.right))
-            most = f"{limits.max_sheet_cells:,}".replace(",", " ")
-            raise UnsafeWorkbook(
-                f"Bladet '{sheet}' sträcker sig ända till cell {far}, fler celler än de {most} "
-                "som läses: ta bort innehållet längst ut på bladet och försök igen",
-                file=pkg.path, sheet=sheet, cell=a1(row, col))
+                row, col = row_now, last_col + 1
+            last_col = col
+            if inner2 and _note_cell(scan, attrs, inner2, row, col):
+                far = (row, col)
+    state[0], state[1] = row_now, last_col
+    if cells:
+        scan.cells += cells
+        scan.top = top if scan.top is None else min(scan.top, top)
+        scan.left = left if scan.left is None else min(scan.left, left)
+        scan.bottom, scan.right = max(scan.bottom, bottom), max(scan.right, right)
+    if scan.area > limits.max_sheet_cells:
+        most = f"{limits.max_sheet_cells:,}".replace(",", " ")
+        raise UnsafeWorkbook(
+            f"Bladet '{sheet}' sträcker sig ända till cell {a1(scan.bottom, scan.right)}, fler celler än de "
+            f"{most} som läses: ta bort innehållet längst ut på bladet och försök igen",
+            file=pkg.path, sheet=sheet, cell=a1(*far) if far else None)
 
 
-def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) -> None:
+def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) -> bool:
+    """Note a cell with a formula, an error or an inline string; True if it moved an edge of the
+    sheet's extent out."""
     f = _F_EL.search(inner)
     v = _V_EL.search(inner)
     has_value = v is not None or _IS_EL.search(inner) is not None
     if not has_value and f is None:
-        return  # a formatted empty cell: calamine does not count it
+        return False  # a formatted empty cell: calamine does not count it
     scan.cells += 1
+    moved = scan.top is None or row < scan.top or row > scan.bottom or col < scan.left or col > scan.right
     scan.top = row if scan.top is None else min(scan.top, row)
     scan.left = col if scan.left is None else min(scan.left, col)
     scan.bottom, scan.right = max(scan.bottom, row), max(scan.right, col)
@@ -193,6 +215,7 @@ def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) 
             scan.uncalculated[(row, col)] = text
     if v is not None and v.group(1) and _attr(attrs, b"t") == "e":
         scan.errors[(row, col)] = _text(v.group(1)).strip()
+    return moved
 
 
 def _formula_text(scan: SheetScan, text: str, kind: str | None, si: str | None, row: int, col: int) -> str:

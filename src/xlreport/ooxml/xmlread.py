@@ -17,7 +17,9 @@ only reads (``el.tag``, ``el.get``, iteration, ``find``) works on either.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
+from itertools import accumulate
 from xml.parsers import expat
 
 MAX_DEPTH = 256
@@ -110,11 +112,43 @@ def _new_parser() -> expat.XMLParserType:
     return parser
 
 
-class Checker:
-    """Feed a part in chunks; :meth:`close` at the end. Raises :class:`XMLError` on the way."""
+# The nesting count without a Python call per element. Once expat has accepted the bytes, every
+# "<" in them starts markup (XML allows none in text or attribute values): an end tag "</", a
+# start tag, or a comment, CDATA section or processing instruction ("<!", "<?"). When a piece
+# holds as many ">" as "<", each ">" ends a tag, and "/>" ends a self-closing one (as Excel and
+# every writer we know write a sheet: ">" in text is "&gt;"); otherwise the self-closing tags are
+# found by this pattern (quoted attribute values may hold "/>" and ">", never "<"). The tags become
+# marker bytes (a start tag an opening marker, an end tag or a self-closing tag's "/>" a closing
+# one), and a running sum of the markers is the depth.
+_SELF_CLOSING = re.compile(rb"<[^<>\"'/][^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*/>")
+_OPEN, _CLOSE = b"\x01", b"\x02"  # never in XML 1.0 text, raw or as a character reference
+_NOT_MARKERS = bytes(b for b in range(256) if b not in (1, 2))
+_STEPS = bytes.maketrans(b"\x01\x02", b"\x01\xff")  # +1 and -1 as signed bytes
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml\b[^>]*\?>")
 
-    def __init__(self) -> None:
+
+class Checker:
+    """Feed a part in chunks; :meth:`close` at the end. Raises :class:`XMLError` on the way.
+
+    expat checks the XML with no Python call per element; the nesting depth is counted on the
+    bytes it accepted (the markers above). In a part with a comment, a CDATA section or a
+    processing instruction (Excel writes none in a sheet), or not in UTF-8, the markers could
+    miscount: :attr:`needs_exact` is then set, and the caller feeds the whole part again to a
+    ``Checker(exact=True)``, which counts expat's element events.
+    """
+
+    def __init__(self, *, exact: bool = False) -> None:
         self._parser = _new_parser()
+        self._carry = b""
+        self._depth = 0
+        self._first = True
+        self.exact = exact
+        #: Whether this part must be fed again, from its start, to ``Checker(exact=True)``.
+        self.needs_exact = False
+        if exact:
+            self._count_events()
+
+    def _count_events(self) -> None:
         depth = 0
 
         def start(_name: str, _attrs: object) -> None:
@@ -132,9 +166,52 @@ class Checker:
 
     def feed(self, chunk: bytes) -> None:
         self._parse(chunk, False)
+        if self.exact or self.needs_exact:
+            return
+        data = self._carry + chunk if self._carry else chunk
+        if self._first:  # the XML declaration is not markup to count
+            if b">" not in data and len(data) < 4096:
+                self._carry = data
+                return
+            data = self._past_declaration(data)
+        cut = data.rfind(b"<")  # the tag that may go on in the next chunk
+        if cut <= 0:
+            self._carry = data if cut == 0 else b""
+            return
+        self._carry = data[cut:]
+        self._count(data[:cut])
 
     def close(self) -> None:
         self._parse(b"", True)
+        if not self.exact and not self.needs_exact:
+            self._count(self._past_declaration(self._carry) if self._first else self._carry)
+            self._carry = b""
+
+    def _past_declaration(self, data: bytes) -> bytes:
+        self._first = False
+        m = _DECLARATION.match(data)
+        return data[m.end():] if m else data
+
+    def _count(self, piece: bytes) -> None:
+        if b"<!" in piece or b"<?" in piece or b"\x00" in piece:  # or not UTF-8 (UTF-16)
+            self.needs_exact = True
+            return
+        tags = piece.count(b"<")
+        if piece.count(b">") == tags:  # every ">" ends a tag, so every "/>" ends a self-closing one
+            ends = piece.count(b"</")
+            if self._depth + tags - ends <= MAX_DEPTH:  # each start tag one deeper: still not too deep
+                self._depth += tags - 2 * ends - piece.count(b"/>")
+                return
+            markers = piece.replace(b"</", _CLOSE).replace(b"<", _OPEN).replace(b"/>", _CLOSE)
+        else:  # a ">" in text or in an attribute value: the self-closing tags found by their pattern
+            markers = _SELF_CLOSING.sub(_OPEN + _CLOSE, piece).replace(b"</", _CLOSE).replace(b"<", _OPEN)
+        markers = markers.translate(None, _NOT_MARKERS)
+        opens = markers.count(_OPEN)
+        if self._depth + opens > MAX_DEPTH:  # it could go too deep: follow the depth marker by marker
+            steps = memoryview(markers.translate(_STEPS)).cast("b")
+            if max(accumulate(steps, initial=self._depth)) > MAX_DEPTH:
+                raise XMLError(f"elements nested more than {MAX_DEPTH} deep")
+        self._depth += 2 * opens - len(markers)
 
     def _parse(self, data: bytes, final: bool) -> None:
         try:
