@@ -150,9 +150,10 @@ def read_report(grids: Mapping[str, Grid], sheet_names: list[str] | None = None)
 
     meta = _read_meta(grid(L.SHEET_META), out)
     tables = {}
+    index: dict[str, dict[str, list[tuple[int, int]]]] = {}  # each sheet's text cells, for the table headers
     for spec in (INCOME, UNITS, EXPLANATION, STAFF, SICK, COMMITMENTS):
-        tables[spec.name] = _read_table(grid(spec.sheet), spec, out)
-    leavers = _read_table(grid(LEAVERS.sheet), LEAVERS, out, optional=True)
+        tables[spec.name] = _read_table(grid(spec.sheet), spec, out, index)
+    leavers = _read_table(grid(LEAVERS.sheet), LEAVERS, out, index, optional=True)
     if out.structure:
         first = out.structure[0]
         msg = first.message if len(out.structure) == 1 else (
@@ -275,9 +276,22 @@ def _meta_value(raw: Any, kind: type, label: str = "") -> Any:
 
 # --- tables -------------------------------------------------------------------------------
 
-def _find_header(g: Grid, spec: TableSpec) -> tuple[int, int] | None:
-    want = L.norm(spec.head)
-    candidates = [(r, c) for r, c, v in g.cells() if isinstance(v, str) and L.norm(v) == want]
+def _text_cells(g: Grid, index: dict[str, dict[str, list[tuple[int, int]]]]) -> dict[str, list[tuple[int, int]]]:
+    """The text cells of ``g`` by their normalised text, in sheet order; built once per grid and
+    kept in ``index`` (a sheet holds several tables)."""
+    found = index.get(g.name)
+    if found is None:
+        found = index[g.name] = {}
+        norm = L.norm
+        for r, c, v in g.cells():
+            if isinstance(v, str):
+                found.setdefault(norm(v), []).append((r, c))
+    return found
+
+
+def _find_header(g: Grid, spec: TableSpec, index: dict[str, dict[str, list[tuple[int, int]]]]
+                 ) -> tuple[int, int] | None:
+    candidates = _text_cells(g, index).get(L.norm(spec.head), [])
     required = {L.norm(h) for h in spec.required_columns}
     n_cols = g.n_cols
     for r, c in candidates:  # prefer the header row that carries the columns
@@ -286,8 +300,9 @@ def _find_header(g: Grid, spec: TableSpec) -> tuple[int, int] | None:
     return candidates[0] if candidates else None
 
 
-def _read_table(g: Grid, spec: TableSpec, out: _Collector, optional: bool = False) -> Table | None:
-    found = _find_header(g, spec)
+def _read_table(g: Grid, spec: TableSpec, out: _Collector, index: dict[str, dict[str, list[tuple[int, int]]]],
+                optional: bool = False) -> Table | None:
+    found = _find_header(g, spec, index)
     if found is None:
         if not optional:
             out.missing(CellRef(g.name, 0, 0), TABELL_SAKNAS,
@@ -323,13 +338,21 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, optional: bool = Fals
 
 def _label_key(spec: TableSpec, label: str) -> str | None:
     n = L.norm(label)
-    for key in spec.rows:
-        if n == L.norm(key):
-            return key
+    keys = _ROW_KEYS.get(spec.rows)
+    if keys is None:
+        keys = _ROW_KEYS[spec.rows] = {}
+        for key in spec.rows:
+            keys.setdefault(L.norm(key), key)  # the first of two keys that normalise alike, as before
+    key = keys.get(n)
+    if key is not None:
+        return key
     for key, prefix in spec.prefixes.items():
         if n.startswith(prefix):
             return key
     return None
+
+
+_ROW_KEYS: dict[tuple[str, ...], dict[str, str]] = {}  # a table's fixed rows by their normalised label
 
 
 def _row_is_blank(g: Grid, r: int, cols: list[int]) -> bool:
@@ -346,6 +369,7 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
     end = g.n_rows
     total_row = last_known = None
     found_end = False
+    head = L.norm(spec.head)
     for r in range(table.header_row + 1, g.n_rows):
         v = g.get(r, lc)
         if not isinstance(v, str):
@@ -353,7 +377,7 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
         if spec.total and L.norm(v).startswith("summa"):
             total_row, end, found_end = r, r, True
             break
-        if L.norm(v) == L.norm(spec.head):
+        if L.norm(v) == head:
             end = r  # the next table of the same kind (e.g. last year's, copied below) is not read
             break
         if spec.rows and _label_key(spec, v) is not None:
