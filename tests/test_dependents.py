@@ -140,3 +140,23 @@ def test_the_reader_scan_sees_prefixed_cells_as_plain_ones(tmp_path):
     assert scans[0].cells == 2 * 2_000 + 3 * 5_000
     assert (scans[1].cells, scans[1].bottom, scans[1].right, scans[1].formulas) == \
         (scans[0].cells, scans[0].bottom, scans[0].right, scans[0].formulas)
+
+
+def test_a_small_part_read_whole_counts_as_the_streamed_one(tmp_path, monkeypatch, fixtures_dir):
+    """A part the package keeps is searched whole, in one piece: the count, and what could not
+    be read, are what the streamed search in 64 KiB pieces finds."""
+    from support.fixtures import fixture_workbooks
+    from support.workbooks import EXAMPLE
+
+    books = [_book(tmp_path / "mellan.xlsx", formulas=3_000, padding=3_000), EXAMPLE, *fixture_workbooks()]
+    for path in books:
+        with open_package(path) as pkg:
+            sheets = [s.name for s in pkg.sheets() if s.kind == "worksheet"]
+        changes = ChangeSet(writes=[CellWrite(name, r, c, 1.0) for name in sheets[:2] for r, c in ((1, 1), (4, 2))])
+        counts = []
+        for keep in (dependents.KEEP_PART_MAX, 0):
+            monkeypatch.setattr(dependents, "KEEP_PART_MAX", keep)
+            with open_package(path) as pkg:
+                scan = dependents.scan_dependent_formulas(pkg, changes)
+            counts.append((scan.count, scan.unscanned))
+        assert counts[0] == counts[1], path.name

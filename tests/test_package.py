@@ -274,3 +274,59 @@ def test_write_package_unicode_names(tmp_path):
     with zipfile.ZipFile(dest) as zf:
         assert zf.read("xl/media/bild_å.png") == b"\x89PNG"
         assert zf.read("xl/ny_ö.xml") == b"<x/>"
+
+
+def test_small_parts_are_inflated_once_and_large_ones_every_time(fixtures_dir, monkeypatch):
+    from xlreport.ooxml import package
+
+    with open_package(fixtures_dir / "finance.xlsx") as pkg:
+        sizes = {info.filename: info.file_size for info in pkg.zf.infolist()}
+        small, large = min(sizes, key=sizes.get), max(sizes, key=sizes.get)
+        monkeypatch.setattr(package, "KEEP_PART_MAX", (sizes[small] + sizes[large]) // 2)
+        assert pkg.read(small) is pkg.read(small) == pkg.zf.read(small)
+        assert pkg.read(large) is not pkg.read(large) and pkg.read(large) == pkg.zf.read(large)
+        monkeypatch.setattr(package, "KEEP_TOTAL_MAX", 0)  # the total kept is bounded too
+        other = next(n for n in sizes if n not in (small, large) and sizes[n])
+        assert pkg.read(other) is not pkg.read(other)
+        with pytest.raises(KeyError):
+            pkg.read_raw("xl/saknas.xml")
+        with pytest.raises(NotAWorkbook):
+            pkg.read("xl/saknas.xml")
+
+
+@pytest.mark.fixture_workbooks("path")
+def test_an_edit_reads_the_unchanged_parts_as_lxml_would(path):
+    """Relationships and sheets an edit reads from the package's read-only trees are what the
+    lxml trees of the same parts give; once a part is changed in the edit, its change shows."""
+    from xlreport.ooxml.edit import PackageEdit
+    from xlreport.ooxml.package import relationship_dicts, rels_part
+
+    with PackageEdit.opened(path) as edit:
+        for name in edit.pkg.names:
+            if name.endswith(".rels"):
+                source = name.replace("_rels/", "").removesuffix(".rels")
+                assert edit.relationships(source) == relationship_dicts(edit.xml(name).getroot(), source), name
+        sheets = edit.sheets()
+        root = edit.tree(edit.workbook_part).getroot()  # from here on the edit's own tree
+        assert edit.sheets() == sheets
+        first = next(root.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"))
+        first.set("name", "Omdöpt")
+        edit.touch(edit.workbook_part)
+        assert edit.sheets()[0].name == "Omdöpt"
+        rels = edit.rels(edit.workbook_part)
+        rels.remove(rels[0])
+        edit.touch(rels_part(edit.workbook_part))
+        assert len(edit.relationships(edit.workbook_part)) == len(rels)
+
+
+def test_several_overrides_at_once_as_one_at_a_time(fixtures_dir):
+    from xlreport.ooxml.edit import PackageEdit
+
+    added = [("xl/charts/chart91.xml", "application/x-a"), ("xl/drawings/drawing91.xml", "application/x-b")]
+    with PackageEdit.opened(fixtures_dir / "finance.xlsx") as one, PackageEdit.opened(fixtures_dir / "finance.xlsx") as all_:
+        for part, content_type in added:
+            one.add_override(part, content_type)
+        all_.add_overrides(added)
+        all_.add_overrides([])
+        assert one.read(CONTENT_TYPES) == all_.read(CONTENT_TYPES)
+        assert one.replace.keys() == all_.replace.keys() == {CONTENT_TYPES}

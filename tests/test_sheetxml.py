@@ -9,8 +9,9 @@ import pytest
 from lxml import etree
 
 from support.workbooks import EXAMPLE, sheet_xml
-from xlreport.core.cells import col_letter
+from xlreport.core.cells import col_letter, parse_a1
 from xlreport.core.changes import Area, Cell, CellWrite, PageLayout, SheetContent
+from xlreport.ooxml import sheetxml
 from xlreport.ooxml.names import NS_MAIN, NS_R, q
 from xlreport.ooxml.sheetxml import _set_value, apply_cell_writes, build_owned_sheet, number_text, ooxml_text
 
@@ -407,3 +408,151 @@ def test_owned_cell_text_matches_set_value(value):
         content = SheetContent("Rapport")
         content.add(None, Cell(value, style))
         assert _sheet_data_of(build_owned_sheet(content, {"title": 3})) == _lxml_sheet_data(content, {"title": 3})
+
+
+def owned_variants() -> list[SheetContent]:
+    """tricky_content and its layouts: no page, each page setting, no header or footer, no
+    widths, merges or breaks, links whose targets and texts need escaping, an empty sheet."""
+    out = [tricky_content(), SheetContent("Tom"), SheetContent("Bara bredder", col_widths={3: 9.140625, 0: 50})]
+    for page in (None, PageLayout(), PageLayout(portrait=False, fit_to_width=False),
+                 PageLayout(header=("", "", ""), footer=("", "", "")), PageLayout(header=("a\tb\r\nc", "", "")),
+                 PageLayout(footer=("", "Sida &P", ""), margins_cm=(1.0, 2.5, 0.3333, 4.0), header_cm=0.1)):
+        content = tricky_content()
+        content.page = page
+        out.append(content)
+    bare = tricky_content()
+    bare.col_widths, bare.merges, bare.row_breaks, bare.row_heights = {}, [], [], {}
+    out.append(bare)
+    linked = SheetContent("Länkar")
+    for i, text in enumerate(TRICKY_TEXTS):
+        if all(ch in "\t\n\r" or ch >= " " and ch not in "\ufffe\uffff" for ch in text):  # lxml refuses the others
+            linked.add(Cell(text, "link", f"#'{text}'!A{i + 1}"), Cell(float(i), "link", "Rapport!B2"))
+    out.append(linked)
+    return out
+
+
+@pytest.mark.parametrize("rid", [None, "rId1", "rId&<\"'>"])
+def test_owned_sheet_part_is_byte_identical_to_the_element_build(rid):
+    from support import lxml_sheet
+
+    for content in owned_variants():
+        assert build_owned_sheet(content, TRICKY_STYLES, rid) == lxml_sheet.build_owned_sheet(content, TRICKY_STYLES, rid)
+
+
+@pytest.mark.parametrize("bad", ["a\x01b", "\ufffe", "\ud800"])
+def test_owned_sheet_refuses_what_lxml_refuses(bad):
+    from support import lxml_sheet
+
+    for content in (SheetContent("L", rows=[[Cell("x", "link", bad)]]),
+                    SheetContent("H", page=PageLayout(header=(bad, "", "")))):
+        for build in (build_owned_sheet, lxml_sheet.build_owned_sheet):
+            try:
+                build(content, {})
+            except ValueError as exc:
+                outcome = type(exc) if isinstance(exc, UnicodeEncodeError) else ValueError
+            else:
+                outcome = None
+            if build is build_owned_sheet:
+                expected = outcome
+            else:
+                assert outcome == expected, (content, bad)
+
+
+# --- user sheets: the one-pass reference reading and the fast cell writer ----------------
+
+MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+PREFIXED = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+# sheetData bodies a reader may meet: references left out, written in other spellings, not
+# references at all, rows and cells twice, rows out of order, every column width
+ODD_BODIES = [
+    ('<row r="1" spans="1:3"><c r="A1" s="4" t="s"><v>0</v></c><c r="C1" s="2"><v>7</v></c></row>'
+     '<row r="3"><c r="B3"><f>A1+1</f><v>8</v></c></row>'),
+    '<row><c><v>1</v></c><c><v>2</v></c></row><row><c r="C2"><v>3</v></c><c/></row>',
+    '<row r="05"><c r="A5"><v>1</v></c></row><row r=" 7 "><c r="b7"><v>1</v></c></row>',
+    '<row r="2"><c r="$B$2"><v>1</v></c><c r=" C2 "><v>1</v></c><c><v>2</v></c></row>',
+    '<row r="2"><c r="B2"><v>1</v></c><c r="XYZ"><v>1</v></c></row>',
+    '<row r="2"><c r="B2"/><c r="A0"/><c r=""/><c r="B2\u00a0"/></row>',
+    '<row r="2"><c r="B2"><v>1</v></c></row><row r="2"><c r="B2"><v>9</v></c><c r="B2"><v>2</v></c></row>',
+    '<row r="3"><c r="A3"/></row><row r="1"><c r="A1"/></row><row r="1a"/>',
+    '<row r="2"><c r="AAA2"><v>1</v></c><c r="XFD2"/><c/><c r="xfd2"/><c r="AAAA2"/><c r="A12345678"/></row>',
+    '<row r="2"><c r="B2" t="s" cm="1" vm="2"><!-- c --><f>1</f><v>1</v><extLst><ext/></extLst></c></row>',
+    '<row r="2"><c r="AAAA2"/></row>', '<row r="2"><c r="A12345678"/></row>', '<row r="2"><c r="1B"/></row>',
+    '<row r="2"><c r="B 2"/></row>', '<row r="2"><c r="B2"/><c r="$$B2"/></row>', '',
+    '<row r="1"><c r="XYZ"/></row><row r="2a"/>', '<row r="1"><c/></row><row r="2"><c r="7"/></row><row r="z"/>',
+]
+
+
+def _reference_normalise(sheet_data) -> None:
+    """How every row and cell got its ``r``, one cell at a time (before the XPath check)."""
+    row_no = 0
+    for row in sheet_data.iterchildren(q("row")):
+        row_no = int(row.get("r")) if row.get("r") else row_no + 1
+        row.set("r", str(row_no))
+        col = -1
+        for c in row.iterchildren(q("c")):
+            col = parse_a1(c.get("r"))[1] if c.get("r") else col + 1
+            if not c.get("r"):
+                c.set("r", f"{col_letter(col)}{row_no}")
+
+
+def _outcome(function, sheet_data):
+    """(what ``function`` returned, the sheetData after it), or (the error, None)."""
+    try:
+        return function(sheet_data), etree.tostring(sheet_data)
+    except ValueError as exc:
+        return repr(exc), None
+
+
+@pytest.mark.parametrize("body", ODD_BODIES)
+def test_normalise_refs_as_the_cell_by_cell_reading(body):
+    for ns, prefix in ((MAIN, ""), (PREFIXED, "x:")):
+        xml = f"<{prefix}sheetData {ns}>{body}</{prefix}sheetData>"
+        if prefix:
+            xml = re.sub(r"<(/?)(row|c|v|f|extLst|ext)\b", rf"<\1{prefix}\2", xml)
+        rows, fast = _outcome(sheetxml._normalise_refs, etree.fromstring(xml))
+        error, reference = _outcome(_reference_normalise, etree.fromstring(xml))
+        assert fast == reference
+        if reference is None:  # the same error, at the same (first) reference
+            assert rows == error
+        else:
+            by_number = {}
+            for row in etree.fromstring(reference).iterchildren(q("row")):
+                by_number[int(row.get("r"))] = etree.tostring(row)
+            assert {n: etree.tostring(row) for n, row in rows.items()} == by_number
+
+
+@pytest.mark.parametrize("ref", ["A1", "B12", "Z9", "AA1", "XFD1048576", "$B$2", "b2", " C2 ", "C2\t", "$c3",
+                                 "AB$7", "ZZZ1", "AAA99", "\u00a0D4"])
+def test_column_reads_as_parse_a1(ref):
+    for _ in range(2):  # the second time from what the first kept
+        assert sheetxml._column(ref) == parse_a1(ref)[1]
+
+
+def _reference_write_cell(c, write) -> None:
+    """The cell writer before its fast path: every child placed through _insert_child."""
+    sheetxml._clear_cell(c)
+    if write.formula is not None:
+        f = etree.Element(q("f"))
+        f.text = write.formula.removeprefix("=")
+        sheetxml._insert_child(c, f)
+        _set_value(c, write.value, cached=True)
+    else:
+        _set_value(c, write.value, cached=False)
+
+
+@pytest.mark.parametrize("value, formula", [(12.5, None), (3, "=A1+2"), ("text  x", None), ("ok", '"ok"'),
+                                            (True, None), (None, None), (None, "B1"), (float("nan"), "1/0")])
+def test_the_fast_cell_writer_writes_as_the_ordered_one(value, formula):
+    """In a sheet with the main namespace as default, as a prefix, or both, and in a cell that
+    keeps an extLst (which the children must go before)."""
+    for ns in (MAIN, PREFIXED, f"{MAIN} {PREFIXED}"):
+        prefix = "x:" if ns == PREFIXED else ""
+        for inner in ("", "<{p}v>1</{p}v>", "<{p}f>A1</{p}f><{p}v>1</{p}v>", "<!-- c --><{p}is><{p}t>a</{p}t></{p}is>",
+                      "<{p}v>1</{p}v><{p}extLst/>"):
+            xml = (f'<{prefix}sheetData {ns}><{prefix}row r="1"><{prefix}c r="A1" t="s" vm="1">'
+                   f'{inner.format(p=prefix)}</{prefix}c></{prefix}row></{prefix}sheetData>')
+            fast, reference = etree.fromstring(xml), etree.fromstring(xml)
+            write = CellWrite("S", 0, 0, value, formula)
+            sheetxml._write_cell(fast[0][0], write)
+            _reference_write_cell(reference[0][0], write)
+            assert etree.tostring(fast) == etree.tostring(reference)

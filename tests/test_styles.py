@@ -88,3 +88,19 @@ def test_minimal_stylesheet_gets_sections_in_order():
     order = [e.tag.split("}")[1] for e in root]
     assert order == ["numFmts", "fonts", "borders", "cellXfs"]
     assert ensure_styles(new) == (None, ids)
+
+
+def test_a_styles_part_seen_before_gets_the_same_result_again(fixtures_dir):
+    """ensure_styles keeps what it made of a styles.xml: the same bytes and ids as working it
+    out anew, and ids the caller may change without changing the next answer."""
+    from xlreport.ooxml import styles
+
+    original = styles_of(fixtures_dir / "finance.xlsx")
+    first = ensure_styles(original)
+    first[1]["title"] = -1
+    second = ensure_styles(bytes(original))  # equal bytes, another object
+    assert second == styles._ensure_styles(original) and second[1]["title"] != -1
+    for i in range(styles._ENSURED_MAX + 1):  # a bounded number of results is kept
+        ensure_styles(original.replace(b"<fonts", b"<fonts ", 1) + b" " * i)
+    assert len(styles._ENSURED) == styles._ENSURED_MAX and original not in styles._ENSURED
+    assert ensure_styles(original) == second

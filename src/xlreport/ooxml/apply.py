@@ -105,14 +105,16 @@ def _print_titles(edit: PackageEdit, content: SheetContent) -> None:
     """The owned sheet's rows repeated on every printed page (a defined name in workbook.xml)."""
     names = [s.name for s in edit.sheets()]
     entry = edit.sheet(content.name)
-    wb = edit.tree(edit.workbook_part).getroot()
+    wb = edit.read_tree(edit.workbook_part).getroot()
     rows = content.page.title_rows if content.page is not None else None
     if set_print_titles(wb, names.index(entry.name), entry.name, rows):
+        edit.tree(edit.workbook_part)  # changed: what was read from workbook.xml goes
         edit.touch(edit.workbook_part)
 
 
 def _prune_calc_chain(edit: PackageEdit, changes: ChangeSet) -> None:
     """Sheets replaced whole, and written cells that no longer hold a formula, leave the chain."""
     whole = {entry.sheet_id for c in changes.sheets if (entry := edit.sheet(c.name)) is not None}
-    cells = {(edit.sheet(w.sheet).sheet_id, w.a1) for w in changes.writes if w.formula is None}
+    ids = {name: edit.sheet(name).sheet_id for name in {w.sheet for w in changes.writes if w.formula is None}}
+    cells = {(ids[w.sheet], w.a1) for w in changes.writes if w.formula is None}
     prune_calc_chain(edit, whole, cells)

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
 from ..core.changes import Area, Chart, ChartSeries, SheetContent
 from .edit import PackageEdit
 from .names import CONTENT_TYPES, NS_PKG_RELS, NS_R, is_rel
-from .package import local, relative_target, rels_part, serialize_xml
-from .sheetxml import number_text
+from .package import DECLARATION, local, relative_target, rels_part
+from .sheetxml import number_text, xml_attr, xml_text
 
 NS_C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -35,116 +33,84 @@ TARGET_COLOUR = "C00000"
 CAT_AXIS, VAL_AXIS = "50010", "50020"
 
 
-def _c(tag: str) -> str:
-    return f"{{{NS_C}}}{tag}"
+# --- XML text -----------------------------------------------------------------------------
+# The parts are built as text, byte for byte what lxml writes for the same elements (the tests
+# compare the two): building them as elements was most of the cost of a chart. Text and
+# attribute values are escaped, and refused, as lxml does (sheetxml.xml_text, sheetxml.xml_attr).
 
 
-def _a(tag: str) -> str:
-    return f"{{{NS_A}}}{tag}"
+def _val(tag: str, value) -> str:
+    """``<c:tag val="value"/>``"""
+    return f'<c:{tag} val="{xml_attr(str(value))}"/>'
 
 
-def _x(tag: str) -> str:
-    return f"{{{NS_XDR}}}{tag}"
-
-
-def _val(parent: etree._Element, tag: str, value) -> etree._Element:
-    return etree.SubElement(parent, _c(tag), val=str(value))
+def _part(body: str) -> bytes:
+    """A whole part: the declaration :func:`~xlreport.ooxml.package.serialize_xml` gives a new tree."""
+    return DECLARATION + body.encode("utf-8")
 
 
 # --- the chart part -----------------------------------------------------------------------
 
 
-def _rich(parent: etree._Element, text: str, size: int, bold: bool) -> None:
+def _rich(text: str, size: int, bold: bool) -> str:
     """A ``c:tx/c:rich`` text body holding ``text``."""
-    rich = etree.SubElement(etree.SubElement(parent, _c("tx")), _c("rich"))
-    etree.SubElement(rich, _a("bodyPr"))
-    etree.SubElement(rich, _a("lstStyle"))
-    p = etree.SubElement(rich, _a("p"))
-    etree.SubElement(etree.SubElement(p, _a("pPr")), _a("defRPr"), sz=str(size), b="1" if bold else "0")
-    r = etree.SubElement(p, _a("r"))
-    etree.SubElement(r, _a("rPr"), lang="sv-SE", sz=str(size), b="1" if bold else "0")
-    etree.SubElement(r, _a("t")).text = text
+    b = "1" if bold else "0"
+    return (f'<c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}" b="{b}"/></a:pPr>'
+            f'<a:r><a:rPr lang="sv-SE" sz="{size}" b="{b}"/><a:t>{xml_text(text)}</a:t></a:r></a:p></c:rich></c:tx>')
 
 
-def _title(parent: etree._Element, text: str, size: int = 1200, bold: bool = True) -> None:
-    title = etree.SubElement(parent, _c("title"))
-    _rich(title, text, size, bold)
-    _val(title, "overlay", 0)
+def _title(text: str, size: int = 1200, bold: bool = True) -> str:
+    return f'<c:title>{_rich(text, size, bold)}<c:overlay val="0"/></c:title>'
 
 
-def _text_props(parent: etree._Element, size: int) -> None:
-    tx = etree.SubElement(parent, _c("txPr"))
-    etree.SubElement(tx, _a("bodyPr"))
-    etree.SubElement(tx, _a("lstStyle"))
-    p = etree.SubElement(tx, _a("p"))
-    etree.SubElement(etree.SubElement(p, _a("pPr")), _a("defRPr"), sz=str(size))
-    etree.SubElement(p, _a("endParaRPr"), lang="sv-SE")
+def _text_props(size: int) -> str:
+    return (f'<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}"/></a:pPr>'
+            '<a:endParaRPr lang="sv-SE"/></a:p></c:txPr>')
 
 
-def _fill(parent: etree._Element, colour: str, line: bool = False) -> None:
-    sp = etree.SubElement(parent, _c("spPr"))
+def _fill(colour: str, line: bool = False) -> str:
+    fill = f'<a:solidFill><a:srgbClr val="{xml_attr(colour)}"/></a:solidFill>'
     if line:
-        ln = etree.SubElement(sp, _a("ln"), w="28575", cap="rnd")
-        etree.SubElement(etree.SubElement(ln, _a("solidFill")), _a("srgbClr"), val=colour)
-        etree.SubElement(ln, _a("prstDash"), val="dash")
-    else:
-        etree.SubElement(etree.SubElement(sp, _a("solidFill")), _a("srgbClr"), val=colour)
+        return f'<c:spPr><a:ln w="28575" cap="rnd">{fill}<a:prstDash val="dash"/></a:ln></c:spPr>'
+    return f"<c:spPr>{fill}</c:spPr>"
 
 
-def _str_ref(parent: etree._Element, ref: str, texts: list[str]) -> None:
-    sref = etree.SubElement(parent, _c("strRef"))
-    etree.SubElement(sref, _c("f")).text = ref
-    cache = etree.SubElement(sref, _c("strCache"))
-    _val(cache, "ptCount", len(texts))
-    for i, text in enumerate(texts):
-        etree.SubElement(etree.SubElement(cache, _c("pt"), idx=str(i)), _c("v")).text = text
+def _str_ref(ref: str, texts: list[str]) -> str:
+    points = "".join([f'<c:pt idx="{i}"><c:v>{xml_text(text)}</c:v></c:pt>' for i, text in enumerate(texts)])
+    return (f'<c:strRef><c:f>{xml_text(ref)}</c:f><c:strCache><c:ptCount val="{len(texts)}"/>{points}'
+            "</c:strCache></c:strRef>")
 
 
-def _num_ref(parent: etree._Element, ref: str, values: list, number_format: str) -> None:
-    nref = etree.SubElement(parent, _c("numRef"))
-    etree.SubElement(nref, _c("f")).text = ref
-    cache = etree.SubElement(nref, _c("numCache"))
-    etree.SubElement(cache, _c("formatCode")).text = number_format
-    _val(cache, "ptCount", len(values))
-    for i, v in enumerate(values):
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            etree.SubElement(etree.SubElement(cache, _c("pt"), idx=str(i)), _c("v")).text = number_text(float(v))
+def _num_ref(ref: str, values: list, number_format: str) -> str:
+    points = "".join([f'<c:pt idx="{i}"><c:v>{number_text(float(v))}</c:v></c:pt>' for i, v in enumerate(values)
+                      if isinstance(v, (int, float)) and not isinstance(v, bool)])
+    return (f"<c:numRef><c:f>{xml_text(ref)}</c:f><c:numCache><c:formatCode>{xml_text(number_format)}</c:formatCode>"
+            f'<c:ptCount val="{len(values)}"/>{points}</c:numCache></c:numRef>')
 
 
-def _data_labels(parent: etree._Element, number_format: str, position: str | None) -> None:
-    d = etree.SubElement(parent, _c("dLbls"))
-    etree.SubElement(d, _c("numFmt"), formatCode=number_format, sourceLinked="0")
-    etree.SubElement(d, _c("spPr")).append(etree.Element(_a("noFill")))
-    _text_props(d, 800)
-    if position:
-        _val(d, "dLblPos", position)
-    for tag, on in (("showLegendKey", 0), ("showVal", 1), ("showCatName", 0), ("showSerName", 0),
-                    ("showPercent", 0), ("showBubbleSize", 0)):
-        _val(d, tag, on)
+def _data_labels(number_format: str, position: str | None) -> str:
+    return (f'<c:dLbls><c:numFmt formatCode="{xml_attr(number_format)}" sourceLinked="0"/><c:spPr><a:noFill/></c:spPr>'
+            + _text_props(800) + (_val("dLblPos", position) if position else "")
+            + '<c:showLegendKey val="0"/><c:showVal val="1"/><c:showCatName val="0"/><c:showSerName val="0"/>'
+            '<c:showPercent val="0"/><c:showBubbleSize val="0"/></c:dLbls>')
 
 
-def _series(parent: etree._Element, i: int, s: ChartSeries, chart: Chart, sheet: str, cells) -> None:
-    ser = etree.SubElement(parent, _c("ser"))
-    _val(ser, "idx", i)
-    _val(ser, "order", i)
-    _str_ref(etree.SubElement(ser, _c("tx")), _name_ref(chart, s, sheet), [s.name])
-    _fill(ser, TARGET_COLOUR if s.line else SERIES_COLOURS[i % len(SERIES_COLOURS)], line=s.line)
+def _series(i: int, s: ChartSeries, chart: Chart, sheet: str, cells) -> str:
+    name = _str_ref(_name_ref(chart, s, sheet), [s.name])
+    out = [f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/><c:tx>{name}</c:tx>',
+           _fill(TARGET_COLOUR if s.line else SERIES_COLOURS[i % len(SERIES_COLOURS)], line=s.line)]
     if s.line:
-        etree.SubElement(ser, _c("marker")).append(_symbol_none())
+        out.append('<c:marker><c:symbol val="none"/></c:marker>')
     else:
-        _val(ser, "invertIfNegative", 0)
-        _data_labels(ser, chart.number_format, "outEnd")
-    _str_ref(etree.SubElement(ser, _c("cat")), chart.categories.absolute(sheet),
-             [str(cells(r, c) if cells(r, c) is not None else "") for r, c in chart.categories.cells()])
-    _num_ref(etree.SubElement(ser, _c("val")), s.values.absolute(sheet), [cells(r, c) for r, c in s.values.cells()],
-             chart.number_format)
+        out.append('<c:invertIfNegative val="0"/>' + _data_labels(chart.number_format, "outEnd"))
+    categories = [str(cells(r, c) if cells(r, c) is not None else "") for r, c in chart.categories.cells()]
+    out.append(f"<c:cat>{_str_ref(chart.categories.absolute(sheet), categories)}</c:cat>")
+    values = [cells(r, c) for r, c in s.values.cells()]
+    out.append(f"<c:val>{_num_ref(s.values.absolute(sheet), values, chart.number_format)}</c:val>")
     if s.line:
-        _val(ser, "smooth", 0)
-
-
-def _symbol_none() -> etree._Element:
-    el = etree.Element(_c("symbol"), val="none")
-    return el
+        out.append('<c:smooth val="0"/>')
+    out.append("</c:ser>")
+    return "".join(out)
 
 
 def _name_ref(chart: Chart, s: ChartSeries, sheet: str) -> str:
@@ -152,88 +118,50 @@ def _name_ref(chart: Chart, s: ChartSeries, sheet: str) -> str:
     return Area(s.values.top - 1, s.values.left, s.values.top - 1, s.values.left).absolute(sheet)
 
 
-def _axes(plot: etree._Element, chart: Chart) -> None:
-    cat = etree.SubElement(plot, _c("catAx"))
-    _val(cat, "axId", CAT_AXIS)
+def _axes(chart: Chart) -> str:
+    horizontal = chart.horizontal
     # horizontal bars: the first category at the top, as the table above the chart lists them
-    _val(etree.SubElement(cat, _c("scaling")), "orientation", "maxMin" if chart.horizontal else "minMax")
-    _val(cat, "delete", 0)
-    _val(cat, "axPos", "l" if chart.horizontal else "b")
-    etree.SubElement(cat, _c("numFmt"), formatCode="General", sourceLinked="0")
-    _val(cat, "majorTickMark", "none")
-    _val(cat, "minorTickMark", "none")
-    _val(cat, "tickLblPos", "low")
-    _text_props(cat, 900)
-    _val(cat, "crossAx", VAL_AXIS)
-    _val(cat, "crosses", "autoZero")
-    _val(cat, "auto", 1)
-    _val(cat, "lblAlgn", "ctr")
-    _val(cat, "lblOffset", 100)
-    _val(cat, "noMultiLvlLbl", 0)
-    val = etree.SubElement(plot, _c("valAx"))
-    _val(val, "axId", VAL_AXIS)
-    _val(etree.SubElement(val, _c("scaling")), "orientation", "minMax")
-    _val(val, "delete", 0)
-    _val(val, "axPos", "b" if chart.horizontal else "l")
-    grid = etree.SubElement(val, _c("majorGridlines"))
-    ln = etree.SubElement(etree.SubElement(grid, _c("spPr")), _a("ln"), w="6350")
-    etree.SubElement(etree.SubElement(ln, _a("solidFill")), _a("srgbClr"), val="D9D9D9")
-    if chart.axis_title:
-        _title(val, chart.axis_title, 900, False)
-    etree.SubElement(val, _c("numFmt"), formatCode=chart.number_format, sourceLinked="0")
-    _val(val, "majorTickMark", "out")
-    _val(val, "minorTickMark", "none")
-    _val(val, "tickLblPos", "nextTo")
-    _text_props(val, 900)
-    _val(val, "crossAx", CAT_AXIS)
-    _val(val, "crosses", "max" if chart.horizontal else "autoZero")  # the value axis below the last bar
-    _val(val, "crossBetween", "between")
+    cat = (f'<c:catAx>{_val("axId", CAT_AXIS)}<c:scaling>{_val("orientation", "maxMin" if horizontal else "minMax")}'
+           f'</c:scaling><c:delete val="0"/>{_val("axPos", "l" if horizontal else "b")}'
+           '<c:numFmt formatCode="General" sourceLinked="0"/><c:majorTickMark val="none"/>'
+           '<c:minorTickMark val="none"/><c:tickLblPos val="low"/>' + _text_props(900)
+           + f'{_val("crossAx", VAL_AXIS)}<c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
+           '<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>')
+    val = (f'<c:valAx>{_val("axId", VAL_AXIS)}<c:scaling><c:orientation val="minMax"/></c:scaling>'
+           f'<c:delete val="0"/>{_val("axPos", "b" if horizontal else "l")}<c:majorGridlines><c:spPr>'
+           '<a:ln w="6350"><a:solidFill><a:srgbClr val="D9D9D9"/></a:solidFill></a:ln></c:spPr></c:majorGridlines>'
+           + (_title(chart.axis_title, 900, False) if chart.axis_title else "")
+           + f'<c:numFmt formatCode="{xml_attr(chart.number_format)}" sourceLinked="0"/><c:majorTickMark val="out"/>'
+           '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>' + _text_props(900)
+           # the value axis below the last bar
+           + f'{_val("crossAx", CAT_AXIS)}{_val("crosses", "max" if horizontal else "autoZero")}'
+           '<c:crossBetween val="between"/></c:valAx>')
+    return cat + val
 
 
 def chart_xml(chart: Chart, sheet: str, cells) -> bytes:
     """The chart part of ``chart`` on ``sheet``; ``cells(row, col)`` is a cell's value (its cache)."""
-    root = etree.Element(_c("chartSpace"), nsmap={"c": NS_C, "a": NS_A, "r": NS_R})
-    _val(root, "date1904", 0)
-    _val(root, "lang", "sv-SE")
-    _val(root, "roundedCorners", 0)
-    ch = etree.SubElement(root, _c("chart"))
-    _title(ch, chart.title)
-    _val(ch, "autoTitleDeleted", 0)
-    plot = etree.SubElement(ch, _c("plotArea"))
-    etree.SubElement(plot, _c("layout"))
     bars = [s for s in chart.series if not s.line]
     lines = [s for s in chart.series if s.line]
-    bar = etree.SubElement(plot, _c("barChart"))
-    _val(bar, "barDir", "bar" if chart.horizontal else "col")
-    _val(bar, "grouping", "clustered")
-    _val(bar, "varyColors", 0)
-    for i, s in enumerate(bars):
-        _series(bar, i, s, chart, sheet, cells)
-    _val(bar, "gapWidth", 60)
-    _val(bar, "axId", CAT_AXIS)
-    _val(bar, "axId", VAL_AXIS)
+    head = (f'<c:chartSpace xmlns:c="{NS_C}" xmlns:a="{NS_A}" xmlns:r="{NS_R}"><c:date1904 val="0"/>'
+            f'<c:lang val="sv-SE"/><c:roundedCorners val="0"/><c:chart>{_title(chart.title)}'
+            '<c:autoTitleDeleted val="0"/><c:plotArea><c:layout/><c:barChart>'
+            f'{_val("barDir", "bar" if chart.horizontal else "col")}<c:grouping val="clustered"/>'
+            '<c:varyColors val="0"/>')
+    out = [head]
+    out += [_series(i, s, chart, sheet, cells) for i, s in enumerate(bars)]
+    out.append(f'<c:gapWidth val="60"/>{_val("axId", CAT_AXIS)}{_val("axId", VAL_AXIS)}</c:barChart>')
     if lines:
-        line = etree.SubElement(plot, _c("lineChart"))
-        _val(line, "grouping", "standard")
-        _val(line, "varyColors", 0)
-        for i, s in enumerate(lines, start=len(bars)):
-            _series(line, i, s, chart, sheet, cells)
-        _val(line, "marker", 1)
-        _val(line, "axId", CAT_AXIS)
-        _val(line, "axId", VAL_AXIS)
-    _axes(plot, chart)
+        out.append('<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>')
+        out += [_series(i, s, chart, sheet, cells) for i, s in enumerate(lines, start=len(bars))]
+        out.append(f'<c:marker val="1"/>{_val("axId", CAT_AXIS)}{_val("axId", VAL_AXIS)}</c:lineChart>')
+    out.append(_axes(chart) + "</c:plotArea>")
     if len(chart.series) > 1:
-        legend = etree.SubElement(ch, _c("legend"))
-        _val(legend, "legendPos", "b")
-        _val(legend, "overlay", 0)
-        _text_props(legend, 900)
-    _val(ch, "plotVisOnly", 1)
-    _val(ch, "dispBlanksAs", "gap")
-    sp = etree.SubElement(root, _c("spPr"))
-    etree.SubElement(etree.SubElement(sp, _a("solidFill")), _a("srgbClr"), val="FFFFFF")
-    etree.SubElement(etree.SubElement(sp, _a("ln")), _a("noFill"))
-    _text_props(root, 900)
-    return serialize_xml(etree.ElementTree(root))
+        out.append('<c:legend><c:legendPos val="b"/><c:overlay val="0"/>' + _text_props(900) + "</c:legend>")
+    out.append('<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart><c:spPr><a:solidFill>'
+               '<a:srgbClr val="FFFFFF"/></a:solidFill><a:ln><a:noFill/></a:ln></c:spPr>' + _text_props(900)
+               + "</c:chartSpace>")
+    return _part("".join(out))
 
 
 # --- the drawing --------------------------------------------------------------------------
@@ -241,34 +169,29 @@ def chart_xml(chart: Chart, sheet: str, cells) -> bytes:
 
 def drawing_xml(charts: list[Chart], rids: list[str]) -> bytes:
     """One ``twoCellAnchor`` per chart, from the top-left of its anchor area to past its bottom-right."""
-    root = etree.Element(_x("wsDr"), nsmap={"xdr": NS_XDR, "a": NS_A})
+    anchors = []
     for i, (chart, rid) in enumerate(zip(charts, rids)):
-        anchor = etree.SubElement(root, _x("twoCellAnchor"), editAs="oneCell")
-        for tag, row, col in (("from", chart.anchor.top, chart.anchor.left),
-                              ("to", chart.anchor.bottom + 1, chart.anchor.right + 1)):
-            el = etree.SubElement(anchor, _x(tag))
-            for name, value in (("col", col), ("colOff", 0), ("row", row), ("rowOff", 0)):
-                etree.SubElement(el, _x(name)).text = str(value)
-        frame = etree.SubElement(anchor, _x("graphicFrame"), macro="")
-        nv = etree.SubElement(frame, _x("nvGraphicFramePr"))
-        etree.SubElement(nv, _x("cNvPr"), id=str(i + 2), name=f"Diagram {i + 1}", descr=chart.title)
-        etree.SubElement(nv, _x("cNvGraphicFramePr"))
-        xfrm = etree.SubElement(frame, _x("xfrm"))
-        etree.SubElement(xfrm, _a("off"), x="0", y="0")
-        etree.SubElement(xfrm, _a("ext"), cx="0", cy="0")
-        data = etree.SubElement(etree.SubElement(frame, _a("graphic")), _a("graphicData"), uri=NS_C)
-        ref = etree.SubElement(data, _c("chart"), nsmap={"c": NS_C, "r": NS_R})
-        ref.set(f"{{{NS_R}}}id", rid)
-        etree.SubElement(anchor, _x("clientData"))
-    return serialize_xml(etree.ElementTree(root))
+        corners = "".join(
+            f"<xdr:{tag}><xdr:col>{col}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row}</xdr:row>"
+            f"<xdr:rowOff>0</xdr:rowOff></xdr:{tag}>"
+            for tag, row, col in (("from", chart.anchor.top, chart.anchor.left),
+                                  ("to", chart.anchor.bottom + 1, chart.anchor.right + 1)))
+        anchors.append(
+            f'<xdr:twoCellAnchor editAs="oneCell">{corners}<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr>'
+            f'<xdr:cNvPr id="{i + 2}" name="Diagram {i + 1}" descr="{xml_attr(chart.title)}"/><xdr:cNvGraphicFramePr/>'
+            '</xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic>'
+            f'<a:graphicData uri="{NS_C}"><c:chart xmlns:c="{NS_C}" xmlns:r="{NS_R}" r:id="{xml_attr(rid)}"/>'
+            "</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>")
+    head = f'<xdr:wsDr xmlns:xdr="{NS_XDR}" xmlns:a="{NS_A}"'
+    return _part(f"{head}>{''.join(anchors)}</xdr:wsDr>" if anchors else head + "/>")
 
 
 def _rels_xml(targets: list[tuple[str, str, str]]) -> bytes:
     """A relationships part: (Id, Type, Target) each."""
-    root = etree.Element(f"{{{NS_PKG_RELS}}}Relationships", nsmap={None: NS_PKG_RELS})
-    for rid, rel_type, target in targets:
-        etree.SubElement(root, f"{{{NS_PKG_RELS}}}Relationship", Id=rid, Type=rel_type, Target=target)
-    return serialize_xml(etree.ElementTree(root))
+    rels = "".join(f'<Relationship Id="{xml_attr(rid)}" Type="{xml_attr(rel_type)}" Target="{xml_attr(target)}"/>'
+                   for rid, rel_type, target in targets)
+    head = f'<Relationships xmlns="{NS_PKG_RELS}"'
+    return _part(f"{head}>{rels}</Relationships>" if rels else head + "/>")
 
 
 # --- the package --------------------------------------------------------------------------
@@ -279,11 +202,12 @@ def _number(part: str) -> int:
     return int(m.group(1)) if m else 0
 
 
-def _ensure_override(edit: PackageEdit, part: str, content_type: str) -> None:
-    name = "/" + part
+def _ensure_overrides(edit: PackageEdit, overrides: list[tuple[str, str]]) -> None:
+    """Add the (part, content type) overrides [Content_Types].xml does not have yet."""
     root = edit.tree(CONTENT_TYPES).getroot()
-    if not any(local(o) == "Override" and o.get("PartName", "").casefold() == name.casefold() for o in root):
-        edit.add_override(part, content_type)
+    have = {o.get("PartName", "").casefold() for o in root if local(o) == "Override"}
+    edit.add_overrides([(part, content_type) for part, content_type in overrides
+                        if ("/" + part).casefold() not in have])
 
 
 def _drop(edit: PackageEdit, part: str) -> None:
@@ -344,12 +268,11 @@ def put_charts(edit: PackageEdit, sheet_part: str, content: SheetContent) -> str
 
     for chart, part in zip(content.charts, parts):
         edit.put(part, chart_xml(chart, content.name, cell_value))
-        _ensure_override(edit, part, CT_CHART)
     rids = [f"rId{i + 1}" for i in range(len(parts))]
     edit.put(drawing, drawing_xml(content.charts, rids))
     edit.put(rels_part(drawing), _rels_xml([(rid_, REL_CHART, relative_target(drawing, part))
                                            for rid_, part in zip(rids, parts)]))
-    _ensure_override(edit, drawing, CT_DRAWING)
+    _ensure_overrides(edit, [*((part, CT_CHART) for part in parts), (drawing, CT_DRAWING)])
     if rid is None:
         rid = edit.add_relationship(sheet_part, REL_DRAWING, drawing)
     return rid

@@ -20,7 +20,7 @@ from ..core.findings import WARNING, Finding
 from ..records import Record, field
 from . import xmltext
 from .checks import FORMELSOK
-from .package import Package
+from .package import KEEP_PART_MAX, Package
 from .refs import STRING_LITERAL, reference_box, reference_sheet, references
 
 _F_ELEMENT = re.compile(rb"<(?!xm:)(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
@@ -97,7 +97,8 @@ def scan_dependent_formulas(pkg: Package, changes: ChangeSet) -> DependentScan:
 
     Formulas the tool writes itself are not counted; a shared formula counts once per cell.
     Every worksheet is searched whatever its size, in one streaming pass that holds at most one
-    chunk and one cell of it (a ledger is never inflated whole); a sheet whose data cannot be
+    chunk and one cell of it (a ledger is never inflated whole; a part the package keeps, of up
+    to ``KEEP_PART_MAX`` bytes, is searched as one chunk); a sheet whose data cannot be
     read is named in ``unscanned`` (the caller reports it), never silently left out. Counting
     never stops a write.
     """
@@ -135,7 +136,11 @@ _CARRY_MAX = 1 << 22  # a tail with no cell start this long (no Excel cell is) i
 
 def _raw_chunks(pkg: Package, part: str):
     """The inflated bytes of ``part`` in chunks, however large the part is (the package's total
-    size and compression ratio were checked when it was opened)."""
+    size and compression ratio were checked when it was opened). A small part comes whole, as
+    the package keeps it: the write that follows reads the written sheets again."""
+    if pkg.zf.getinfo(part).file_size <= KEEP_PART_MAX:
+        yield pkg.read_raw(part)
+        return
     with pkg.zf.open(part) as f:
         while chunk := f.read(_CHUNK):
             yield chunk

@@ -101,6 +101,18 @@ class PackageEdit:
             self._trees[part] = self.xml(part)
         return self._trees[part]
 
+    def read_tree(self, part: str) -> etree._ElementTree:
+        """The tree :meth:`tree` hands out, to read: what was read from the part stays. A caller
+        that goes on to change it takes it with :meth:`tree` first (which drops that), then touches it."""
+        return self._tree(part)
+
+    def _read_root(self, part: str):
+        """The root of ``part`` to read: the edit's tree of it when it has one or has changed the
+        part, else the package's read-only tree (parsed once, without lxml)."""
+        if part in self._trees or part in self.add or part in self.replace:
+            return self._tree(part).getroot()
+        return self.pkg.read_xml(part)
+
     def _changed(self, part: str) -> None:
         """Drop what was read from ``part``: it has changed, or may be changed through a tree."""
         self._relationships.pop(part, None)
@@ -166,10 +178,14 @@ class PackageEdit:
 
     def relationships(self, part: str) -> list[dict[str, str]]:
         """Id, Type, Target (and ``part``, the resolved target, unless external) of each one."""
+        return [dict(r) for r in self._relationship_list(part)]  # copies: the caller may change them
+
+    def _relationship_list(self, part: str) -> list[dict[str, str]]:
+        """:meth:`relationships` as kept (not to be changed)."""
         rp = rels_part(part)
         if rp not in self._relationships:
-            self._relationships[rp] = relationship_dicts(self._rels_root(part), part)
-        return [dict(r) for r in self._relationships[rp]]  # copies: the caller may change them
+            self._relationships[rp] = relationship_dicts(self._read_root(rp), part) if self.has(rp) else []
+        return self._relationships[rp]
 
     def add_relationship(self, source: str, rel_type: str, target_part: str) -> str:
         """Add a relationship from ``source`` to ``target_part``; returns its new Id."""
@@ -193,9 +209,16 @@ class PackageEdit:
     # --- content types --------------------------------------------------------------------
 
     def add_override(self, part: str, content_type: str) -> None:
+        self.add_overrides([(part, content_type)])
+
+    def add_overrides(self, overrides: list[tuple[str, str]]) -> None:
+        """:meth:`add_override` for each (part, content type), in order, with one serialisation."""
+        if not overrides:
+            return
         root = self.tree(CONTENT_TYPES).getroot()
-        etree.SubElement(root, f"{{{NS_CT}}}Override", PartName=content_type_override(part),
-                         ContentType=content_type)
+        for part, content_type in overrides:
+            etree.SubElement(root, f"{{{NS_CT}}}Override", PartName=content_type_override(part),
+                             ContentType=content_type)
         self.touch(CONTENT_TYPES)
 
     def remove_override(self, part: str) -> None:
@@ -224,9 +247,9 @@ class PackageEdit:
 
     def _read_sheets(self) -> list[SheetEntry]:
         wb = self.workbook_part
-        parts = {r["Id"]: r.get("part") for r in self.relationships(wb)}
+        parts = {r["Id"]: r.get("part") for r in self._relationship_list(wb)}
         out = []
-        for el in self._tree(wb).getroot().iter(q("sheet")):
+        for el in self._read_root(wb).iter(q("sheet")):
             rid = el.get(q("id", NS_R), "")
             out.append(SheetEntry(el.get("name", ""), parts.get(rid), int(el.get("sheetId", "0")), rid,
                                   el.get("state", "visible")))

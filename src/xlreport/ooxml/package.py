@@ -8,6 +8,7 @@ offset patched), and only replaced or added entries are compressed fresh.
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
@@ -43,6 +44,9 @@ MAX_SHEET_CELLS = 1_000_000  # cells in the rectangle a read sheet spans (calami
 MAX_ZIP_SIZE = (1 << 32) - 1  # no zip64
 
 ENV_PREFIX = "XLREPORT_"
+
+KEEP_PART_MAX = 1 << 20  # a package keeps the bytes of parts up to this size once read ...
+KEEP_TOTAL_MAX = 32 << 20  # ... up to this much in all
 
 
 class Limits(Record, frozen=True):
@@ -111,7 +115,8 @@ _parser = hardened_parser
 
 
 def _refuse_doctype(data: bytes, part: str, file: str | Path | None) -> None:
-    if b"<!DOCTYPE" in data[:65536].upper() or b"<!ENTITY" in data[:65536].upper():
+    head = data[:65536].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise UnsafeWorkbook(f"Delen {part} innehåller en DOCTYPE-deklaration, vilket inte är tillåtet",
                              file=file)
 
@@ -145,6 +150,7 @@ def read_xml(data: bytes, *, part: str = "", file: str | Path | None = None) -> 
 
 
 _DECL = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'  # what a new part starts with
 
 
 def serialize_xml(tree: etree._ElementTree, original: bytes | None = None) -> bytes:
@@ -156,7 +162,7 @@ def serialize_xml(tree: etree._ElementTree, original: bytes | None = None) -> by
     m = _DECL.match(original or b"")
     if m:
         return m.group(0) + body
-    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + body
+    return DECLARATION + body
 
 
 def local(el: etree._Element | xmlread.Element) -> str:
@@ -168,12 +174,14 @@ def local(el: etree._Element | xmlread.Element) -> str:
 # --- part names ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # asked for the same few parts many times in a write
 def rels_part(part: str) -> str:
     """xl/workbook.xml -> xl/_rels/workbook.xml.rels"""
     d, name = posixpath.split(part)
     return posixpath.join(d, "_rels", name + ".rels")
 
 
+@functools.lru_cache(maxsize=4096)
 def resolve_target(source_part: str, target: str) -> str:
     """Resolve a relationship target (relative to the source part, or absolute) to a zip name."""
     if target.startswith("/"):
@@ -221,6 +229,10 @@ class Package(Record):
     limits: Limits = DEFAULT_LIMITS
     _sheets: list[SheetInfo] | None = field(default=None, repr=False)
     _read_trees: dict[str, xmlread.Element] = field(default_factory=dict, repr=False)  # read-only: shared
+    # the bytes of small parts once read (see KEEP_PART_MAX): a write reads most of the parts it
+    # changes several times (the dependent-formula scan, the edit, the comparison with the original)
+    _kept: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _kept_size: int = field(default=0, repr=False)
 
     @property
     def names(self) -> list[str]:
@@ -235,11 +247,24 @@ class Package(Record):
 
     def read(self, name: str) -> bytes:
         try:
-            return self.zf.read(name)
+            return self.read_raw(name)
         except KeyError:
             raise NotAWorkbook(f"Delen {name} saknas i arbetsboken", file=self.path) from None
         except (zipfile.BadZipFile, zlib.error, OSError) as exc:
             raise NotAWorkbook(f"Delen {name} i arbetsboken är skadad ({exc})", file=self.path) from exc
+
+    def read_raw(self, name: str) -> bytes:
+        """:meth:`read` with zipfile's own exceptions (KeyError, BadZipFile, zlib.error, OSError).
+
+        A part of up to :data:`KEEP_PART_MAX` bytes is inflated once per package and kept (up to
+        :data:`KEEP_TOTAL_MAX` in all); a larger one is read again each time, never held."""
+        data = self._kept.get(name)
+        if data is None:
+            data = self.zf.read(name)
+            if len(data) <= KEEP_PART_MAX and self._kept_size + len(data) <= KEEP_TOTAL_MAX:
+                self._kept[name] = data
+                self._kept_size += len(data)
+        return data
 
     def xml(self, name: str) -> etree._ElementTree:
         """The part as an lxml tree, to edit (:meth:`read_xml` only to read it)."""

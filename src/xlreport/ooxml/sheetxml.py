@@ -8,6 +8,7 @@ validations, namespaces, the XML declaration) exactly as it was.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ from lxml import etree
 from ..core.cells import a1, col_letter, parse_a1
 from ..core.changes import Cell, CellWrite, PageLayout, SheetContent, Value
 from .names import NS_MAIN, NS_R, q
-from .package import local, parse_xml, serialize_xml
+from .package import DECLARATION, local, parse_xml, serialize_xml
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # XML-illegal characters and their _xHHHH_ escapes (a str.translate table: the same class as a
@@ -26,6 +27,7 @@ _ILLEGAL = {code: f"_x{code:04X}_" for code in (*range(0x09), 0x0B, 0x0C, *range
 _ESCAPE_LIKE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _CELL_ORDER = ("f", "v", "is", "extLst")
 _V, _IS, _T = q("v"), q("is"), q("t")  # the tags of every cell, named once
+_ROW, _C, _F = q("row"), q("c"), q("f")
 
 
 # --- text and numbers ---------------------------------------------------------------------
@@ -33,8 +35,10 @@ _V, _IS, _T = q("v"), q("is"), q("t")  # the tags of every cell, named once
 
 def ooxml_text(text: str) -> str:
     """Escape text for an OOXML string: literal ``_xHHHH_`` and XML-illegal characters."""
-    text = _ESCAPE_LIKE.sub(lambda m: "_x005F" + m.group(0), text)
-    return text.translate(_ILLEGAL)
+    if "_x" in text:  # what every escape starts with
+        text = _ESCAPE_LIKE.sub(lambda m: "_x005F" + m.group(0), text)
+    # every XML-illegal character is unprintable (Cc, or the noncharacters U+FFFE, U+FFFF)
+    return text if text.isprintable() else text.translate(_ILLEGAL)
 
 
 def number_text(value: float) -> str:
@@ -58,10 +62,38 @@ def _text_element(parent: etree._Element, text: str) -> etree._Element:
     return t
 
 
+@functools.lru_cache(maxsize=4096)  # an owned sheet's labels and headings recur, in a sheet and in a batch
 def _text_xml(text: str) -> str:
     """:func:`_text_element` as serialised text: ``<t>`` of ``text`` in an inline string."""
     escaped = _escape_text(ooxml_text(text))
     return f'<t xml:space="preserve">{escaped}</t>' if _needs_preserve(text) else f"<t>{escaped}</t>"
+
+
+# the characters lxml refuses in element text and attribute values (ValueError), besides surrogates
+_NOT_XML = frozenset([*map(chr, range(0x09)), "\x0b", "\x0c", *map(chr, range(0x0E, 0x20)), "\ufffe", "\uffff"])
+
+
+def _refuse_non_xml(text: str) -> str:
+    """``text``, refused as lxml refuses it (a surrogate fails where the part is encoded)."""
+    if not text.isprintable() and not _NOT_XML.isdisjoint(text):
+        raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+    return text
+
+
+def xml_text(text: str) -> str:
+    """Element text as lxml writes it (see :func:`_escape_text`), refusing what lxml refuses."""
+    if text.isalnum():  # letters and digits: nothing to escape or refuse
+        return text
+    return _escape_text(_refuse_non_xml(text))
+
+
+def xml_attr(text: str) -> str:
+    """An attribute value as lxml (libxml2) writes it: also the quote, newline and tab become
+    references. Refuses what lxml refuses."""
+    if text.isalnum():  # letters and digits: nothing to escape or refuse
+        return text
+    return (_refuse_non_xml(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
 
 
 def _escape_text(text: str) -> str:
@@ -77,11 +109,13 @@ def _escape_text(text: str) -> str:
 
 
 def _clear_cell(c: etree._Element) -> None:
-    for child in list(c):
-        if local(child) in ("f", "v", "is"):
-            c.remove(child)
+    if len(c):
+        for child in list(c):
+            if local(child) in ("f", "v", "is"):
+                c.remove(child)
+    attrib = c.attrib
     for attr in ("t", "cm", "vm"):
-        c.attrib.pop(attr, None)
+        attrib.pop(attr, None)
 
 
 def _insert_child(c: etree._Element, child: etree._Element) -> None:
@@ -136,8 +170,21 @@ def _set_value(c: etree._Element, value: Value, *, cached: bool) -> None:
 
 def _write_cell(c: etree._Element, write: CellWrite) -> None:
     _clear_cell(c)
+    if not len(c):  # nothing left to keep in order (the usual case): the children go in as they come
+        if write.formula is not None:
+            etree.SubElement(c, _F).text = write.formula.removeprefix("=")
+        form = _value_form(write.value, cached=write.formula is not None)
+        if form is not None:
+            t, child, text = form
+            if t is not None:
+                c.set("t", t)
+            if child == "is":
+                _text_element(etree.SubElement(c, _IS), text)
+            else:
+                etree.SubElement(c, _V).text = text
+        return
     if write.formula is not None:
-        f = etree.Element(q("f"))
+        f = etree.Element(_F)
         f.text = write.formula.removeprefix("=")
         _insert_child(c, f)
         _set_value(c, write.value, cached=True)
@@ -148,17 +195,66 @@ def _write_cell(c: etree._Element, write: CellWrite) -> None:
 # --- locating rows and cells --------------------------------------------------------------
 
 
-def _normalise_refs(sheet_data: etree._Element) -> None:
-    """Give every row and cell an explicit ``r`` (the schema allows omitting them)."""
+# Every cell's r, and the number of cells: one XPath evaluation each, not a Python step per cell.
+_CELL_REFS = etree.XPath("m:row/m:c/@r", namespaces={"m": NS_MAIN}, smart_strings=False)
+_CELL_COUNT = etree.XPath("count(m:row/m:c)", namespaces={"m": NS_MAIN})
+# NUL-terminated references, each one that parse_a1 reads (NUL is in no XML attribute value;
+# \s is what str.strip removes)
+_REF_LIST = re.compile(r"(?:\s*\$?[A-Za-z]{1,3}\$?[0-9]{1,7}\s*\0)*")
+
+
+def _normalise_refs(sheet_data: etree._Element) -> dict[int, etree._Element]:
+    """Give every row and cell an explicit ``r`` (the schema allows omitting them); returns
+    the rows by number (the last of rows with the same number). A row or cell reference that
+    does not read is refused (ValueError), the first one in the document, as
+    :func:`_normalise_one_by_one` refuses it."""
+    rows: dict[int, etree._Element] = {}
     row_no = 0
-    for row in sheet_data.iterchildren(q("row")):
+    try:
+        for row in sheet_data.iterchildren(_ROW):
+            r = row.get("r")
+            row_no = int(r) if r else row_no + 1
+            text = str(row_no)
+            if r != text:
+                row.set("r", text)
+            rows[row_no] = row
+    except ValueError:
+        return _normalise_one_by_one(sheet_data)  # raises at the first reference that does not read
+    refs = _CELL_REFS(sheet_data)
+    if len(refs) == _CELL_COUNT(sheet_data) and _REF_LIST.fullmatch("\0".join(refs) + "\0" if refs else ""):
+        return rows  # every cell has a reference, and each one reads
+    return _normalise_one_by_one(sheet_data)
+
+
+def _normalise_one_by_one(sheet_data: etree._Element) -> dict[int, etree._Element]:
+    """:func:`_normalise_refs` a row and a cell at a time."""
+    rows: dict[int, etree._Element] = {}
+    row_no = 0
+    for row in sheet_data.iterchildren(_ROW):
         row_no = int(row.get("r")) if row.get("r") else row_no + 1
         row.set("r", str(row_no))
+        rows[row_no] = row
         col = -1
-        for c in row.iterchildren(q("c")):
+        for c in row.iterchildren(_C):
             col = parse_a1(c.get("r"))[1] if c.get("r") else col + 1
             if not c.get("r"):
                 c.set("r", f"{col_letter(col)}{row_no}")
+    return rows
+
+
+_DIGITS = "0123456789"
+_COLUMNS: dict[str, int] = {}  # the column of a reference's letters, in capitals without "$", once worked out
+
+
+def _column(ref: str) -> int:
+    """The 0-based column of a cell reference :func:`_normalise_refs` accepted."""
+    letters = ref.rstrip(_DIGITS)
+    col = _COLUMNS.get(letters)
+    if col is None:
+        col = parse_a1(ref)[1]
+        if letters.isupper() and letters.isalpha() and letters.isascii() and len(letters) <= 3:
+            _COLUMNS[letters] = col
+    return col
 
 
 class _Children:
@@ -168,10 +264,11 @@ class _Children:
     not a walk over every sibling: writing a deviation into each of N unit rows is linear in N.
     """
 
-    def __init__(self, parent: etree._Element, tag: str, key_of: Callable[[etree._Element], int]):
+    def __init__(self, parent: etree._Element, by_key: dict[int, etree._Element]):
+        """``by_key``: the children by key (of children with the same key, the last)."""
         self.parent = parent
-        self.by_key = {key_of(child): child for child in parent.iterchildren(tag)}
-        self.keys = sorted(self.by_key)
+        self.by_key = by_key
+        self.keys = sorted(by_key)
 
     def get(self, key: int, make: Callable[[], etree._Element]) -> etree._Element:
         el = self.by_key.get(key)
@@ -193,25 +290,30 @@ class _Children:
 class _SheetIndex:
     """Rows of a ``sheetData`` and, when first asked for, the cells of a row."""
 
-    def __init__(self, sheet_data: etree._Element):
-        self.rows = _Children(sheet_data, q("row"), lambda el: int(el.get("r")))
+    def __init__(self, sheet_data: etree._Element, rows: dict[int, etree._Element]):
+        """``rows``: the rows by number, as :func:`_normalise_refs` returns them."""
+        self.rows = _Children(sheet_data, rows)
         self.cells: dict[int, _Children] = {}
 
     def cell(self, row: int, col: int) -> etree._Element:
         def make_row():
-            el = etree.Element(q("row"))
+            el = etree.Element(_ROW)
             el.set("r", str(row + 1))
             return el
 
         def make_cell():
-            el = etree.Element(q("c"))
+            el = etree.Element(_C)
             el.set("r", a1(row, col))
             return el
 
         row_el = self.rows.get(row + 1, make_row)
-        if row not in self.cells:
-            self.cells[row] = _Children(row_el, q("c"), lambda el: parse_a1(el.get("r"))[1])
-        c = self.cells[row].get(col, make_cell)
+        cells = self.cells.get(row)
+        if cells is None:
+            by_col = {}
+            for el in row_el.iterchildren(_C):
+                by_col[_column(el.get("r"))] = el
+            cells = self.cells[row] = _Children(row_el, by_col)
+        c = cells.get(col, make_cell)
         _widen_spans(row_el, col)
         return c
 
@@ -221,7 +323,9 @@ def _widen_spans(row_el: etree._Element, col: int) -> None:
     if not spans or " " in spans or ":" not in spans:
         return
     lo, hi = (int(x) for x in spans.split(":"))
-    row_el.set("spans", f"{min(lo, col + 1)}:{max(hi, col + 1)}")
+    wider = f"{min(lo, col + 1)}:{max(hi, col + 1)}"
+    if wider != spans:
+        row_el.set("spans", wider)
 
 
 def _expand_dimension(root: etree._Element, cells: Iterable[tuple[int, int]]) -> None:
@@ -319,12 +423,13 @@ def apply_cell_writes(sheet_xml: bytes, writes: list[CellWrite]) -> bytes:
     sheet_data = root.find(q("sheetData"))
     if sheet_data is None:
         raise ValueError("worksheet has no sheetData")
-    _normalise_refs(sheet_data)
-    _relocate_shared_masters(sheet_data, {w.a1 for w in writes})
-    index = _SheetIndex(sheet_data)
+    rows = _normalise_refs(sheet_data)
+    refs = [w.a1 for w in writes]
+    _relocate_shared_masters(sheet_data, set(refs))
+    index = _SheetIndex(sheet_data, rows)
     for w in writes:
         _write_cell(index.cell(w.row, w.col), w)
-    _drop_empty_cells(sheet_data, {w.a1 for w in writes if w.value is None and w.formula is None})
+    _drop_empty_cells(sheet_data, {ref for ref, w in zip(refs, writes) if w.value is None and w.formula is None})
     _expand_dimension(root, [(w.row, w.col) for w in writes])
     return serialize_xml(tree, sheet_xml)
 
@@ -341,74 +446,90 @@ def _drop_empty_cells(sheet_data: etree._Element, refs: set[str]) -> None:
 
 def build_owned_sheet(content: SheetContent, style_ids: dict[str, int], drawing_rid: str | None = None) -> bytes:
     """A complete worksheet part for a sheet the tool owns; ``drawing_rid`` is the relationship
-    of the drawing that holds its charts (see :mod:`xlreport.ooxml.charts`)."""
-    nsmap = {None: NS_MAIN, "r": NS_R}
-    root = etree.Element(q("worksheet"), nsmap=nsmap)
-    if content.page is not None and content.page.fit_to_width:
-        etree.SubElement(etree.SubElement(root, q("sheetPr")), q("pageSetUpPr")).set("fitToPage", "1")
+    of the drawing that holds its charts (see :mod:`xlreport.ooxml.charts`).
+
+    Built as text, byte for byte what lxml writes for the same elements (the tests compare the
+    part with the element build)."""
+    out = [f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">']
+    page = content.page
+    if page is not None and page.fit_to_width:
+        out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
     n_cols = max((len(r) for r in content.rows), default=0)
-    dim = etree.SubElement(root, q("dimension"))
-    dim.set("ref", f"A1:{a1(max(len(content.rows), 1) - 1, max(n_cols, 1) - 1)}" if content.rows else "A1")
-    views = etree.SubElement(etree.SubElement(root, q("sheetViews")), q("sheetView"))
-    views.set("workbookViewId", "0")
-    etree.SubElement(root, q("sheetFormatPr")).set("defaultRowHeight", "15")
-    _add_cols(root, content.col_widths)
-    etree.SubElement(root, q("sheetData"))  # a placeholder for the rows, which are built as text
+    ref = f"A1:{a1(max(len(content.rows), 1) - 1, max(n_cols, 1) - 1)}" if content.rows else "A1"
+    out.append(f'<dimension ref="{ref}"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+               '<sheetFormatPr defaultRowHeight="15"/>')
+    out.append(_cols_xml(content.col_widths))
     sheet_data, links = _sheet_data_xml(content, style_ids, n_cols)
+    out.append(sheet_data)
     if content.merges:
-        merged = etree.SubElement(root, q("mergeCells"), count=str(len(content.merges)))
-        for area in content.merges:
-            etree.SubElement(merged, q("mergeCell"), ref=area.a1)
+        out.append(f'<mergeCells count="{len(content.merges)}">'
+                   + "".join([f'<mergeCell ref="{area.a1}"/>' for area in content.merges]) + "</mergeCells>")
     if links:
-        hl = etree.SubElement(root, q("hyperlinks"))
-        for ref, cell in links:
-            h = etree.SubElement(hl, q("hyperlink"))
-            h.set("ref", ref)
-            h.set("location", cell.link.lstrip("#"))
-            h.set("display", ooxml_text(_display(cell.value)))
-    _add_page_setup(root, content)
+        out.append("<hyperlinks>" + "".join(
+            [f'<hyperlink ref="{ref}" location="{xml_attr(cell.link.lstrip("#"))}" '
+             f'display="{xml_attr(ooxml_text(_display(cell.value)))}"/>' for ref, cell in links]) + "</hyperlinks>")
+    out.append(_page_setup_xml(content))
     if drawing_rid is not None:
-        etree.SubElement(root, q("drawing")).set(q("id", NS_R), drawing_rid)
-    # Nothing before <sheetData> holds text, so the first "<sheetData/>" is the placeholder.
-    before, placeholder, after = serialize_xml(etree.ElementTree(root)).partition(b"<sheetData/>")
-    if not placeholder:
-        raise RuntimeError("the sheetData placeholder is missing from the serialised worksheet")
-    return before + sheet_data + after
+        out.append(f'<drawing r:id="{xml_attr(drawing_rid)}"/>')
+    out.append("</worksheet>")
+    return DECLARATION + "".join(out).encode("utf-8")
 
 
 def _sheet_data_xml(content: SheetContent, style_ids: dict[str, int],
-                    n_cols: int) -> tuple[bytes, list[tuple[str, Cell]]]:
-    """The ``<sheetData>`` of an owned sheet as UTF-8 XML, and its linked cells as (ref, cell).
+                    n_cols: int) -> tuple[str, list[tuple[str, Cell]]]:
+    """The ``<sheetData>`` of an owned sheet as XML text, and its linked cells as (ref, cell).
 
     Built as text rather than as lxml elements (creating them was most of the cost of an owned
     sheet), byte for byte what lxml writes for the same elements: the tests compare the two.
     Row and cell attributes are references, numbers and fixed names, with nothing to escape.
+    The cells of the usual kinds (a finite float, a text, an int, nothing) are written here,
+    as :func:`_owned_cell_xml` writes them; the others through it.
     """
     parts: list[str] = []
     links: list[tuple[str, Cell]] = []
     letters = [col_letter(c) for c in range(n_cols)]
+    style_attrs: dict[str, str] = {}  # style -> its s="..." attribute ("" for the default style)
+    heights = content.row_heights
+    isfinite = math.isfinite
     for r, line in enumerate(content.rows):
-        cells = [(c, cell) for c, cell in enumerate(line) if cell is not None]
-        height = content.row_heights.get(r)
-        if not cells and height is None:
-            continue
+        height = heights.get(r)
         row_no = str(r + 1)
-        row = f'<row r="{row_no}"'
-        if height is not None:
-            row += f' ht="{number_text(float(height))}" customHeight="1"'
-        if not cells:
-            parts.append(row + "/>")
-            continue
+        row = f'<row r="{row_no}"' if height is None else \
+            f'<row r="{row_no}" ht="{number_text(float(height))}" customHeight="1"'
+        mark = len(parts)
         parts.append(row + ">")
-        for c, cell in cells:
+        for c, cell in enumerate(line):
+            if cell is None:
+                continue
             ref = letters[c] + row_no  # a1(r, c)
-            parts.append(_owned_cell_xml(ref, cell, style_ids))
+            style = style_attrs.get(cell.style)
+            if style is None:
+                sid = style_ids.get(cell.style, 0)
+                style = style_attrs[cell.style] = f' s="{sid}"' if sid else ""
+            value = cell.value
+            kind = type(value)
+            if kind is float and isfinite(value):  # number_text
+                number = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+                parts.append(f'<c r="{ref}"{style}><v>{number}</v></c>')
+            elif kind is str:
+                parts.append(f'<c r="{ref}"{style} t="inlineStr"><is>{_text_xml(value)}</is></c>')
+            elif value is None:
+                parts.append(f'<c r="{ref}"{style}/>')
+            elif kind is int:
+                parts.append(f'<c r="{ref}"{style}><v>{value}</v></c>')
+            else:
+                parts.append(_owned_cell_xml(ref, cell, style_ids))
             if cell.link:
                 links.append((ref, cell))
-        parts.append("</row>")
+        if len(parts) > mark + 1:
+            parts.append("</row>")
+        elif height is not None:
+            parts[mark] = row + "/>"
+        else:
+            parts.pop()
     if not parts:
-        return b"<sheetData/>", links
-    return ("<sheetData>" + "".join(parts) + "</sheetData>").encode("utf-8"), links
+        return "<sheetData/>", links
+    return "<sheetData>" + "".join(parts) + "</sheetData>", links
 
 
 # --- print layout -------------------------------------------------------------------------
@@ -430,31 +551,29 @@ def page_margins(page: PageLayout | None) -> dict[str, str]:
             "header": inches(page.header_cm), "footer": inches(page.header_cm)}
 
 
-def _add_page_setup(root: etree._Element, content: SheetContent) -> None:
+def _page_setup_xml(content: SheetContent) -> str:
     """printOptions, pageMargins, pageSetup, headerFooter and rowBreaks, in schema order."""
     page = content.page
-    margins = etree.SubElement(root, q("pageMargins"))
-    for k, v in page_margins(page).items():
-        margins.set(k, v)
+    out = ["<pageMargins" + "".join([f' {k}="{v}"' for k, v in page_margins(page).items()]) + "/>"]
     if page is None:
-        return
-    setup = etree.SubElement(root, q("pageSetup"), paperSize=PAPER_SIZES[page.paper],
-                             orientation="portrait" if page.portrait else "landscape")
-    if page.fit_to_width:
-        setup.set("fitToWidth", "1")
-        setup.set("fitToHeight", "0")
+        return out[0]
+    fit = ' fitToWidth="1" fitToHeight="0"' if page.fit_to_width else ""
+    out.append(f'<pageSetup paperSize="{PAPER_SIZES[page.paper]}" '
+               f'orientation="{"portrait" if page.portrait else "landscape"}"{fit}/>')
     header, footer = page.codes(page.header), page.codes(page.footer)
     if header or footer:
-        hf = etree.SubElement(root, q("headerFooter"))
+        out.append("<headerFooter>")
         if header:
-            etree.SubElement(hf, q("oddHeader")).text = ooxml_text(header)
+            out.append(f"<oddHeader>{xml_text(ooxml_text(header))}</oddHeader>")
         if footer:
-            etree.SubElement(hf, q("oddFooter")).text = ooxml_text(footer)
+            out.append(f"<oddFooter>{xml_text(ooxml_text(footer))}</oddFooter>")
+        out.append("</headerFooter>")
     if content.row_breaks:
-        breaks = etree.SubElement(root, q("rowBreaks"), count=str(len(content.row_breaks)),
-                                  manualBreakCount=str(len(content.row_breaks)))
-        for r in content.row_breaks:  # a break after row r (1-based) starts the page with 0-based row r
-            etree.SubElement(breaks, q("brk"), id=str(r), max="16383", man="1")
+        n = len(content.row_breaks)
+        # a break after row r (1-based) starts the page with 0-based row r
+        out.append(f'<rowBreaks count="{n}" manualBreakCount="{n}">'
+                   + "".join([f'<brk id="{r}" max="16383" man="1"/>' for r in content.row_breaks]) + "</rowBreaks>")
+    return "".join(out)
 
 
 def _display(value: Value) -> str:
@@ -462,16 +581,11 @@ def _display(value: Value) -> str:
                                      not isinstance(value, bool) else str(value))
 
 
-def _add_cols(root: etree._Element, widths: dict[int, float]) -> None:
+def _cols_xml(widths: dict[int, float]) -> str:
     if not widths:
-        return
-    cols = etree.SubElement(root, q("cols"))
-    for col in sorted(widths):
-        el = etree.SubElement(cols, q("col"))
-        el.set("min", str(col + 1))
-        el.set("max", str(col + 1))
-        el.set("width", number_text(float(widths[col])))
-        el.set("customWidth", "1")
+        return ""
+    return "<cols>" + "".join([f'<col min="{col + 1}" max="{col + 1}" width="{number_text(float(widths[col]))}" '
+                               'customWidth="1"/>' for col in sorted(widths)]) + "</cols>"
 
 
 def _owned_cell_xml(ref: str, cell: Cell, style_ids: dict[str, int]) -> str:

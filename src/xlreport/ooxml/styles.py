@@ -25,8 +25,8 @@ _SHEET_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs
 
 def _key(el: etree._Element) -> tuple:
     """A comparable form of an element: tag, sorted attributes, text, children."""
-    return (el.tag, tuple(sorted(el.attrib.items())), (el.text or "").strip(),
-            tuple(_key(c) for c in el if isinstance(c.tag, str)))
+    return (el.tag, tuple(sorted(el.items())), (el.text or "").strip(),
+            tuple([_key(c) for c in el if isinstance(c.tag, str)]))
 
 
 def _section(root: etree._Element, name: str) -> etree._Element:
@@ -60,6 +60,10 @@ class StyleSheet:
         # section name -> (key of each record -> index of its first occurrence, number of records);
         # built once per section, so each existing record is keyed once, not once per look-up
         self._index: dict[str, tuple[dict[tuple, int], int]] = {}
+        # what a font or a border of a spec was found or appended as: a record, once it is in a
+        # section, stays first of its content there (records are only appended)
+        self._fonts: dict[tuple, int] = {}
+        self._borders: dict[bool, int] = {}
 
     def find_or_append(self, section_name: str, el: etree._Element) -> int:
         section = _section(self.root, section_name)
@@ -96,6 +100,12 @@ class StyleSheet:
         return new_id
 
     def font(self, spec: StyleSpec) -> int:
+        what = (spec.bold, spec.size, spec.color, spec.underline)
+        if what not in self._fonts:
+            self._fonts[what] = self._font(spec)
+        return self._fonts[what]
+
+    def _font(self, spec: StyleSpec) -> int:
         fonts = _section(self.root, "fonts")
         base = next(fonts.iterchildren(q("font")), None)
         if not (spec.bold or spec.size or spec.color or spec.underline):
@@ -118,6 +128,11 @@ class StyleSheet:
         return self.find_or_append("fonts", font)
 
     def border(self, spec: StyleSpec) -> int:
+        if spec.bottom_border not in self._borders:
+            self._borders[spec.bottom_border] = self._border(spec)
+        return self._borders[spec.bottom_border]
+
+    def _border(self, spec: StyleSpec) -> int:
         existing = self.root.find(q("borders"))
         if not spec.bottom_border and existing is not None and len(existing):
             return 0  # the workbook's own first border: none
@@ -146,8 +161,29 @@ class StyleSheet:
         return self.find_or_append("cellXfs", xf)
 
 
+# styles.xml -> what ensure_styles made of it: the workbooks of a batch come from one template,
+# and most of them have the same styles.xml
+_ENSURED: dict[bytes, tuple[bytes | None, dict[str, int]]] = {}
+_ENSURED_MAX = 8  # results kept (the oldest goes first) ...
+_ENSURED_PART_MAX = 1 << 20  # ... of a styles.xml up to this size
+
+
 def ensure_styles(styles_xml: bytes) -> tuple[bytes | None, dict[str, int]]:
-    """Make sure styles.xml has an xf per named style; return (new XML or None, name -> xf id)."""
+    """Make sure styles.xml has an xf per named style; return (new XML or None, name -> xf id).
+
+    A pure function of the bytes: the result for a styles.xml seen before is reused."""
+    kept = len(styles_xml) <= _ENSURED_PART_MAX
+    done = _ENSURED.get(styles_xml) if kept else None
+    if done is None:
+        done = _ensure_styles(styles_xml)
+        if kept:
+            if len(_ENSURED) >= _ENSURED_MAX:
+                del _ENSURED[next(iter(_ENSURED))]
+            _ENSURED[styles_xml] = done
+    return done[0], dict(done[1])
+
+
+def _ensure_styles(styles_xml: bytes) -> tuple[bytes | None, dict[str, int]]:
     tree = parse_xml(styles_xml, part="xl/styles.xml")
     styles = StyleSheet(tree.getroot())
     ids = {name: styles.xf(SPECS[name]) for name in STYLES}
