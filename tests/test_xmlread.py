@@ -233,3 +233,28 @@ def scan_builtin(fmt_id: str) -> str:
     from xlreport.ooxml.scan import BUILTIN_FORMATS
 
     return BUILTIN_FORMATS.get(int(fmt_id), "General")
+
+
+def test_a_small_part_read_before_gets_the_same_tree(monkeypatch) -> None:
+    """The trees of small parts are kept by their exact bytes (a batch stamped from one template
+    shares its workbook.xml, relationships and styles); a changed byte is a new tree, a part that
+    is refused is refused every time, and the number kept is bounded."""
+    from xlreport.ooxml import package
+
+    monkeypatch.setattr(package, "_READ", {})
+    a = b'<workbook xmlns="urn:x"><sheets><sheet name="A"/></sheets></workbook>'
+    first = read_xml(a, part="xl/workbook.xml")
+    assert read_xml(bytes(a), part="xl/workbook.xml") is first  # equal bytes, another object
+    changed = read_xml(a.replace(b'"A"', b'"B"'), part="xl/workbook.xml")
+    assert changed is not first
+    assert changed.find("{urn:x}sheets/{urn:x}sheet").get("name") == "B"
+    for _ in range(2):
+        with pytest.raises(NotAWorkbook):
+            read_xml(b"<a><b></a>", part="xl/workbook.xml")
+        with pytest.raises(UnsafeWorkbook):
+            read_xml(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', part="xl/workbook.xml")
+    for i in range(package._READ_MAX + 10):
+        read_xml(b'<a n="%d"/>' % i)
+    assert len(package._READ) == package._READ_MAX
+    big = b"<a>" + b"x" * package._READ_PART_MAX + b"</a>"
+    assert read_xml(big) is not read_xml(big)  # too large to keep

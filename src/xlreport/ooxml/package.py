@@ -136,17 +136,33 @@ def parse_xml(data: bytes, *, part: str = "", file: str | Path | None = None) ->
     return tree
 
 
+# Small parts' read-only trees by their exact bytes: the workbooks of a batch stamped from one
+# template share their relationships, workbook.xml and styles.xml, which are then parsed once.
+_READ: dict[bytes, xmlread.Element] = {}
+_READ_MAX = 64  # trees kept (the oldest goes first) ...
+_READ_PART_MAX = 1 << 16  # ... of parts up to this size
+
+
 def read_xml(data: bytes, *, part: str = "", file: str | Path | None = None) -> xmlread.Element:
     """Parse one package part into a read-only tree (:mod:`xmlread`, no lxml), hardened as
-    :func:`parse_xml` and refused with the same messages."""
+    :func:`parse_xml` and refused with the same messages. A small part with the same bytes as
+    one read before gets the same tree (trees are only read, never changed)."""
+    tree = _READ.get(data)
+    if tree is not None:
+        return tree
     _refuse_doctype(data, part, file)
     try:
-        return xmlread.parse(data)
+        tree = xmlread.parse(data)
     except xmlread.XMLError as exc:
         if exc.doctype:
             raise UnsafeWorkbook(f"Delen {part} innehåller en DOCTYPE-deklaration, vilket inte är tillåtet",
                                  file=file) from None
         raise NotAWorkbook(f"Delen {part} i arbetsboken är skadad (ogiltig XML: {exc})", file=file) from exc
+    if len(data) <= _READ_PART_MAX:
+        if len(_READ) >= _READ_MAX:
+            del _READ[next(iter(_READ))]
+        _READ[data] = tree
+    return tree
 
 
 _DECL = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
