@@ -70,22 +70,27 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="xlreport-growth-"))
     results = []
     try:
-        for n in sizes:
-            path = build.build_example(work / f"huvudbok_{n}.xlsx", extra=ledger(n))
-            out = work / "ut.xlsx"
-            repeat = a.repeat if n <= 50_000 else a.big_repeat
-            refresh, floor = [], []
-            for _ in range(repeat):  # interleaved: the tool and its floor under the same load
-                out.unlink(missing_ok=True)
-                refresh.append(procs.run(procs.xlreport("refresh", path, "-o", out)))
+        paths = {n: build.build_example(work / f"huvudbok_{n}.xlsx", extra=ledger(n)) for n in sizes}
+        out = work / "ut.xlsx"
+        repeats = {n: a.repeat if n <= 50_000 else a.big_repeat for n in sizes}
+        refresh: dict[int, list] = {n: [] for n in sizes}
+        floor: dict[int, list] = {n: [] for n in sizes}
+        # in rounds, every size once a round: the machine's speed drifts over minutes, and a size
+        # measured at a fast moment would bend the curve
+        for i in range(max(repeats.values())):
+            for n in sizes:
+                if i >= repeats[n]:
+                    continue
+                out.unlink(missing_ok=True)  # the tool and its floor interleaved, under the same load
+                refresh[n].append(procs.run(procs.xlreport("refresh", paths[n], "-o", out)))
                 if not out.exists():
-                    raise SystemExit(f"refresh of {path.name} exited 0 but wrote nothing")
-                floor.append(procs.run([procs.PY, "-c", CALAMINE_SAME, str(path), "|".join(SHEETS)]))
-            r, f = procs.Sample(refresh), procs.Sample(floor)
-            results.append((n, path.stat().st_size, repeat, r, f))
+                    raise SystemExit(f"refresh of {paths[n].name} exited 0 but wrote nothing")
+                floor[n].append(procs.run([procs.PY, "-c", CALAMINE_SAME, str(paths[n]), "|".join(SHEETS)]))
+        for n in sizes:
+            r, f = procs.Sample(refresh[n]), procs.Sample(floor[n])
+            results.append((n, paths[n].stat().st_size, repeats[n], r, f))
             print(f"{n:>7,} rows: refresh {r.median:.3f} s ({r.low:.3f}–{r.high:.3f}), "
                   f"{r.max_rss / MIB:.0f} MiB; calamine 7 sheets {f.median:.3f} s", flush=True)
-            path.unlink()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -99,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"Measured {dt.date.today().isoformat()} on {procs.machine()}; load average {load_before} at the "
          f"start, {procs.load()} at the end. Each run a fresh process, the command's own wall time, CPU time "
          f"and peak RSS (fork/wait4 launcher); median of {a.repeat} runs up to 50,000 rows, {a.big_repeat} "
-         f"above, the tool and its floor interleaved. {procs.COMPILED_NOTE}"),
+         f"above, run in rounds (every size once a round) with the tool and its floor interleaved. "
+         f"{procs.COMPILED_NOTE}"),
         "",
         ("| ledger rows | file | refresh (median, range) | CPU | peak RSS | calamine, same 7 sheets | "
          "refresh / floor | s per 10k rows | step / fitted slope (wall, CPU, RSS) |"),

@@ -258,3 +258,25 @@ def test_a_small_part_read_before_gets_the_same_tree(monkeypatch) -> None:
     assert len(package._READ) == package._READ_MAX
     big = b"<a>" + b"x" * package._READ_PART_MAX + b"</a>"
     assert read_xml(big) is not read_xml(big)  # too large to keep
+
+
+def test_a_long_text_is_not_carried_from_chunk_to_chunk() -> None:
+    """A tag and then text longer than a chunk (a long inline string): the whole tag is counted
+    and the text dropped (it holds no markup), so what the checker carries stays within two
+    chunks instead of growing with the text (each chunk copying it all again)."""
+    chunk = 1 << 16
+    data = b'<a><b x="1>2" y=\'/>\'>' + b"x" * (40 * chunk) + b"</b></a>"
+    checker = xmlread.Checker()
+    carried = []
+    for i in range(0, len(data), chunk):
+        checker.feed(data[i:i + chunk])
+        carried.append(len(checker._carry))
+    checker.close()
+    assert not checker.needs_exact
+    assert max(carried) <= 2 * chunk
+    deep = b"<a>" * xmlread.MAX_DEPTH + b"<b>" + b"x" * (3 * chunk) + b"</b>" + b"</a>" * xmlread.MAX_DEPTH
+    checker = xmlread.Checker()
+    with pytest.raises(xmlread.XMLError, match="nested"):
+        for i in range(0, len(deep), chunk):
+            checker.feed(deep[i:i + chunk])
+        checker.close()
