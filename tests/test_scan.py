@@ -160,3 +160,35 @@ def test_an_extent_over_the_limit_names_the_far_cell(tmp_path) -> None:
         scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")
     assert "sträcker sig ända till cell C40" in exc.value.message
     assert exc.value.cell == "C40"
+
+
+def test_a_cell_larger_than_any_excel_cell_is_refused(tmp_path, monkeypatch) -> None:
+    """A row or cell start with more after it than any cell Excel writes is refused, naming the
+    cell, instead of being carried from chunk to chunk (which costs the square of its size)."""
+    from xlreport.ooxml import scan
+
+    monkeypatch.setattr(scan, "_ITEM_MAX", 100_000)
+    text = "".join(random.Random(1).choice("abcdefghij ") for _ in range(300_000))
+    sheet = (f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+             f'<row r="2"><c r="B2" t="inlineStr"><is><t>{text}</t></is></c></row></sheetData></worksheet>').encode()
+    path = _book_with(tmp_path, sheet)
+    with open_package(path) as pkg, pytest.raises(UnsafeWorkbook) as exc:
+        scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")
+    assert "har cellen B2 med mer än" in exc.value.message
+    assert exc.value.cell == "B2"
+
+
+def test_a_long_stretch_without_cells_is_not_carried(tmp_path, monkeypatch) -> None:
+    """Hundreds of KiB without a row or cell (merged areas, formatting) after the cells: read as
+    before, nothing of it carried over (the item limit would refuse a carried stretch)."""
+    from xlreport.ooxml import scan
+
+    monkeypatch.setattr(scan, "_ITEM_MAX", 100_000)
+    rows = "".join(f'<row r="{n}"><c r="A{n}" s="3"><v>{n}</v></c></row>' for n in range(1, 50))
+    merges = "".join(f'<mergeCell ref="C{n}:D{n}"/>' for n in range(1, 20_000))
+    sheet = (f'<worksheet xmlns="{MAIN}"><sheetData>{rows}</sheetData><mergeCells count="19999">{merges}'
+             f"</mergeCells></worksheet>").encode()
+    assert len(sheet) > 5 * 65536
+    path = _book_with(tmp_path, sheet)
+    with open_package(path) as pkg:
+        assert _found(scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)

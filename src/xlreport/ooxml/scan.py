@@ -92,13 +92,35 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
     checker = xmlread.Checker()
     state = [-1, -1]  # the current row and the last column (0-based), for rows and cells without r=
     carry = b""
+    pending = None  # the pattern that can end the row or cell the carry starts with, while it has not ended
     try:
         for chunk in part_chunks(pkg, part, limits):
             checker.feed(chunk)
-            data = carry + chunk
+            if pending is not None:  # only the new bytes can end it: a long cell is not searched again
+                data = carry + chunk
+                if not pending.search(data, max(len(carry) - 16, 0)):
+                    carry = data
+                    if len(carry) > _ITEM_MAX:
+                        _too_large(pkg, sheet, carry)
+                    continue
+            else:
+                data = carry + chunk if carry else chunk
             cut = _last_item_start(data)
-            _scan_piece(scan, data[:cut], state, pkg, sheet, limits)
-            carry = data[cut:]
+            pending = None
+            if cut or _ROW_START.match(data):
+                whole = _ITEM.match(data, cut)  # the last row or cell start, and its end if it has come
+                if whole is None:  # not yet: it goes on in the next chunk
+                    _scan_piece(scan, data[:cut], state, pkg, sheet, limits)
+                    carry = data[cut:]
+                    pending = _TAG_END if _ROW_TAG.match(carry) else _CELL_END
+                    if len(carry) > _ITEM_MAX:
+                        _too_large(pkg, sheet, carry)
+                    continue
+                cut = whole.end()
+                _scan_piece(scan, data[:cut], state, pkg, sheet, limits)
+            # no row or cell starts after ``cut``: only the start of a tag that goes on is carried
+            at = data.rfind(b"<", cut)
+            carry = data[at:] if at >= 0 else b""
         checker.close()
         _scan_piece(scan, carry, state, pkg, sheet, limits)
         if checker.needs_exact:  # a comment or the like in the sheet: its depth counted element by element
@@ -113,6 +135,21 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
         raise NotAWorkbook(f"Bladet '{sheet}' är skadat (ogiltig XML i {part}: {exc})", file=pkg.path,
                            sheet=sheet) from exc
     return scan
+
+
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b")
+_TAG_END = re.compile(rb">")  # what ends a row's start tag
+_CELL_END = re.compile(rb"/>|</(?:[\w.-]+:)?c\s*>")  # what can end a cell (itself, or an end tag)
+_ITEM_MAX = 1 << 24  # a row or cell start with this much after it and no end is refused: its bytes are
+# held until it ends, and no cell Excel writes comes near it (a cell holds at most 32,767 characters)
+
+
+def _too_large(pkg: Package, sheet: str, carry: bytes) -> None:
+    m = re.match(rb'<(?:[\w.-]+:)?(c|row)\b[^>]*?\br="([A-Za-z]{0,3}[0-9]{1,7})"', carry)
+    what = ("cellen" if m.group(1) == b"c" else "raden") + f" {m.group(2).decode()}" if m else "en rad eller cell"
+    raise UnsafeWorkbook(f"Bladet '{sheet}' har {what} med mer än {_ITEM_MAX >> 20} MiB innehåll: ingen cell som "
+                         "Excel skriver är så stor, så filen behandlas inte", file=pkg.path, sheet=sheet,
+                         cell=m.group(2).decode() if m and m.group(1) == b"c" else None)
 
 
 def _last_item_start(data: bytes) -> int:
