@@ -192,3 +192,32 @@ def test_a_long_stretch_without_cells_is_not_carried(tmp_path, monkeypatch) -> N
     path = _book_with(tmp_path, sheet)
     with open_package(path) as pkg:
         assert _found(scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)
+
+
+@pytest.mark.parametrize("shift", range(0, 40, 3))
+def test_cells_cut_by_a_chunk_boundary_anywhere_scan_as_lxml_reads_them(tmp_path, shift) -> None:
+    """Self-closing, formatted and rich-text cells across the first 64 KiB boundary, at every
+    place of their tags: the scan waits for each one's end, whichever kind of end it has."""
+    cells = []
+    for n in range(1, 1600):
+        cells.append(f'<row r="{n}"><c r="A{n}" s="1"/><c r="B{n}" s="2"><v>{n}</v></c>'
+                     f'<c r="C{n}" t="inlineStr"><is><r><rPr><b/></rPr><t>x{n}</t></r></is></c>'
+                     f'<c r="D{n}"><f>A{n}+1</f><v>1</v></c></row>')
+    sheet = (f'<worksheet xmlns="{MAIN}"><sheetData>{" " * shift}{"".join(cells)}</sheetData>'
+             "</worksheet>").encode()
+    assert len(sheet) > 3 * 65536
+    path = _book_with(tmp_path, sheet)
+    with open_package(path) as pkg:
+        assert _found(scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)
+
+
+def test_a_long_rich_text_cell_is_refused_too(tmp_path, monkeypatch) -> None:
+    from xlreport.ooxml import scan
+
+    monkeypatch.setattr(scan, "_ITEM_MAX", 100_000)
+    runs = "".join(f"<r><rPr><b/></rPr><t>ord {i}</t></r>" for i in range(20_000))
+    sheet = (f'<worksheet xmlns="{MAIN}"><sheetData><row r="3"><c r="C3" t="inlineStr"><is>{runs}</is></c>'
+             "</row></sheetData></worksheet>").encode()
+    path = _book_with(tmp_path, sheet)
+    with open_package(path) as pkg, pytest.raises(UnsafeWorkbook, match="har cellen C3 med mer än"):
+        scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")
