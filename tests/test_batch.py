@@ -119,3 +119,19 @@ def test_jobs_1_and_2_give_the_same_result(tmp_path):
         two = pc.CalamineWorkbook.from_path(str(tmp_path / "2" / f"r{i}.xlsx"))
         for name in one.sheet_names:
             assert one.get_sheet_by_name(name).to_python() == two.get_sheet_by_name(name).to_python()
+
+
+def test_a_parallel_validation_never_imports_the_writer(tmp_path):
+    """Forked workers inherit what the parent imported: for a validation that is the reader,
+    never the writer and lxml (about 25 ms before the first file)."""
+    import subprocess
+    import sys
+
+    for i in range(3):
+        shutil.copyfile(EXAMPLE, tmp_path / f"enhet_{i}.xlsx")
+    code = ("import sys\nfrom xlreport.batch import expand, run_batch\n"
+            f"results = run_batch(expand([{str(tmp_path)!r}]), (), write=False, jobs=2)\n"
+            "assert [r.status for r in results] == [0, 0, 0], [r.findings for r in results]\n"
+            "print('lxml' in sys.modules, 'xlreport.ooxml.apply' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

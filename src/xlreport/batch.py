@@ -143,7 +143,8 @@ def _run_batch(paths: list[Path], actions: tuple[str, ...], write: bool, out: st
     ctx = multiprocessing.get_context(_start_method())
     if ctx.get_start_method() == "fork":
         from .doors import file  # noqa: F401 - imported once here, inherited by every forked worker
-        from .ooxml import apply  # noqa: F401
+        if write:  # the writer (and lxml, about 25 ms): a validation never imports it
+            from .ooxml import apply  # noqa: F401
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = {pool.submit(run_one, str(p), actions, write, out): i for i, p in enumerate(paths)}
         for fut in as_completed(futures):
