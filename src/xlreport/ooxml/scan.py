@@ -114,7 +114,7 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
                     carry = data[cut:]
                     # a cell whose start tag has ended (not with "/>": it would have matched) ends with
                     # its end tag; a row or cell whose start tag has not ended, with the tag's ">"
-                    pending = _TAG_END if _ROW_TAG.match(carry) or not _START_TAG.match(carry) else _CELL_CLOSE
+                    pending = _TAG_END if _ROW_TAG.match(carry) or not xmlread.WHOLE_TAG.match(carry) else _CELL_CLOSE
                     if len(carry) > _ITEM_MAX:
                         _too_large(pkg, sheet, carry)
                     continue
@@ -140,7 +140,6 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
 
 
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b")
-_START_TAG = re.compile(rb"<[^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*>")  # a whole tag (">" may be quoted)
 _TAG_END = re.compile(rb">")  # what may end a start tag
 _CELL_CLOSE = re.compile(rb"</(?:[\w.-]+:)?c\s*>")  # a cell's end tag
 _ITEM_MAX = 1 << 24  # a row or cell start with this much after it and no end is refused: its bytes are

@@ -124,7 +124,8 @@ _SELF_CLOSING = re.compile(rb"<[^<>\"'/][^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"
 _OPEN, _CLOSE = b"\x01", b"\x02"  # never in XML 1.0 text, raw or as a character reference
 _NOT_MARKERS = bytes(b for b in range(256) if b not in (1, 2))
 _STEPS = bytes.maketrans(b"\x01\x02", b"\x01\xff")  # +1 and -1 as signed bytes
-_TAG = re.compile(rb"<[^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*>")  # a whole tag (quotes may hold ">")
+#: A whole tag at the start of the bytes (its quoted values may hold ">", never "<").
+WHOLE_TAG = re.compile(rb"<[^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*>")
 _DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml\b[^>]*\?>")
 
 
@@ -177,7 +178,7 @@ class Checker:
             data = self._past_declaration(data)
         cut = data.rfind(b"<")  # the tag that may go on in the next chunk
         if cut == 0:  # one tag, then text (a long text in a cell): the tag is counted once it is whole
-            m = _TAG.match(data)
+            m = WHOLE_TAG.match(data)
             cut = m.end() if m else 0
         if cut <= 0:
             self._carry = data if cut == 0 else b""  # a tag still open, or only text (nothing to count)
