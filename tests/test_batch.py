@@ -135,3 +135,44 @@ def test_a_parallel_validation_never_imports_the_writer(tmp_path):
             "print('lxml' in sys.modules, 'xlreport.ooxml.apply' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_the_tasks_cover_every_file_once_in_order():
+    from xlreport.batch import _chunks
+
+    for n in (0, 1, 2, 3, 7, 8, 9, 63, 64, 65, 200, 1001):
+        for jobs in (2, 3, 8):
+            for write in (False, True):
+                tasks = list(_chunks(n, jobs, write))
+                assert [i for a, b in tasks for i in range(a, b)] == list(range(n))
+                sizes = [b - a for a, b in tasks]
+                assert all(1 <= s <= (1 if write else 8) for s in sizes)
+                assert sizes == sorted(sizes, reverse=True)  # the workers finish together
+    assert max(b - a for a, b in _chunks(200, 2, False)) == 8  # a validation: several files a task
+
+
+def test_a_worker_that_dies_is_reported_for_its_files_and_the_batch_goes_on(tmp_path):
+    """A real worker process dies (as out of memory would kill it) on one file of a parallel
+    validation: every file still has a result, the lost ones status 2 with a message."""
+    import subprocess
+    import sys
+
+    for i in range(12):
+        shutil.copyfile(EXAMPLE, tmp_path / f"enhet_{i:02d}.xlsx")
+    code = ("import os\nfrom xlreport import batch\n"
+            "real = batch.run_one\n"
+            "def run_one(path, *a, **k):\n"
+            "    if path.endswith('enhet_05.xlsx'):\n"
+            "        os._exit(9)\n"
+            "    return real(path, *a, **k)\n"
+            "batch.run_one = run_one\n"
+            f"results = batch.run_batch(batch.expand([{str(tmp_path)!r}]), (), write=False, jobs=2)\n"
+            "for r in results:\n"
+            "    print(os.path.basename(r.file), r.status, ' '.join(f.message for f in r.findings))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == [f"enhet_{i:02d}.xlsx" for i in range(12)]
+    dead = [line for line in lines if line.split()[1] == "2"]
+    assert any(line.startswith("enhet_05.xlsx 2 Arbetsprocessen för filen avbröts") for line in dead)
+    assert all("Arbetsprocessen för filen avbröts" in line for line in dead)
+    assert all(line.split()[1:] == ["0"] for line in lines if line not in dead)

@@ -15,7 +15,7 @@ import glob
 import os
 import sys
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 from .core.findings import ERROR, Finding
@@ -146,18 +146,45 @@ def _run_batch(paths: list[Path], actions: tuple[str, ...], write: bool, out: st
         if write:  # the writer (and lxml, about 25 ms): a validation never imports it
             from .ooxml import apply  # noqa: F401
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(run_one, str(p), actions, write, out): i for i, p in enumerate(paths)}
+        futures = {pool.submit(_run_chunk, [str(p) for p in paths[a:b]], actions, write, out): (a, b)
+                   for a, b in _chunks(len(paths), jobs, write)}
         for fut in as_completed(futures):
-            i = futures[fut]
+            a, b = futures[fut]
             try:
-                results[i] = fut.result()
+                done = fut.result()
             except Exception as exc:  # noqa: BLE001 - the worker process died (e.g. out of memory)
-                results[i] = FileResult(str(paths[i]), status=UNPROCESSABLE, findings=[
+                done = [FileResult(str(p), status=UNPROCESSABLE, findings=[
                     Finding("programfel", ERROR, f"Arbetsprocessen för filen avbröts ({type(exc).__name__}); "
-                                                 f"filen har inte ändrats.")])
-            if on_done:
-                on_done(i, results[i])
+                                                 f"filen har inte ändrats.")]) for p in paths[a:b]]
+            for i, result in enumerate(done, a):
+                results[i] = result
+                if on_done:
+                    on_done(i, result)
     return results  # type: ignore[return-value]
+
+
+_CHUNK_MAX = 8
+
+
+def _chunks(n: int, jobs: int, write: bool) -> Iterator[tuple[int, int]]:
+    """The index ranges the workers take, in order.
+
+    Each task is a round trip through the pool, about 0.7 ms of the parent's CPU, which on two
+    cores is taken from the workers: with one file a task, a 200-file validation spent about 7 %
+    of its CPU there. A validation therefore sends up to 8 files a task, fewer as the files run
+    out (a quarter of each worker's share of what is left), so that the workers finish together.
+    A write keeps one file a task: if a worker dies, the files it had already written must not be
+    reported as unchanged with the one it died on (and a write's 20-30 ms dwarfs the round trip).
+    """
+    start = 0
+    while start < n:
+        end = start + (1 if write else max(1, min(_CHUNK_MAX, (n - start) // (4 * jobs))))
+        yield start, end
+        start = end
+
+
+def _run_chunk(paths: list[str], actions: tuple[str, ...], write: bool, out: str | None) -> list[FileResult]:
+    return [run_one(p, actions, write, out) for p in paths]
 
 
 # --- progress and summary -----------------------------------------------------------------
