@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from pathlib import Path
 
@@ -330,3 +331,76 @@ def test_several_overrides_at_once_as_one_at_a_time(fixtures_dir):
         all_.add_overrides([])
         assert one.read(CONTENT_TYPES) == all_.read(CONTENT_TYPES)
         assert one.replace.keys() == all_.replace.keys() == {CONTENT_TYPES}
+
+
+# --- reading small parts straight from the archive -----------------------------------------
+
+
+@pytest.mark.fixture_workbooks("path")
+def test_small_parts_read_straight_from_the_archive_are_what_zipfile_reads(path):
+    from support.workbooks import EXAMPLE
+    from xlreport.ooxml.package import _inflate_small
+
+    for wb in (path, EXAMPLE, EXAMPLE.with_name("mall.xlsx")):
+        with zipfile.ZipFile(wb) as zf:
+            for info in zf.infolist():
+                data = _inflate_small(zf, info)
+                assert data is not None, (wb.name, info.filename)  # Excel, LibreOffice, XlsxWriter, ours
+                assert data == zf.read(info)
+
+
+def _flip(path: Path, name: str, at: int) -> None:
+    """Flip one bit of the byte ``at`` bytes into the compressed data of entry ``name``."""
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(name)
+    with open(path, "r+b") as f:
+        f.seek(info.header_offset + 26)
+        n_len, x_len = struct.unpack("<2H", f.read(4))
+        f.seek(info.header_offset + 30 + n_len + x_len + at)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0x01]))
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_a_damaged_small_part_goes_to_zipfile_and_is_refused(tmp_path, method):
+    from xlreport.ooxml.package import _inflate_small, part_chunks
+
+    sheet = b"<worksheet>" + b"<row><c><v>1</v></c></row>" * 40 + b"</worksheet>"
+    p = make_zip(tmp_path / "a.xlsx", {CONTENT_TYPES: CT, "_rels/.rels": ROOT_RELS % b"xl/workbook.xml",
+                                       "xl/workbook.xml": WORKBOOK, "xl/s.xml": sheet})
+    if method == zipfile.ZIP_STORED:
+        p = tmp_path / "stored.xlsx"
+        with zipfile.ZipFile(tmp_path / "a.xlsx") as src, zipfile.ZipFile(p, "w", zipfile.ZIP_STORED) as dst:
+            for info in src.infolist():
+                dst.writestr(info.filename, src.read(info))
+    with zipfile.ZipFile(p) as zf:
+        assert _inflate_small(zf, zf.getinfo("xl/s.xml")) == sheet
+    _flip(p, "xl/s.xml", 20)  # the CRC no longer matches (or the deflate stream is broken)
+    with zipfile.ZipFile(p) as zf:
+        assert _inflate_small(zf, zf.getinfo("xl/s.xml")) is None
+    with open_package(p) as pkg:
+        with pytest.raises(NotAWorkbook, match="xl/s.xml i arbetsboken är skadad"):
+            list(part_chunks(pkg, "xl/s.xml"))
+        with pytest.raises(NotAWorkbook, match="skadad"):
+            pkg.read("xl/s.xml")
+
+
+def test_a_small_part_whose_header_disagrees_with_the_directory_goes_to_zipfile(tmp_path):
+    from xlreport.ooxml.package import _inflate_small
+
+    p = make_zip(tmp_path / "a.xlsx", {CONTENT_TYPES: CT, "xl/s.xml": b"<worksheet/>" * 30})
+    with zipfile.ZipFile(p) as zf:
+        info = zf.getinfo("xl/s.xml")
+        for change in ({"flag_bits": info.flag_bits | 0x01},  # encrypted
+                       {"compress_type": zipfile.ZIP_BZIP2},
+                       {"file_size": info.file_size - 1},  # the directory's size is not the stream's
+                       {"CRC": info.CRC ^ 1},
+                       {"orig_filename": "xl/t.xml"},  # the local header names another part
+                       {"header_offset": 0}):  # another entry's local header
+            other = zipfile.ZipInfo(info.filename)
+            for attr in ("flag_bits", "compress_type", "file_size", "compress_size", "CRC", "header_offset"):
+                setattr(other, attr, getattr(info, attr))
+            for attr, value in change.items():
+                setattr(other, attr, value)
+            assert _inflate_small(zf, other) is None, change

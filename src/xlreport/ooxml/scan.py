@@ -191,7 +191,9 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
             last_col = col
             if not inner:
                 continue  # an empty or formatted empty cell: calamine does not count it
-            if b"<f" not in inner and b"<v" in inner and kind != b"e":  # a plain value: only extent and style
+            # a plain value: only extent and style (find, not "in": bytes' "in" first tries its operand
+            # as an integer and formats a TypeError for it, which cost more than the search)
+            if inner.find(b"<f") < 0 and inner.find(b"<v") >= 0 and kind != b"e":
                 cells += 1
                 if row < top:
                     top, far = row, (row, col)

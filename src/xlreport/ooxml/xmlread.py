@@ -172,7 +172,7 @@ class Checker:
             return
         data = self._carry + chunk if self._carry else chunk
         if self._first:  # the XML declaration is not markup to count
-            if b">" not in data and len(data) < 4096:
+            if data.find(b">") < 0 and len(data) < 4096:
                 self._carry = data
                 return
             data = self._past_declaration(data)
@@ -198,7 +198,7 @@ class Checker:
         return data[m.end():] if m else data
 
     def _count(self, piece: bytes) -> None:
-        if b"<!" in piece or b"<?" in piece or b"\x00" in piece:  # or not UTF-8 (UTF-16)
+        if piece.find(b"<!") >= 0 or piece.find(b"<?") >= 0 or piece.find(b"\x00") >= 0:  # or not UTF-8 (UTF-16)
             self.needs_exact = True
             return
         tags = piece.count(b"<")
