@@ -45,13 +45,18 @@ class SheetScan(Record):
 # One pass over the raw XML: a row start tag, or a whole cell (empty or with its children),
 # first as Excel writes a cell (r, then s and t, in that order), else in any form. The part is
 # also fed to expat (xmlread.Checker), which refuses malformed XML; the cells are picked out by these
-# patterns, with no Python object per XML element.
+# patterns, with no Python object per XML element. The first branch is the cell nearly every sheet
+# is made of, a plain value (no formula, not an error): only its place and style are kept, and
+# matching it whole with a character class costs the regular-expression engine a third less
+# than the general branch's search for the end tag. A cell that branch does not take whole is
+# taken by the next ones, as before it existed.
 _ITEM = re.compile(
-    rb'<row r="([0-9]{1,7})"[^>]*>'  # 1 a row as Excel writes it: its number
-    rb"|<((?:[\w.-]+:)?row)\b([^>]*)>"  # 2 tag, 3 attributes
-    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'  # 4 col, 5 row, 6 s, 7 t
-    rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 8 children
-    rb"|<((?:[\w.-]+:)?)c\b([^>]*?)(?:/>|>(.*?)</\9c\s*>)",  # 9 prefix, 10 attributes, 11 children
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="(?!e")[a-zA-Z]+")?><v>[^<]*</v></c>'  # 1 col, 2 row, 3 s
+    rb'|<row r="([0-9]{1,7})"[^>]*>'  # 4 a row as Excel writes it: its number
+    rb"|<((?:[\w.-]+:)?row)\b([^>]*)>"  # 5 tag, 6 attributes
+    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'  # 7 col, 8 row, 9 s, 10 t
+    rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 11 children
+    rb"|<((?:[\w.-]+:)?)c\b([^>]*?)(?:/>|>(.*?)</\12c\s*>)",  # 12 prefix, 13 attributes, 14 children
     re.DOTALL)
 _F_EL = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?f\s*>)", re.DOTALL)
 _V_EL = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?v\s*>)", re.DOTALL)
@@ -175,39 +180,19 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
     top = left = 1 << 30
     bottom = right = -1
     far = None  # the cell that last moved an edge of the extent out, for the message
-    for (row_r, row_tag, row_attrs, letters, digits, style, kind, inner, _prefix, attrs,
-         inner2) in _ITEM.findall(data):
-        if row_r:  # a row as Excel writes it
+    for (plain_letters, plain_digits, plain_style, row_r, row_tag, row_attrs, letters, digits, style, kind, inner,
+         _prefix, attrs, inner2) in _ITEM.findall(data):
+        if plain_letters:  # a plain value, as the first branch takes it
+            letters, digits, style = plain_letters, plain_digits, plain_style
+        elif row_r:  # a row as Excel writes it
             row_now, last_col = int(row_r) - 1, -1
+            continue
         elif row_tag:
             r = _attr(row_attrs, b"r")
             row_now = int(r) - 1 if r and r.isdigit() else row_now + 1
             last_col = -1
-        elif letters:  # a cell as Excel writes it
-            row = int(digits) - 1
-            col = columns.get(letters)
-            if col is None:
-                col = columns[letters] = col_index(letters.decode())
-            last_col = col
-            if not inner:
-                continue  # an empty or formatted empty cell: calamine does not count it
-            # a plain value: only extent and style (find, not "in": bytes' "in" first tries its operand
-            # as an integer and formats a TypeError for it, which cost more than the search)
-            if inner.find(b"<f") < 0 and inner.find(b"<v") >= 0 and kind != b"e":
-                cells += 1
-                if row < top:
-                    top, far = row, (row, col)
-                if row > bottom:
-                    bottom, far = row, (row, col)
-                if col < left:
-                    left, far = col, (row, col)
-                if col > right:
-                    right, far = col, (row, col)
-                if style and style != b"0":
-                    styles[(row, col)] = int(style)
-            elif _note_cell(scan, b'r="" s="%s" t="%s"' % (style or b"0", kind), inner, row, col):
-                far = (row, col)
-        else:
+            continue
+        elif not letters:  # a cell not as Excel writes it
             ref = _attr(attrs, b"r")
             try:
                 row, col = parse_a1(ref) if ref else (row_now, last_col + 1)
@@ -216,6 +201,32 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
             last_col = col
             if inner2 and _note_cell(scan, attrs, inner2, row, col):
                 far = (row, col)
+            continue
+        row = int(digits) - 1  # a cell as Excel writes it
+        col = columns.get(letters)
+        if col is None:
+            col = columns[letters] = col_index(letters.decode())
+        last_col = col
+        if not plain_letters:
+            if not inner:
+                continue  # an empty or formatted empty cell: calamine does not count it
+            # a formula, an error or an inline string (find, not "in": bytes' "in" first tries its
+            # operand as an integer and formats a TypeError for it, which cost more than the search)
+            if inner.find(b"<f") >= 0 or inner.find(b"<v") < 0 or kind == b"e":
+                if _note_cell(scan, b'r="" s="%s" t="%s"' % (style or b"0", kind), inner, row, col):
+                    far = (row, col)
+                continue
+        cells += 1  # a plain value: only extent and style
+        if row < top:
+            top, far = row, (row, col)
+        if row > bottom:
+            bottom, far = row, (row, col)
+        if col < left:
+            left, far = col, (row, col)
+        if col > right:
+            right, far = col, (row, col)
+        if style and style != b"0":
+            styles[(row, col)] = int(style)
     state[0], state[1] = row_now, last_col
     if cells:
         scan.cells += cells
