@@ -91,11 +91,18 @@ class Grid(Record):
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def get(self, row: int, col: int) -> Any:
+        """The value at sheet position (row, col); None for an empty cell and outside the rectangle."""
+        # The reader calls this for nearly every cell it looks at, so it is written for speed: an
+        # index past the end raises IndexError (cheaper than checking both lengths first), but a
+        # negative one would wrap around to the far end of the list, so it is refused up front.
         r, c = row - self.top, col - self.left
-        if 0 <= r < len(self.values) and 0 <= c < len(self.values[r]):
+        if r < 0 or c < 0:
+            return None
+        try:
             v = self.values[r][c]
-            return None if v == "" else v
-        return None
+        except IndexError:
+            return None
+        return None if v == "" else v
 
     def set(self, row: int, col: int, value: Any, *, only_if_empty: bool = False) -> None:
         """Put ``value`` at sheet position (row, col), growing the rectangle as needed."""
@@ -122,11 +129,12 @@ class Grid(Record):
 
     @property
     def n_cols(self) -> int:
-        return self.left + max((len(r) for r in self.values), default=0)
+        return self.left + max(map(len, self.values), default=0)
 
     def cells(self):
         """Yield (row, col, value) for every non-empty cell."""
-        for r, line in enumerate(self.values):
-            for c, v in enumerate(line):
+        left = self.left
+        for r, line in enumerate(self.values, self.top):
+            for c, v in enumerate(line, left):
                 if v is not None and v != "":
-                    yield self.top + r, self.left + c, v
+                    yield r, c, v

@@ -66,7 +66,8 @@ def _covered_rows(formula: str, sheet: str, col: int) -> set[int] | None:
         refs = references(formula, sheet)
     except NotEvaluated:
         return None
-    return {row for r in refs if L.norm(r.sheet) == L.norm(sheet) and r.left <= col <= r.right
+    here = L.norm(sheet)
+    return {row for r in refs if r.left <= col <= r.right and L.norm(r.sheet) == here
             for row in range(r.top, r.bottom + 1)}
 
 

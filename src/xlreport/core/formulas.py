@@ -769,10 +769,17 @@ def references(formula: str, sheet: str) -> list[Ref]:
     ``#REF!`` literal (a reference was lost), or calls OFFSET or INDIRECT (references computed at
     run time). Unknown functions are otherwise fine: their reference arguments are listed.
     """
+    return list(_refs_on(formula, sheet))
+
+
+@functools.lru_cache(maxsize=8192)
+def _refs_on(formula: str, sheet: str) -> tuple[Ref, ...]:
+    """:func:`references` as a tuple of (immutable) refs, cached like the parse: the template's Summa
+    formulas are the same text in every workbook, and building the refs cost more than finding them."""
     result = _references_cached(formula)
     if isinstance(result, NotEvaluated):
         raise NotEvaluated(result.reason)
-    return [Ref(name or sheet, top, left, bottom, right) for name, top, left, bottom, right in result]
+    return tuple(Ref(name or sheet, top, left, bottom, right) for name, top, left, bottom, right in result)
 
 
 def evaluate(formula: str, sheet: str, lookup: Lookup) -> float:

@@ -180,7 +180,7 @@ def _result_components(segment: list[Row]) -> list[Row]:
 
 def _diff(a: float | None, b: float | None, row: Row, cols: tuple[str, str]) -> float | None:
     """a − b, treating one empty side as 0; None when both are empty or one is unreadable."""
-    if any(c in row.invalid for c in cols):
+    if not row.invalid.isdisjoint(cols):
         return None
     if a is None and b is None:
         return None

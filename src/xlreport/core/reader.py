@@ -11,6 +11,7 @@ these checks is declared once below (id, group, severity, description; ``xlrepor
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 
 from ..records import Record, field
@@ -170,10 +171,12 @@ def read_report(grids: Mapping[str, Grid], sheet_names: list[str] | None = None)
 def _read_meta(g: Grid, out: _Collector) -> Meta:
     meta = Meta()
     by_label = {L.norm(label): label for label in META_FIELDS}
+    units_header = L.norm(L.META_UNITS_HEADER)
     for row, col, value in g.cells():
-        label = by_label.get(L.norm(value))
+        n = L.norm(value)
+        label = by_label.get(n)
         if label is None or META_FIELDS[label][0] in meta.cells:  # the first label of a kind counts
-            if L.norm(value) == L.norm(L.META_UNITS_HEADER) and meta.units_header is None:
+            if n == units_header and meta.units_header is None:
                 meta.units_header = CellRef(g.name, row, col)
             continue
         attr, kind = META_FIELDS[label]
@@ -237,6 +240,7 @@ def _period_of_date(d: dt.date, label: str) -> str:
     return f"{L.MONTHS[d.month - 1]} {d.year}"
 
 
+@functools.lru_cache(maxsize=1024)  # a workbook has a handful of format codes, asked for cell by cell
 def _is_percent(code: str | None) -> bool:
     """Whether a number format shows the value times 100 with a % sign (outside quotes)."""
     if not code:
@@ -283,9 +287,11 @@ def _text_cells(g: Grid, index: dict[str, dict[str, list[tuple[int, int]]]]) -> 
     if found is None:
         found = index[g.name] = {}
         norm = L.norm
-        for r, c, v in g.cells():
-            if isinstance(v, str):
-                found.setdefault(norm(v), []).append((r, c))
+        # the grid's rows directly, not Grid.cells(): this looks at every cell of every sheet
+        for r, line in enumerate(g.values, g.top):
+            for c, v in enumerate(line, g.left):
+                if isinstance(v, str) and v:  # an empty string is an empty cell
+                    found.setdefault(norm(v), []).append((r, c))
     return found
 
 
@@ -313,9 +319,12 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, index: dict[str, dict
     columns: dict[str, int] = {}
     texts: dict[str, int] = {}  # the optional text columns (Kommentar, Enhet)
     wanted = {L.norm(h): h for h in (*spec.columns, *spec.text_columns)}
-    n_cols = g.n_cols
-    for c in range(hc + 1, n_cols):
-        header = wanted.get(L.norm(g.get(hr, c)))
+    last_filled = hc  # the last filled cell of the header row; the header cell itself holds the table's name
+    for c in range(hc + 1, g.n_cols):
+        v = g.get(hr, c)
+        if not _is_blank(v):
+            last_filled = c
+        header = wanted.get(L.norm(v))
         if header is None:
             continue
         into = texts if header in spec.text_columns else columns
@@ -331,7 +340,7 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, index: dict[str, dict
                         f"Kolumnen '{h}' saknas i tabellen {spec.name} (rubrikraden är rad {hr + 1}). "
                         f"Kontrollera att rubriken är stavad exakt '{h}'.")
     table = Table(name=spec.name, sheet=g.name, header_row=hr, label_col=hc, columns=columns, text_columns=texts,
-                  free_col=1 + max(c for c in range(hc, n_cols) if not _is_blank(g.get(hr, c))))
+                  free_col=last_filled + 1)
     _read_rows(g, spec, table, out)
     return table
 
@@ -356,7 +365,11 @@ _ROW_KEYS: dict[tuple[str, ...], dict[str, str]] = {}  # a table's fixed rows by
 
 
 def _row_is_blank(g: Grid, r: int, cols: list[int]) -> bool:
-    return all(_is_blank(g.get(r, c)) for c in cols)
+    get = g.get
+    for c in cols:
+        if not _is_blank(get(r, c)):
+            return False
+    return True
 
 
 def _is_blank(v: Any) -> bool:
@@ -365,26 +378,28 @@ def _is_blank(v: Any) -> bool:
 
 def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
     lc = table.label_col
-    cols = [lc, *table.columns.values()]
-    end = g.n_rows
+    value_cols = list(table.columns.values())
+    get = g.get  # the loops below look at every cell of the table, some twice
+    end = n_rows = g.n_rows
     total_row = last_known = None
     found_end = False
     head = L.norm(spec.head)
-    for r in range(table.header_row + 1, g.n_rows):
-        v = g.get(r, lc)
+    for r in range(table.header_row + 1, n_rows):
+        v = get(r, lc)
         if not isinstance(v, str):
             continue
-        if spec.total and L.norm(v).startswith("summa"):
+        n = L.norm(v)
+        if spec.total and n.startswith("summa"):
             total_row, end, found_end = r, r, True
             break
-        if L.norm(v) == head:
+        if n == head:
             end = r  # the next table of the same kind (e.g. last year's, copied below) is not read
             break
         if spec.rows and _label_key(spec, v) is not None:
             last_known = r  # a table of fixed rows ends with the last row it knows
     if spec.rows and not found_end and last_known is not None:
         last = last_known  # ... and the rows right below it that carry numbers (an unknown row, reported)
-        while last + 1 < end and any(isinstance(g.get(last + 1, c), float) for c in table.columns.values()):
+        while last + 1 < end and any(isinstance(get(last + 1, c), float) for c in value_cols):
             last += 1
         end, found_end = min(end, last + 1), True
     if spec.total_required and total_row is None:
@@ -394,19 +409,19 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
     stop_at_blank = not found_end
     started = False
     for r in range(table.header_row + 1, end):
-        if _row_is_blank(g, r, cols):
+        raw_label = get(r, lc)
+        if _is_blank(raw_label) and _row_is_blank(g, r, value_cols):
             if stop_at_blank and started:
                 break
             continue
         started = True
-        raw_label = g.get(r, lc)
         label = "" if raw_label is None else str(raw_label).strip()
         if spec.rows:
             key = _label_key(spec, label)
             if key is None:
                 # A table with fixed rows ends at the first row it does not know
                 # (e.g. a note below the table) unless that row carries numbers.
-                if stop_at_blank and not any(isinstance(g.get(r, c), float) for c in table.columns.values()):
+                if stop_at_blank and not any(isinstance(get(r, c), float) for c in value_cols):
                     break
                 out.findings.append(OKAND_RAD.at(CellRef(g.name, r, lc), f"Raden '{shown(label)}' i tabellen "
                                                  f"{spec.name} är inte en rad i mallen och räknas inte med."))
@@ -418,19 +433,20 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
                                                   f"värden men inget namn i kolumn {a1(r, lc)[:-len(str(r + 1))]}."))
             continue
         row = _make_row(g, spec, table, r, label, key, out)
-        dup = seen.get(L.norm(key))
+        n_key = L.norm(key)
+        dup = seen.get(n_key)
         if dup is not None:
             out.findings.append(DUBBLETT_RAD.at(CellRef(g.name, r, lc), f"'{shown(label)}' finns två gånger i tabellen "
                                                 f"{spec.name} (rad {dup.row + 1} och rad {r + 1}); bara den första "
                                                 f"räknas."))
             continue
-        seen[L.norm(key)] = row
+        seen[n_key] = row
         table.rows.append(row)
     if total_row is not None:
-        label = str(g.get(total_row, lc)).strip()
+        label = str(get(total_row, lc)).strip()
         table.total = _make_row(g, spec, table, total_row, label, L.ROW_SUMMA, out)
-        for r in range(total_row + 1, min(g.n_rows, total_row + 50)):
-            v = g.get(r, lc)
+        for r in range(total_row + 1, min(n_rows, total_row + 50)):
+            v = get(r, lc)
             if isinstance(v, str) and v.strip():
                 table.after_total.setdefault(L.norm(v), r)
     for key in spec.required_rows:
@@ -445,26 +461,38 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
 
 def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: str, out: _Collector) -> Row:
     row = Row(label=label, key=key, row=r)
+    get = g.get
     for header, c in table.text_columns.items():  # free text: whatever the cell shows, never a finding
-        raw = g.get(r, c)
+        raw = get(r, c)
         if isinstance(raw, float):
             raw = fmt_number(raw, 0 if raw.is_integer() else 2)
         if isinstance(raw, str) and raw.strip() not in L.NO_VALUE_MARKS and not isinstance(raw, Uncalculated):
             row.texts[header] = " ".join(raw.split())
+    values = row.values
+    if not spec.numeric:  # text as the cell shows it; a blank cell (None, spaces) is None
+        for header, c in table.columns.items():
+            raw = get(r, c)
+            if raw is None:
+                values[header] = None
+            elif isinstance(raw, float):
+                values[header] = fmt_number(raw, 0)
+            elif isinstance(raw, str):
+                values[header] = raw.strip() or None
+            else:
+                values[header] = str(raw).strip()
+        return row
     for header, c in table.columns.items():
-        raw = g.get(r, c)
-        if not spec.numeric:
-            row.values[header] = None if _is_blank(raw) else str(raw).strip() if not isinstance(raw, float) \
-                else fmt_number(raw, 0)
-            continue
+        raw = get(r, c)
         if type(raw) is float:  # what nearly every cell holds: nothing to check, no finding to word
             value, finding = raw, None
+        elif raw is None:  # an empty cell: read_number's answer, without building the finding's context first
+            value, finding = None, None
         else:
             value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
         if value is not None and spec.percent and _is_percent(g.formats.get((r, c))):
             value *= 100  # a percent format shows 0.025 as 2,5 %: the table is in percent
             row.percent_formatted.add(header)
-        row.values[header] = value
+        values[header] = value
         if isinstance(raw, str) and value is None and finding is None:
             row.text_blank.add(header)
         if finding is not None:

@@ -16,6 +16,7 @@ from ..records import Record
 from . import layout as L
 from .cells import CellRef
 from .chars import INVISIBLE  # characters that do not show in a cell
+from .chars import visible as _visible  # the text without them (one str.translate)
 from .commentary import unit_key
 from .config import DEFAULT, Config
 from .findings import ERROR, WARNING, Finding, RuleSpec, declare
@@ -229,10 +230,6 @@ def _units_known(report: Report, config: Config) -> Iterator[Hit]:
                   expected=close[0] if close else None, actual=row.label)
 
 
-def _visible(text: str) -> str:
-    return "".join(ch for ch in text if ch not in INVISIBLE)
-
-
 def _invisible(text: str) -> str | None:
     """"ett osynligt tecken (mjukt bindestreck, U+00AD)" for the first one in ``text``, else None."""
     ch = next((ch for ch in text if ch in INVISIBLE), None)
@@ -327,12 +324,13 @@ def _deviation_rows(report: Report) -> Iterator[tuple[Table, Row]]:
 
 @rule("avvikelse-handskriven", "ekonomi", WARNING, "En ifylld avvikelse stämmer med Utfall − Budget")
 def _typed_deviation(report: Report, config: Config) -> Iterator[Hit]:
+    tol = 10 ** -(config.decimals + 2)
     for table, row in _deviation_rows(report):
         for col, value in ((L.COL_AVV, report.deviation_ack(row)), (L.COL_AVV_HELAR, report.deviation_year(row))):
             typed = row.num(col)
             if col not in table.columns or typed is None or value is None:
                 continue
-            if abs(typed - value) > 10 ** -(config.decimals + 2):
+            if abs(typed - value) > tol:
                 base = "Utfall ack − Budget ack" if col == L.COL_AVV else "Prognos helår − Budget helår"
                 yield Hit(table.ref(row, col), f"{row.label} / {col}: cellen visar {_mn(typed)} men {base} är "
                                                f"{_mn(value)}. Cellen ersätts med en formel.", expected=value,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -71,9 +72,14 @@ def parse_number_text(text: str) -> float | None:
 
 def round_half_up(value: float, decimals: int = 1) -> float:
     """Round as Excel's ROUND and printed reports do: halves away from zero."""
-    q = Decimal(1).scaleb(-decimals)
-    d = Decimal(repr(value)).quantize(q, rounding=ROUND_HALF_UP)
+    d = Decimal(repr(value)).quantize(_quantum(decimals), rounding=ROUND_HALF_UP)
     return float(d)
+
+
+@functools.lru_cache(maxsize=None, typed=True)
+def _quantum(decimals: int) -> Decimal:
+    """1E-decimals, the step :func:`round_half_up` rounds to (made once: every figure is rounded)."""
+    return Decimal(1).scaleb(-decimals)
 
 
 def fmt_number(value: float | None, decimals: int = 1, *, sign: bool = False) -> str:
