@@ -10,7 +10,7 @@ import xlsxwriter
 from xlreport.core.changes import CellWrite, ChangeSet
 from xlreport.ooxml import dependents
 from xlreport.ooxml.apply import apply_changes
-from xlreport.ooxml.package import Limits, open_package
+from xlreport.ooxml.package import _CHUNK, Limits, open_package  # the size of the raw reads the scan gets
 
 WRITE = ChangeSet(writes=[CellWrite("Resultaträkning", 1, 1, 5.0)])  # B2
 
@@ -35,7 +35,7 @@ def test_every_formula_is_found_across_the_streamed_pieces(tmp_path):
     pieces, and a formula cut by a piece's end is still found, once."""
     path = _book(tmp_path / "lang.xlsx", formulas=20_000, padding=20_000)
     with open_package(path) as pkg:
-        assert pkg.zf.getinfo("xl/worksheets/sheet2.xml").file_size > 20 * dependents._CHUNK
+        assert pkg.zf.getinfo("xl/worksheets/sheet2.xml").file_size > 20 * _CHUNK
         scan = dependents.scan_dependent_formulas(pkg, WRITE)
     assert (scan.count, scan.unscanned) == (20_000, [])
 
@@ -109,7 +109,7 @@ def test_prefixed_element_names_are_found_across_the_pieces(tmp_path):
     with open_package(path) as pkg:
         part = pkg.zf.read("xl/worksheets/sheet2.xml")
         assert b"<x:c " in part and b"<x:f>" in part and b"<c " not in part
-        assert len(part) > 10 * dependents._CHUNK
+        assert len(part) > 10 * _CHUNK
         scan = dependents.scan_dependent_formulas(pkg, WRITE)
     assert (scan.count, scan.unscanned) == (2_000, [])
 
@@ -122,7 +122,7 @@ def test_pieces_without_any_f_byte_are_skipped_and_the_formulas_after_them_found
         part = pkg.zf.read("xl/worksheets/sheet2.xml")
         first_f = part.index(b"<f>")
         assert part.count(b"f", part.index(b"<sheetData>"), first_f) == 0  # the padding has no f byte
-        assert first_f > 20 * dependents._CHUNK
+        assert first_f > 20 * _CHUNK
         scan = dependents.scan_dependent_formulas(pkg, WRITE)
     assert (scan.count, scan.unscanned) == (300, [])
 

@@ -20,7 +20,7 @@ from ..core.findings import WARNING, Finding
 from ..records import Record, field
 from . import xmltext
 from .checks import FORMELSOK
-from .package import KEEP_PART_MAX, Package
+from .package import KEEP_PART_MAX, Package, raw_chunks
 from .refs import STRING_LITERAL, reference_box, reference_sheet, references
 
 _F_ELEMENT = re.compile(rb"<(?!xm:)(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
@@ -129,7 +129,6 @@ def unscanned_findings(scan: DependentScan) -> list[Finding]:
             for sheet, why in scan.unscanned]
 
 
-_CHUNK = 1 << 16
 _CELL_START = re.compile(rb"<(?:\w+:)?c[\s/>]")
 _CARRY_MAX = 1 << 22  # a tail with no cell start this long (no Excel cell is) is cut at its last tag
 
@@ -138,12 +137,7 @@ def _raw_chunks(pkg: Package, part: str):
     """The inflated bytes of ``part`` in chunks, however large the part is (the package's total
     size and compression ratio were checked when it was opened). A small part comes whole, as
     the package keeps it: the write that follows reads the written sheets again."""
-    if pkg.zf.getinfo(part).file_size <= KEEP_PART_MAX:
-        yield pkg.read_raw(part)
-        return
-    with pkg.zf.open(part) as f:
-        while chunk := f.read(_CHUNK):
-            yield chunk
+    return raw_chunks(pkg, pkg.zf.getinfo(part), whole_up_to=KEEP_PART_MAX)
 
 
 def _count_in_part(pkg: Package, part: str, sheet: str, written: WrittenCells, owned: set[str],

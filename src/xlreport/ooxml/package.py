@@ -560,8 +560,7 @@ def part_chunks(pkg: Package, name: str, limits: Limits | None = None):
     tail = b""
     seen = 0
     try:
-        # a small part in one piece, kept for whoever reads it next (the reader, a writer)
-        for chunk in (pkg.read_raw(name),) if info.file_size <= _CHUNK else _zip_chunks(pkg, info):
+        for chunk in raw_chunks(pkg, info, whole_up_to=_CHUNK):
             seen += len(chunk)
             if seen > limits.max_part_size:
                 raise UnsafeWorkbook(f"Delen {name} är större än vad arkivet anger; filen kan vara en "
@@ -571,13 +570,18 @@ def part_chunks(pkg: Package, name: str, limits: Limits | None = None):
                 raise UnsafeWorkbook(f"Delen {name} innehåller en DOCTYPE- eller ENTITY-deklaration, "
                                      "vilket inte är tillåtet i en arbetsbok", file=pkg.path)
             tail = chunk[-16:]
-            if chunk:
-                yield chunk
+            yield chunk
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise NotAWorkbook(f"Delen {name} i arbetsboken är skadad ({exc})", file=pkg.path) from exc
 
 
-def _zip_chunks(pkg: Package, info: zipfile.ZipInfo):
+def raw_chunks(pkg: Package, info: zipfile.ZipInfo, *, whole_up_to: int):
+    """The inflated bytes of a part in chunks, unchecked. A part of up to ``whole_up_to`` bytes
+    comes in one piece, kept by the package for whoever reads it next (the reader, a writer)."""
+    if info.file_size <= whole_up_to:
+        if data := pkg.read_raw(info.filename):
+            yield data
+        return
     with pkg.zf.open(info) as f:
         while chunk := f.read(_CHUNK):
             yield chunk
