@@ -176,3 +176,33 @@ def test_a_worker_that_dies_is_reported_for_its_files_and_the_batch_goes_on(tmp_
     assert any(line.startswith("enhet_05.xlsx 2 Arbetsprocessen för filen avbröts") for line in dead)
     assert all("Arbetsprocessen för filen avbröts" in line for line in dead)
     assert all(line.split()[1:] == ["0"] for line in lines if line not in dead)
+
+
+def test_a_file_leaves_no_reference_cycles_behind(tmp_path):
+    """Everything a file's run allocated is freed by reference counting as it ends: a cycle would
+    keep the file's grids alive until a garbage collection, which in a batch freed ~140 files'
+    grids at once (20-40 ms, and the run's memory and caches full of dead grids until then)."""
+    import gc
+
+    from xlreport.batch import run_one
+
+    files = [shutil.copyfile(EXAMPLE, tmp_path / f"r{i}.xlsx") for i in range(2)]
+    broken = variant(tmp_path / "fel.xlsx", {"Personal!D5": 99})
+    runs = [(EXAMPLE, (), False), (files[1], ("fill", "generate"), True), (broken, (), False)]
+    run_one(str(files[0]), ("fill", "generate"), True)  # first-use caches and imports are not the run's
+    run_one(str(broken), (), False)
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for path, actions, write in runs:
+            assert run_one(str(path), actions, write).status in (0, 1)
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert left == []

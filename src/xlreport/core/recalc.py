@@ -62,36 +62,8 @@ def recalculate(grids: Mapping[str, Grid], calc_mode: str | None = None) -> Reca
             "Arbetsboken är inställd på manuell beräkning, så värdena Excel sparat kan vara inaktuella. "
             "xlreport räknar om mallens formler själv. Välj Formler > Beräkningsalternativ > Automatiskt "
             "i Excel så att arbetsboken visar samma värden."))
-    by_name = {L.norm(name): grid for name, grid in grids.items()}
-    done: dict[tuple[str, int, int], object] = {}
-
-    def value(grid: Grid, row: int, col: int) -> object:
-        key = (grid.name, row, col)
-        if key in done:
-            if done[key] is _CYCLE:
-                raise NotEvaluated("cirkelreferens")
-            return done[key]
-        formula = grid.formulas.get((row, col))
-        if formula is None:
-            return grid.get(row, col)
-        done[key] = _CYCLE
-        try:
-            result: object = evaluate(formula, grid.name, lookup)
-        except NotEvaluated:
-            done.pop(key)
-            raise
-        done[key] = result
-        return result
-
-    def lookup(sheet: str, row: int, col: int) -> object:
-        grid = by_name.get(L.norm(sheet))
-        if grid is None:
-            raise NotEvaluated(f"bladet {sheet} läses inte")
-        v = value(grid, row, col)
-        if _uncalculated(v):
-            raise NotEvaluated("formel utan värde")
-        return v
-
+    evaluator = _Evaluator(grids)
+    value = evaluator.value
     for grid in grids.values():
         for (row, col), formula in grid.formulas.items():
             cached = grid.get(row, col)
@@ -115,6 +87,49 @@ def recalculate(grids: Mapping[str, Grid], calc_mode: str | None = None) -> Reca
             grid.set(row, col, computed)
             out.refreshed.append(CellWrite(grid.name, row, col, computed, formula))
     return out
+
+
+class _Evaluator:
+    """Each formula cell's value, computed once (``done``), through the cells it reads.
+
+    A class rather than two closures: ``value`` and ``lookup`` call each other, and closures that
+    do would form a reference cycle holding every grid of the workbook, which only the garbage
+    collector frees (in a batch, every ~140 files' grids at once, 20-40 ms a collection).
+    """
+
+    __slots__ = ("by_name", "done")
+
+    def __init__(self, grids: Mapping[str, Grid]):
+        self.by_name = {L.norm(name): grid for name, grid in grids.items()}
+        self.done: dict[tuple[str, int, int], object] = {}
+
+    def value(self, grid: Grid, row: int, col: int) -> object:
+        key = (grid.name, row, col)
+        done = self.done
+        if key in done:
+            if done[key] is _CYCLE:
+                raise NotEvaluated("cirkelreferens")
+            return done[key]
+        formula = grid.formulas.get((row, col))
+        if formula is None:
+            return grid.get(row, col)
+        done[key] = _CYCLE
+        try:
+            result: object = evaluate(formula, grid.name, self.lookup)
+        except NotEvaluated:
+            done.pop(key)
+            raise
+        done[key] = result
+        return result
+
+    def lookup(self, sheet: str, row: int, col: int) -> object:
+        grid = self.by_name.get(L.norm(sheet))
+        if grid is None:
+            raise NotEvaluated(f"bladet {sheet} läses inte")
+        v = self.value(grid, row, col)
+        if _uncalculated(v):
+            raise NotEvaluated("formel utan värde")
+        return v
 
 
 def _shown(v: object, other: object) -> str:
