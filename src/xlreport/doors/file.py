@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from ..core import engine
-from ..core.cells import Grid
+from ..core.cells import Grid, a1
 from ..core.changes import ChangeSet
 from ..core.config import DEFAULT, Config
 from ..core.engine import ACTIONS, Outcome
@@ -183,19 +184,61 @@ def read_grids(path: str | Path, sheet_names: Iterable[str] | None = None) -> tu
 
 def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
                   ) -> tuple[list[str], dict[str, Grid], str | None]:
-    """:func:`read_grids`, and the workbook's calculation mode (``calcPr/@calcMode``)."""
-    from python_calamine import CalamineError, CalamineWorkbook
+    """:func:`read_grids`, and the workbook's calculation mode (``calcPr/@calcMode``).
 
+    One pass over each wanted sheet: the scan that checks a sheet's XML also takes its values
+    when every cell is one it reads exactly as calamine would (numbers in formats that are
+    certainly not dates, plain shared strings, booleans, text results of formulas). Any other
+    cell, in any wanted sheet, and calamine reads the workbook as before.
+    """
     from ..ooxml.package import open_package
-    from ..ooxml.scan import calculation_mode, guard_for_reader, number_formats
+    from ..ooxml.scan import calculation_mode, cell_formats, cell_reading, guard_for_reader, number_formats
 
     path = Path(path)
     with open_package(path) as pkg:
         names = [s.name for s in pkg.sheets()]
         wanted = names if sheet_names is None else _matching_sheets(names, sheet_names)
-        scans = guard_for_reader(pkg, wanted)
-        formats = number_formats(pkg)
+        styles = cell_formats(pkg)
+        reading = cell_reading(pkg, styles)
+        try:
+            scans = guard_for_reader(pkg, wanted, reading)
+        finally:
+            reading.close()
+        formats = number_formats(pkg, styles)
         calc_mode = calculation_mode(pkg)
+    if all(name in scans and scans[name].values is not None for name in wanted):
+        grids = {name: _grid_of_scan(name, scans[name]) for name in wanted}
+        if _CHECK_READER:
+            _check_against_calamine(path, wanted, grids)
+    else:
+        grids = _calamine_grids(path, wanted)
+    for name, grid in grids.items():
+        if name in scans:
+            _mark_cells(grid, scans[name])
+            grid.formulas = scans[name].formulas
+            grid.formats = {at: code for at, s in scans[name].styles.items()
+                            if s < len(formats) and (code := formats[s]) != "General"}
+    return names, grids, calc_mode
+
+
+def _grid_of_scan(name: str, scan) -> Grid:
+    """The sheet's values as calamine gives them: the rectangle from the first to the last cell
+    with a value, "" for every empty cell in it."""
+    cells = scan.values
+    if not cells:
+        return Grid(name=name, values=[], top=0, left=0)
+    top = min(r for r, _c, _v in cells)
+    left = min(c for _r, c, _v in cells)
+    width = max(c for _r, c, _v in cells) - left + 1
+    rows = [[""] * width for _ in range(max(r for r, _c, _v in cells) - top + 1)]
+    for r, c, v in cells:
+        rows[r - top][c - left] = v
+    return Grid(name=name, values=rows, top=top, left=left)
+
+
+def _calamine_grids(path: Path, wanted: list[str]) -> dict[str, Grid]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
     try:
         wb = CalamineWorkbook.from_path(str(path))
         grids = {}
@@ -205,16 +248,39 @@ def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
                 continue
             sheet = wb.get_sheet_by_name(name)
             start = sheet.start or (0, 0)
-            grid = Grid(name=name, values=sheet.to_python(), top=start[0], left=start[1])
-            if name in scans:
-                _mark_cells(grid, scans[name])
-                grid.formulas = scans[name].formulas
-                grid.formats = {at: code for at, s in scans[name].styles.items()
-                                if s < len(formats) and (code := formats[s]) != "General"}
-            grids[name] = grid
+            grids[name] = Grid(name=name, values=sheet.to_python(), top=start[0], left=start[1])
     except (CalamineError, ValueError, OSError) as exc:
         raise NotAWorkbook(f"Arbetsboken kunde inte läsas ({exc})", file=path) from exc
-    return names, grids, calc_mode
+    return grids
+
+
+# Set XLREPORT_CHECK_READER=1 (the test suite does) and every workbook the scan reads is read by
+# calamine too: a value, a type or a sheet's area that differs raises AssertionError.
+_CHECK_READER = os.environ.get("XLREPORT_CHECK_READER") == "1"
+
+
+def _check_against_calamine(path: Path, wanted: list[str], grids: dict[str, Grid]) -> None:
+    try:
+        theirs = _calamine_grids(path, wanted)
+    except NotAWorkbook as exc:
+        raise AssertionError(f"{path}: the scan read a workbook calamine refuses ({exc.message})") from exc
+    for name in wanted:
+        ours, other = grids.get(name), theirs.get(name)
+        if other is None or ours is None:
+            raise AssertionError(f"{path}: sheet {name!r} read by {'calamine' if other else 'the scan'} only")
+        if not other.values and not ours.values:
+            continue
+        if (ours.top, ours.left, len(ours.values)) != (other.top, other.left, len(other.values)):
+            raise AssertionError(f"{path}: sheet {name!r}: the scan's area starts at {ours.top, ours.left} with "
+                                 f"{len(ours.values)} rows, calamine's at {other.top, other.left} with "
+                                 f"{len(other.values)}")
+        for r, (a, b) in enumerate(zip(ours.values, other.values), ours.top):
+            if a != b or any(type(x) is not type(y) for x, y in zip(a, b)):
+                c = next((c for c, (x, y) in enumerate(zip(a, b)) if x != y or type(x) is not type(y)), len(a))
+                got = a[c] if c < len(a) else "(end of row)"
+                want = b[c] if c < len(b) else "(end of row)"
+                raise AssertionError(f"{path}: sheet {name!r} cell {a1(r, ours.left + c)}: the scan read "
+                                     f"{str(got)[:80]!r}, calamine {str(want)[:80]!r}")
 
 
 def _matching_sheets(names: list[str], wanted: Iterable[str]) -> list[str]:

@@ -16,7 +16,7 @@ from ..core.errors import NotAWorkbook, UnsafeWorkbook
 from ..records import Record, field
 from . import xmlread, xmltext
 from .names import REL_SHARED_STRINGS, REL_STYLES, is_rel, q, rel_part
-from .package import Limits, Package, check_part, part_chunks
+from .package import _CHUNK, Limits, Package, check_part, part_chunks, raw_chunks
 from .refs import translate
 
 
@@ -34,6 +34,10 @@ class SheetScan(Record):
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     styles: dict[tuple[int, int], int] = field(default_factory=dict)  # cellXfs index, when not 0
     shared: dict[str, tuple[int, int, str]] = field(default_factory=dict, repr=False)  # si -> master
+    # (row, col, value) of every cell with a value, as calamine would give it, when the scan was
+    # given a CellReading and every cell was one it reads exactly; None otherwise (calamine reads)
+    values: list[tuple[int, int, object]] | None = field(default=None, repr=False)
+    reading: CellReading | None = field(default=None, repr=False)
 
     @property
     def area(self) -> int:
@@ -51,16 +55,19 @@ class SheetScan(Record):
 # than the general branch's search for the end tag. A cell that branch does not take whole is
 # taken by the next ones, as before it existed.
 _ITEM = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="(?!e")[a-zA-Z]+")?><v>[^<]*</v></c>'  # 1 col, 2 row, 3 s
-    rb'|<row r="([0-9]{1,7})"[^>]*>'  # 4 a row as Excel writes it: its number
-    rb"|<((?:[\w.-]+:)?row)\b([^>]*)>"  # 5 tag, 6 attributes
-    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'  # 7 col, 8 row, 9 s, 10 t
-    rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 11 children
-    rb"|<((?:[\w.-]+:)?)c\b([^>]*?)(?:/>|>(.*?)</\12c\s*>)",  # 12 prefix, 13 attributes, 14 children
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="((?!e")[a-zA-Z]+)")?><v>([^<]*)</v></c>'  # 1 col,
+    # 2 row, 3 s, 4 t, 5 the value's text
+    rb'|<row r="([0-9]{1,7})"[^>]*>'  # 6 a row as Excel writes it: its number
+    rb"|<((?:[\w.-]+:)?row)\b([^>]*)>"  # 7 tag, 8 attributes
+    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'  # 9 col, 10 row, 11 s, 12 t
+    rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 13 children
+    rb"|<((?:[\w.-]+:)?)c\b([^>]*?)(?:/>|>(.*?)</\14c\s*>)",  # 14 prefix, 15 attributes, 16 children
     re.DOTALL)
 _F_EL = re.compile(rb"<(?:[\w.-]+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?f\s*>)", re.DOTALL)
 _V_EL = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?v\s*>)", re.DOTALL)
 _IS_EL = re.compile(rb"<(?:[\w.-]+:)?is\b")
+# an inline string of plain text, all the cell holds (as xlreport's writer and openpyxl write one)
+_PLAIN_INLINE = re.compile(rb'<is><t( xml:space="preserve")?>([^<]*)</t></is>')
 _ROW_START = re.compile(rb"<(?:[\w.-]+:)?(?:row|c)\b")
 _PREFIXED_START = re.compile(rb"<[\w.-]+:(?:row|c)\b")
 _COLUMNS: dict[bytes, int] = {}  # column letters -> 0-based index, as met
@@ -84,15 +91,20 @@ def _text(raw: bytes) -> str:
     return xmltext.unescape(text) if "&" in text else text
 
 
-def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None) -> SheetScan:
+def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None,
+               reading: CellReading | None = None) -> SheetScan:
     """Stream a worksheet part: its extent, error cells and formulas without a cached value.
 
     calamine allocates the whole rectangle between the first and the last cell of a sheet, so
     a single cell at XFD1048576 would ask for hundreds of GB: the extent is checked here first
-    (the ``<dimension>`` element is not trusted, the cells are counted).
+    (the ``<dimension>`` element is not trusted, the cells are counted). With a ``reading``, the
+    scan also takes each cell's value (:attr:`SheetScan.values`) while every cell is one it reads
+    exactly as calamine would.
     """
     limits = limits or pkg.limits
     scan = SheetScan()
+    if reading is not None:
+        scan.values, scan.reading = [], reading
     # expat checks the XML as it streams past (as hardened as parse_xml, nesting limit included)
     checker = xmlread.Checker()
     state = [-1, -1]  # the current row and the last column (0-based), for rows and cells without r=
@@ -159,6 +171,67 @@ def _too_large(pkg: Package, sheet: str, carry: bytes) -> None:
                          cell=m.group(2).decode() if m and m.group(1) == b"c" else None)
 
 
+def _plain_text(raw: bytes, preserve: bytes = b"") -> bool:
+    """Text the scan takes as calamine does: not empty; without an ``_xHHHH_`` escape (which readers
+    expand or not) or a carriage return (which XML parsers normalise, and calamine may not); and,
+    unless its element has ``xml:space="preserve"``, without white space at either end (which
+    calamine trims there)."""
+    if not raw or raw.find(b"_x") >= 0 or raw.find(b"\r") >= 0:
+        return False
+    return bool(preserve) or (raw[:1] not in _XML_SPACE and raw[-1:] not in _XML_SPACE)
+
+
+_XML_SPACE = (b" ", b"\t", b"\n", b"\r")
+_NOT_READ = object()  # CellReading.value: a cell the scan does not read (calamine reads the workbook)
+_NUMBER_CHARS = b"0123456789.+-eE"
+
+
+class CellReading:
+    """What the scan needs to take a cell's value exactly as calamine gives it.
+
+    ``strings`` are the shared strings (:class:`SharedStrings`); ``number_styles`` the ``s``
+    attributes (as bytes, ``b""`` for none) of the cell formats whose number format is certainly
+    not a date or a time: calamine
+    turns a number in a date format into a date, which this reading leaves to calamine. Any cell
+    it is not sure of gives ``_NOT_READ``, and calamine reads the workbook as before.
+    """
+
+    __slots__ = ("number_styles", "strings")
+
+    def __init__(self, strings: SharedStrings, number_styles: frozenset[bytes]):
+        self.strings = strings
+        self.number_styles = number_styles
+
+    def close(self) -> None:
+        self.strings.close()
+
+    def value(self, kind: bytes, style: bytes, text: bytes) -> object:
+        """The value of a cell with type ``kind`` (``t``), style ``style`` (``s``) and ``<v>`` text."""
+        if not text:  # an empty <v>: not read here
+            return _NOT_READ
+        if kind == b"s":
+            if text.isdigit():
+                i = int(text)
+                items = self.strings.items
+                found = items[i] if i < len(items) else self.strings.get(i)
+                if found is not None:
+                    return found
+            return _NOT_READ
+        if not kind or kind == b"n":
+            # digits, sign, point and exponent only: float() also takes "inf", "1_0" and spaces
+            if style in self.number_styles and not text.translate(None, _NUMBER_CHARS):
+                try:
+                    return float(text)
+                except ValueError:
+                    return _NOT_READ
+            return _NOT_READ
+        if kind == b"str":
+            return _text(text) if _plain_text(text) else _NOT_READ
+        if kind == b"b":
+            return True if text == b"1" else False if text == b"0" else _NOT_READ
+        return _NOT_READ  # a date (t="d") or a type calamine may read otherwise
+
+
 def _last_item_start(data: bytes) -> int:
     """Where the last ``<row`` or ``<c`` start tag in ``data`` begins (0 if none): the piece
     before it holds only whole cells and rows' start tags."""
@@ -175,13 +248,15 @@ def _last_item_start(data: bytes) -> int:
 def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sheet: str, limits: Limits) -> None:
     styles = scan.styles
     columns = _COLUMNS
+    values = scan.values  # appended to while every cell is one the reading takes exactly
+    reading = scan.reading
     row_now, last_col = state
     cells = 0  # this piece's plain values (the others _note_cell counts), and their extent:
     top = left = 1 << 30
     bottom = right = -1
     far = None  # the cell that last moved an edge of the extent out, for the message
-    for (plain_letters, plain_digits, plain_style, row_r, row_tag, row_attrs, letters, digits, style, kind, inner,
-         _prefix, attrs, inner2) in _ITEM.findall(data):
+    for (plain_letters, plain_digits, plain_style, plain_kind, plain_text, row_r, row_tag, row_attrs, letters, digits,
+         style, kind, inner, _prefix, attrs, inner2) in _ITEM.findall(data):
         if plain_letters:  # a plain value, as the first branch takes it
             letters, digits, style = plain_letters, plain_digits, plain_style
         elif row_r:  # a row as Excel writes it
@@ -199,8 +274,10 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
             except ValueError:
                 row, col = row_now, last_col + 1
             last_col = col
-            if inner2 and _note_cell(scan, attrs, inner2, row, col):
-                far = (row, col)
+            if inner2:
+                values = scan.values = None  # calamine reads the sheet: its values are not taken here
+                if _note_cell(scan, attrs, inner2, row, col):
+                    far = (row, col)
             continue
         row = int(digits) - 1  # a cell as Excel writes it
         col = columns.get(letters)
@@ -215,7 +292,15 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
             if inner.find(b"<f") >= 0 or inner.find(b"<v") < 0 or kind == b"e":
                 if _note_cell(scan, b'r="" s="%s" t="%s"' % (style or b"0", kind), inner, row, col):
                     far = (row, col)
+                values = scan.values
                 continue
+            values = scan.values = None  # a plain value in another form (attributes, <v> with its own)
+        elif values is not None:
+            value = reading.value(plain_kind, style, plain_text)
+            if value is _NOT_READ:
+                values = scan.values = None
+            else:
+                values.append((row, col, value))
         cells += 1  # a plain value: only extent and style
         if row < top:
             top, far = row, (row, col)
@@ -246,7 +331,8 @@ def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) 
     sheet's extent out."""
     f = _F_EL.search(inner)
     v = _V_EL.search(inner)
-    has_value = v is not None or _IS_EL.search(inner) is not None
+    inline = v is None and _IS_EL.search(inner) is not None
+    has_value = v is not None or inline
     if not has_value and f is None:
         return False  # a formatted empty cell: calamine does not count it
     scan.cells += 1
@@ -265,8 +351,23 @@ def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) 
             scan.formulas[(row, col)] = text
         if not has_value:
             scan.uncalculated[(row, col)] = text
-    if v is not None and v.group(1) and _attr(attrs, b"t") == "e":
+    cell_kind = _attr(attrs, b"t")
+    if v is not None and v.group(1) and cell_kind == "e":
         scan.errors[(row, col)] = _text(v.group(1)).strip()
+        if scan.values is not None:  # calamine has the error in the sheet's area, shown as empty
+            scan.values.append((row, col, ""))
+    elif scan.values is not None and has_value:  # a formula's cached value, or an inline string
+        if inline:
+            m = _PLAIN_INLINE.fullmatch(inner) if cell_kind == "inlineStr" else None
+            value = _text(m.group(2)) if m and _plain_text(m.group(2), m.group(1)) else _NOT_READ
+        elif cell_kind == "e":
+            value = _NOT_READ
+        else:
+            value = scan.reading.value((cell_kind or "").encode(), (s or "").encode(), v.group(1) or b"")
+        if value is _NOT_READ:
+            scan.values = None
+        else:
+            scan.values.append((row, col, value))
     return moved
 
 
@@ -293,8 +394,10 @@ def _reader_parts(pkg: Package) -> list[str]:
     return parts
 
 
-def guard_for_reader(pkg: Package, wanted: Iterable[str]) -> dict[str, SheetScan]:
-    """Check every part calamine will read before it reads it; scan the wanted sheets."""
+def guard_for_reader(pkg: Package, wanted: Iterable[str], reading: CellReading | None = None
+                     ) -> dict[str, SheetScan]:
+    """Check every part calamine will read before it reads it; scan the wanted sheets (with a
+    ``reading``, taking their values where the scan can: :attr:`SheetScan.values`)."""
     for part in _reader_parts(pkg):
         check_part(pkg, part)
     scans = {}
@@ -305,7 +408,7 @@ def guard_for_reader(pkg: Package, wanted: Iterable[str]) -> dict[str, SheetScan
         if not info.part or not pkg.has(info.part):
             raise NotAWorkbook(f"Bladet '{name}' saknar sitt innehåll ({info.part or 'ingen del'} finns inte i "
                                "arkivet): arbetsboken är skadad", file=pkg.path, sheet=name)
-        scans[name] = scan_sheet(pkg, info.part, name)
+        scans[name] = scan_sheet(pkg, info.part, name, reading=reading)
     return scans
 
 
@@ -323,8 +426,8 @@ BUILTIN_FORMATS = {
 }
 
 
-def number_formats(pkg: Package) -> list[str]:
-    """The number format code of each cell format (``cellXfs`` index); "General" when unknown."""
+def cell_formats(pkg: Package) -> list[tuple[int, str | None]]:
+    """Each cell format's (``cellXfs`` index's) ``numFmtId`` and its custom format code, if any."""
     part = rel_part(pkg.relationships(pkg.workbook_part), REL_STYLES)
     if part is None or not pkg.has(part):
         return []
@@ -335,5 +438,139 @@ def number_formats(pkg: Package) -> list[str]:
     out = []
     for xf in (xfs if xfs is not None else []):
         fmt_id = int(xf.get("numFmtId", "0")) if xf.get("numFmtId", "0").isdigit() else 0
-        out.append(custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id) or "General")
+        out.append((fmt_id, custom.get(fmt_id)))
     return out
+
+
+def number_formats(pkg: Package, formats: list[tuple[int, str | None]] | None = None) -> list[str]:
+    """The number format code of each cell format (``cellXfs`` index); "General" when unknown."""
+    formats = cell_formats(pkg) if formats is None else formats
+    return [code or BUILTIN_FORMATS.get(fmt_id) or "General" for fmt_id, code in formats]
+
+
+# Built-in formats that are numbers, not dates or times (ECMA-376 Part 1, 18.8.30): General, 0,
+# 0.00, #,##0, #,##0.00, percentages, scientific, fractions, accounting, ##0.0E+0 and @. Every
+# other built-in id is a date or a time, or one whose meaning depends on the locale.
+_NUMBER_BUILTINS = frozenset([*range(14), *range(37, 41), 48, 49])
+_DATE_LETTERS = frozenset("dmhysDMHYSaApPbBeEgG[")
+_ESCAPES = ("\\", "_")
+
+
+def certainly_not_date(fmt_id: int, code: str | None) -> bool:
+    """Whether a number in this format is certainly a plain number to calamine, not a date or time.
+
+    Conservative: a built-in id outside the number formats, an id without a code, a code with any
+    letter a date or time format uses (or a ``[``: elapsed time, a locale) outside quoted text, or
+    an escape (``\\``, ``_``) next to a quote, where readers could disagree on where the quoted
+    text ends, is "maybe a date". Only quoted text is skipped.
+    """
+    if code is None:
+        return fmt_id in _NUMBER_BUILTINS
+    if fmt_id < 164 and fmt_id not in _NUMBER_BUILTINS:
+        return False
+    if code == "General":
+        return True
+    quoted, prev = False, ""
+    for ch in code:
+        if quoted:
+            if ch in _ESCAPES:
+                return False
+            quoted = ch != '"'
+        elif ch == '"':
+            if prev in _ESCAPES:
+                return False
+            quoted = True
+        elif ch in _DATE_LETTERS:
+            return False
+        prev = ch
+    return True
+
+
+# A shared string as Excel, LibreOffice and XlsxWriter write one: plain text (1), or rich text (2):
+# runs of text, each with its run properties (self-closing elements only).
+_PLAIN_SI = re.compile(
+    rb'<si>(?:<t( xml:space="preserve")?>([^<]*)</t>|<t(?: xml:space="preserve")?/>'
+    rb'|((?:<r>(?:<rPr>(?:<[^<>]*/>)*</rPr>)?<t(?: xml:space="preserve")?>[^<]*</t></r>)+))</si>')
+_RUN_TEXT = re.compile(rb'<t( xml:space="preserve")?>([^<]*)</t>')
+_PREFIXED_TAG = re.compile(rb"</?[A-Za-z_][\w.-]*:")
+
+
+class SharedStrings:
+    """The shared strings, read from the part as far as the cells ask for them.
+
+    A workbook's shared strings hold every text of every sheet, a ledger's too (a million at
+    500,000 ledger rows), while the sheets the tool reads use the first few hundred: the part is
+    streamed and parsed a chunk at a time, only up to the highest index asked for. A string not
+    in the form :data:`_PLAIN_SI` reads (a phonetic guide, a prefixed element), or whose text is
+    empty or has an ``_xHHHH_`` escape or a carriage return, is None: calamine reads that workbook.
+    """
+
+    __slots__ = ("_buffer", "_chunks", "_done", "items")
+
+    def __init__(self, pkg: Package | None, part: str | None):
+        self.items: list[str | None] = []
+        self._buffer = b""
+        self._done = pkg is None or part is None
+        self._chunks = None if self._done else raw_chunks(pkg, pkg.zf.getinfo(part), whole_up_to=_CHUNK)
+
+    def get(self, index: int) -> str | None:
+        items = self.items
+        while index >= len(items):
+            if self._done:
+                return None
+            self._parse_next()
+        return items[index]
+
+    def _parse_next(self) -> None:
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            self._done = True
+            if self._buffer.find(b"<si") >= 0:  # a string that never ended: not read here
+                self.items.append(None)
+            self.close()
+            return
+        data = self._buffer + chunk if self._buffer else chunk
+        end = data.rfind(b"</si>") + 5 if data.rfind(b"</si>") >= 0 else 0
+        region, self._buffer = data[:end], data[end:]
+        if not region:
+            return
+        found = _PLAIN_SI.findall(region)
+        if len(found) != region.count(b"<si") or _PREFIXED_TAG.search(region):
+            # a string in another form: the strings before it are read, it and every later one not
+            found, at, pos = [], 0, region.find(b"<si")
+            while pos >= 0 and (m := _PLAIN_SI.match(region, pos)) and not _PREFIXED_TAG.search(region, at, pos):
+                found.append(m.groups())
+                at, pos = m.end(), region.find(b"<si", m.end())
+            self._done = True
+            self.close()
+        for preserve, plain, runs in found:
+            if runs:
+                parts = _RUN_TEXT.findall(runs)
+                ok = all(_plain_text(text, keep) for keep, text in parts)
+                raw = b"".join(text for _keep, text in parts)
+            else:
+                ok, raw = _plain_text(plain, preserve), plain  # "" too is calamine's to read
+            try:
+                self.items.append(_text(raw) if ok else None)
+            except UnicodeDecodeError:
+                self.items.append(None)
+
+    def close(self) -> None:
+        if self._chunks is not None:
+            self._chunks.close()
+            self._chunks = None
+
+
+def shared_strings(pkg: Package) -> SharedStrings:
+    """The workbook's shared strings, read as far as they are asked for (none without the part)."""
+    part = rel_part(pkg.relationships(pkg.workbook_part), REL_SHARED_STRINGS)
+    return SharedStrings(pkg, part if part is not None and pkg.has(part) else None)
+
+
+def cell_reading(pkg: Package, formats: list[tuple[int, str | None]]) -> CellReading:
+    """What the scan needs to read the cells' values itself (:class:`CellReading`); its shared
+    strings stream from the open package: :meth:`CellReading.close` before the package closes."""
+    number = {b"%d" % i for i, (fmt_id, code) in enumerate(formats) if certainly_not_date(fmt_id, code)}
+    if not formats or b"0" in number:  # no s attribute: cell format 0 (none listed: General)
+        number.add(b"")
+    return CellReading(shared_strings(pkg), frozenset(number))
