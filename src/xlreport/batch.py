@@ -108,8 +108,8 @@ def run_one(path: str, actions: tuple[str, ...], write: bool, out: str | None = 
 
 
 def _start_method() -> str:
-    """"fork" on Linux (workers inherit the imported engine), "spawn" elsewhere (macOS and Windows,
-    where forking a process is unavailable or unsafe)."""
+    """How workers start: forked on Linux (they inherit the imported engine), spawned elsewhere
+    (macOS and Windows, where forking a process is unavailable or unsafe)."""
     return "fork" if sys.platform.startswith("linux") and hasattr(os, "fork") else "spawn"
 
 
@@ -210,7 +210,7 @@ def _run_forked(paths: list[Path], actions: tuple[str, ...], write: bool, out: s
             os.close(result_w)
             workers[result_r] = [pid, task_w, None]
         for fd in list(workers):
-            _give(workers, fd, tasks, paths, pickle)
+            _give(workers, fd, tasks, paths)
         while busy := [fd for fd, w in workers.items() if w[2] is not None]:
             for fd in select.select(busy, [], [])[0]:
                 a, b = workers[fd][2]
@@ -221,7 +221,7 @@ def _run_forked(paths: list[Path], actions: tuple[str, ...], write: bool, out: s
                     done = _lost(paths[a:b], f"slutkod {os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])}")
                 else:
                     done = pickle.loads(message)
-                    _give(workers, fd, tasks, paths, pickle)
+                    _give(workers, fd, tasks, paths)
                 for i, result in enumerate(done, a):
                     results[i] = result
                     if on_done:
@@ -241,8 +241,10 @@ def _run_forked(paths: list[Path], actions: tuple[str, ...], write: bool, out: s
                 os.waitpid(pid, 0)
 
 
-def _give(workers: dict[int, list], fd: int, tasks: Iterator[tuple[int, int]], paths: list[Path], pickle) -> None:
+def _give(workers: dict[int, list], fd: int, tasks: Iterator[tuple[int, int]], paths: list[Path]) -> None:
     """Send the worker at result pipe ``fd`` its next task, or nothing (it waits for the end)."""
+    import pickle
+
     task = next(tasks, None)
     workers[fd][2] = task
     if task is not None:

@@ -188,8 +188,8 @@ def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
 
     One pass over each wanted sheet: the scan that checks a sheet's XML also takes its values
     when every cell is one it reads exactly as calamine would (numbers in formats that are
-    certainly not dates, plain shared strings, booleans, text results of formulas). Any other
-    cell, in any wanted sheet, and calamine reads the workbook as before.
+    certainly not dates, plain and rich shared strings, booleans, text results of formulas), in
+    order. Any other cell, in any wanted sheet, and calamine reads the workbook as before.
     """
     from ..ooxml.package import open_package
     from ..ooxml.scan import calculation_mode, cell_formats, cell_reading, guard_for_reader, number_formats
@@ -201,17 +201,20 @@ def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
         styles = cell_formats(pkg)
         reading = cell_reading(pkg, styles)
         try:
-            scans = guard_for_reader(pkg, wanted, reading)
+            scans = guard_for_reader(pkg, wanted, reading, all_or_none=True)
         finally:
             reading.close()
         formats = number_formats(pkg, styles)
         calc_mode = calculation_mode(pkg)
-    if all(name in scans and scans[name].values is not None for name in wanted):
-        grids = {name: _grid_of_scan(name, scans[name]) for name in wanted}
+    grids: dict[str, Grid] = {}
+    for name in wanted:
+        if (grid := _grid_of_scan(name, scans[name]) if name in scans else None) is None:
+            grids = _calamine_grids(path, wanted)
+            break
+        grids[name] = grid
+    else:
         if _CHECK_READER:
             _check_against_calamine(path, wanted, grids)
-    else:
-        grids = _calamine_grids(path, wanted)
     for name, grid in grids.items():
         if name in scans:
             _mark_cells(grid, scans[name])
@@ -221,16 +224,25 @@ def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
     return names, grids, calc_mode
 
 
-def _grid_of_scan(name: str, scan) -> Grid:
+def _grid_of_scan(name: str, scan) -> Grid | None:
     """The sheet's values as calamine gives them: the rectangle from the first to the last cell
-    with a value, "" for every empty cell in it."""
+    with a value, "" for every empty cell in it. None (calamine reads the workbook) if the scan did
+    not take the values, or if its cells are not in order, row by row and left to right, each
+    once, as every writer puts them: which of two cells at one place a reader keeps is its own."""
     cells = scan.values
+    if cells is None:
+        return None
     if not cells:
         return Grid(name=name, values=[], top=0, left=0)
-    top = min(r for r, _c, _v in cells)
-    left = min(c for _r, c, _v in cells)
-    width = max(c for _r, c, _v in cells) - left + 1
-    rows = [[""] * width for _ in range(max(r for r, _c, _v in cells) - top + 1)]
+    last_row = last_col = -1
+    for r, c, _v in cells:
+        if r < last_row or (r == last_row and c <= last_col):
+            return None
+        last_row, last_col = r, c
+    cols = [c for _r, c, _v in cells]
+    top, left = cells[0][0], min(cols)
+    width = max(cols) - left + 1
+    rows = [[""] * width for _ in range(last_row - top + 1)]
     for r, c, v in cells:
         rows[r - top][c - left] = v
     return Grid(name=name, values=rows, top=top, left=left)

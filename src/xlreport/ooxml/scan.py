@@ -394,21 +394,28 @@ def _reader_parts(pkg: Package) -> list[str]:
     return parts
 
 
-def guard_for_reader(pkg: Package, wanted: Iterable[str], reading: CellReading | None = None
-                     ) -> dict[str, SheetScan]:
+def guard_for_reader(pkg: Package, wanted: Iterable[str], reading: CellReading | None = None, *,
+                     all_or_none: bool = False) -> dict[str, SheetScan]:
     """Check every part calamine will read before it reads it; scan the wanted sheets (with a
-    ``reading``, taking their values where the scan can: :attr:`SheetScan.values`)."""
+    ``reading``, taking their values where the scan can: :attr:`SheetScan.values`).
+
+    ``all_or_none``: the caller uses the values only if every wanted sheet has them, so once one
+    sheet cannot be read (or is not a worksheet) the others are scanned without taking values.
+    """
     for part in _reader_parts(pkg):
         check_part(pkg, part)
     scans = {}
     for name in wanted:
         info = pkg.sheet(name)
         if info is None or info.kind != "worksheet":
+            reading = None if all_or_none else reading
             continue
         if not info.part or not pkg.has(info.part):
             raise NotAWorkbook(f"Bladet '{name}' saknar sitt innehåll ({info.part or 'ingen del'} finns inte i "
                                "arkivet): arbetsboken är skadad", file=pkg.path, sheet=name)
-        scans[name] = scan_sheet(pkg, info.part, name, reading=reading)
+        scans[name] = scan = scan_sheet(pkg, info.part, name, reading=reading)
+        if all_or_none and scan.values is None:
+            reading = None
     return scans
 
 
