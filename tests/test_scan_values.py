@@ -319,6 +319,16 @@ def _example_with(tmp_path: Path, edit) -> Path:
     return path
 
 
+def _example_with_row_90(tmp_path: Path, cells: bytes) -> Path:
+    """The example with a row 90 of ``cells`` (XML) in its first sheet."""
+    def edit(name: str, data: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":
+            return data.replace(b"</sheetData>", b'<row r="90">%s</row></sheetData>' % cells)
+        return data
+
+    return _example_with(tmp_path, edit)
+
+
 def _reads_with_calamine(monkeypatch, path: Path) -> bool:
     calls = []
     real = file_door._calamine_grids
@@ -360,12 +370,7 @@ def test_a_date_in_a_wanted_sheet_hands_the_workbook_to_calamine(tmp_path, monke
     (b'<c r="A90" t="inlineStr"><is><t>x </t></is></c>', "x"),  # calamine trims it (no xml:space)
 ])
 def test_an_inline_string_the_scan_does_not_read_is_calamine_s(tmp_path, monkeypatch, cell, expected) -> None:
-    def edit(name: str, data: bytes) -> bytes:
-        if name == "xl/worksheets/sheet1.xml":
-            return data.replace(b"</sheetData>", b'<row r="90">%s</row></sheetData>' % cell)
-        return data
-
-    path = _example_with(tmp_path, edit)
+    path = _example_with_row_90(tmp_path, cell)
     assert _reads_with_calamine(monkeypatch, path)
     _names, grids = file_door.read_grids(path, ["Uppgifter"])
     assert grids["Uppgifter"].get(89, 0) == expected
@@ -377,25 +382,14 @@ def test_an_inline_string_the_scan_does_not_read_is_calamine_s(tmp_path, monkeyp
 ])
 def test_cells_out_of_order_hand_the_workbook_to_calamine(tmp_path, monkeypatch, cells) -> None:
     """Which of two cells at one place a reader keeps is its own: the scan does not guess."""
-    def edit(name: str, data: bytes) -> bytes:
-        if name == "xl/worksheets/sheet1.xml":
-            return data.replace(b"</sheetData>", b'<row r="90">%s</row></sheetData>' % cells)
-        return data
-
-    path = _example_with(tmp_path, edit)
+    path = _example_with_row_90(tmp_path, cells)
     assert _reads_with_calamine(monkeypatch, path)
 
 
 def test_a_sheet_that_is_not_read_stops_the_value_taking_for_the_others(tmp_path) -> None:
     """The file door uses the scan's values only if every wanted sheet has them: after the first
     sheet it cannot read, the scan takes no values (work calamine then does anyway)."""
-    def edit(name: str, data: bytes) -> bytes:
-        if name == "xl/worksheets/sheet1.xml":
-            return data.replace(b"</sheetData>", b'<row r="90"><c r="A90" t="d"><v>2026-01-01</v></c></row>'
-                                                  b"</sheetData>")
-        return data
-
-    path = _example_with(tmp_path, edit)
+    path = _example_with_row_90(tmp_path, b'<c r="A90" t="d"><v>2026-01-01</v></c>')
     with open_package(path) as pkg:
         names = [s.name for s in pkg.sheets()]
         reading = cell_reading(pkg, cell_formats(pkg))
