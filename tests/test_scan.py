@@ -1,8 +1,8 @@
 """ooxml.scan: the reader's streaming pass finds what an XML parser finds in every worksheet.
 
 The scan picks cells out of the raw XML with patterns, in pieces; these tests hold it to lxml
-reading the same part element by element: the cells calamine counts, their extent, the styles,
-formulas (shared ones translated), error values and formulas without a cached value.
+reading the same part element by element: the cells calamine counts, their extent, their number
+formats, formulas (shared ones translated), error values and formulas without a cached value.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def lxml_scan(data: bytes) -> dict:
     """What the scan should find, read element by element with lxml."""
     root = etree.fromstring(data, hardened_parser())
     out = {"cells": 0, "top": None, "left": None, "bottom": -1, "right": -1, "errors": {},
-           "uncalculated": {}, "formulas": {}, "styles": {}}
+           "uncalculated": {}, "formulas": {}, "formats": {}}
     shared: dict[str, tuple[int, int, str]] = {}
     row_now = -1
     for row in root.iter(_q("row")):
@@ -53,8 +53,8 @@ def lxml_scan(data: bytes) -> dict:
             out["top"] = at[0] if out["top"] is None else min(out["top"], at[0])
             out["left"] = at[1] if out["left"] is None else min(out["left"], at[1])
             out["bottom"], out["right"] = max(out["bottom"], at[0]), max(out["right"], at[1])
-            if c.get("s", "0") not in ("0", "") and c.get("s").isdigit():
-                out["styles"][at] = int(c.get("s"))
+            if c.get("s", "0").isdigit() and int(c.get("s", "0")):
+                out["formats"][at] = f"#{int(c.get('s'))}"
             if f is not None:
                 text, kind, si = f.text or "", f.get("t"), f.get("si")
                 if kind == "shared" and si is not None:
@@ -71,9 +71,20 @@ def lxml_scan(data: bytes) -> dict:
     return out
 
 
+class _EveryCode(dict):
+    """Format codes for the scan: "#N" for every cell format N but 0 (General), however it is written."""
+
+    def get(self, key: bytes, default=None):
+        return f"#{int(key)}" if key.isdigit() and int(key) else default
+
+
+def _scan(pkg, part: str, sheet: str, **kw) -> SheetScan:
+    return scan_sheet(pkg, part, sheet, codes=_EveryCode(), **kw)
+
+
 def _found(scan: SheetScan) -> dict:
     return {k: getattr(scan, k) for k in ("cells", "top", "left", "bottom", "right", "errors", "uncalculated",
-                                          "formulas", "styles")}
+                                          "formulas", "formats")}
 
 
 def _worksheets(path) -> list[str]:
@@ -84,7 +95,7 @@ def _worksheets(path) -> list[str]:
 def _scan_all(path) -> None:
     with open_package(path) as pkg, zipfile.ZipFile(path) as zf:
         for part in _worksheets(path):
-            assert _found(scan_sheet(pkg, part, part)) == lxml_scan(zf.read(part)), (path, part)
+            assert _found(_scan(pkg, part, part)) == lxml_scan(zf.read(part)), (path, part)
 
 
 @pytest.mark.fixture_workbooks("path")
@@ -112,7 +123,7 @@ def _random_sheet(rng: random.Random, rows: int) -> bytes:
         out.append(f"<{prefix}row{r_attr}>")
         for col in sorted(rng.sample(range(12), rng.randrange(1, 6))):
             ref = f"{chr(65 + col)}{number}"
-            style = rng.choice(["", ' s="0"', ' s="3"', ' s="12"'])
+            style = rng.choice(["", ' s="0"', ' s="3"', ' s="12"', ' s="03"'])
             kind = rng.choice(["", "", ' t="s"', ' t="e"', ' t="str"', ' t="inlineStr"', ' t="b"'])
             value = rng.choice(["<v>1</v>", "<v>2.5</v>", "<v>#N/A</v>", "", "<v></v>"])
             child = rng.choice([
@@ -148,7 +159,7 @@ def test_random_sheets_scan_as_lxml_reads_them(tmp_path, seed) -> None:
     sheet = _random_sheet(rng, rng.choice([3, 40, 3_000]))
     path = _book_with(tmp_path, sheet)
     with open_package(path) as pkg:
-        assert _found(scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)
+        assert _found(_scan(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)
 
 
 def test_an_extent_over_the_limit_names_the_far_cell(tmp_path) -> None:
@@ -191,7 +202,7 @@ def test_a_long_stretch_without_cells_is_not_carried(tmp_path, monkeypatch) -> N
     assert len(sheet) > 5 * 65536
     path = _book_with(tmp_path, sheet)
     with open_package(path) as pkg:
-        assert _found(scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)
+        assert _found(_scan(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)
 
 
 @pytest.mark.parametrize("shift", range(0, 40, 3))
@@ -208,7 +219,7 @@ def test_cells_cut_by_a_chunk_boundary_anywhere_scan_as_lxml_reads_them(tmp_path
     assert len(sheet) > 3 * 65536
     path = _book_with(tmp_path, sheet)
     with open_package(path) as pkg:
-        assert _found(scan_sheet(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)
+        assert _found(_scan(pkg, "xl/worksheets/sheet1.xml", "Blad")) == lxml_scan(sheet)
 
 
 def test_a_long_rich_text_cell_is_refused_too(tmp_path, monkeypatch) -> None:

@@ -397,3 +397,31 @@ def test_a_sheet_that_is_not_read_stops_the_value_taking_for_the_others(tmp_path
         reading.close()
     assert scans[names[0]].values is None
     assert all(scans[n].values is None and scans[n].reading is None for n in names[1:] if n in scans)
+
+
+def test_a_cell_format_written_with_leading_zeros_is_that_format(tmp_path) -> None:
+    """``s="07"`` is cell format 7 (the example's "0.0"): the scan notes its format, and calamine
+    reads the workbook (the scan reads only an ``s`` as Excel writes it)."""
+    path = _example_with_row_90(tmp_path, b'<c r="A90" s="07"><v>0.5</v></c><c r="B90" s="7"><v>1</v></c>')
+    _names, grids = file_door.read_grids(path, ["Uppgifter"])
+    grid = grids["Uppgifter"]
+    assert (grid.get(89, 0), grid.formats.get((89, 0)), grid.formats.get((89, 1))) == (0.5, "0.0", "0.0")
+
+
+def test_cell_format_0_is_the_format_of_cells_without_one(tmp_path) -> None:
+    """A cell without an ``s`` (or with ``s="0"``) has cell format 0, whatever its number format."""
+    def edit(name: str, data: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":
+            return data.replace(b"</sheetData>", b'<row r="90"><c r="A90"><v>0.5</v></c><c r="B90" s="0">'
+                                                 b'<v>0.25</v></c></row></sheetData>')
+        if name == "xl/styles.xml":
+            first = b'<cellXfs count="15"><xf numFmtId="0" '
+            assert first in data
+            return data.replace(first, b'<cellXfs count="15"><xf numFmtId="10" ')
+        return data
+
+    path = _example_with(tmp_path, edit)
+    _names, grids = file_door.read_grids(path, ["Uppgifter"])
+    grid = grids["Uppgifter"]
+    assert (grid.formats.get((89, 0)), grid.formats.get((89, 1))) == ("0.00%", "0.00%")
+    assert (grid.get(89, 0), grid.get(89, 1)) == (0.5, 0.25)

@@ -192,7 +192,14 @@ def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
     order. Any other cell, in any wanted sheet, and calamine reads the workbook as before.
     """
     from ..ooxml.package import open_package
-    from ..ooxml.scan import calculation_mode, cell_formats, cell_reading, guard_for_reader, number_formats
+    from ..ooxml.scan import (
+        calculation_mode,
+        cell_formats,
+        cell_reading,
+        format_codes,
+        guard_for_reader,
+        number_formats,
+    )
 
     path = Path(path)
     with open_package(path) as pkg:
@@ -201,10 +208,10 @@ def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
         styles = cell_formats(pkg)
         reading = cell_reading(pkg, styles)
         try:
-            scans = guard_for_reader(pkg, wanted, reading, all_or_none=True)
+            scans = guard_for_reader(pkg, wanted, reading, codes=format_codes(number_formats(pkg, styles)),
+                                     all_or_none=True)
         finally:
             reading.close()
-        formats = number_formats(pkg, styles)
         calc_mode = calculation_mode(pkg)
     grids: dict[str, Grid] = {}
     for name in wanted:
@@ -219,8 +226,7 @@ def read_workbook(path: str | Path, sheet_names: Iterable[str] | None = None
         if name in scans:
             _mark_cells(grid, scans[name])
             grid.formulas = scans[name].formulas
-            grid.formats = {at: code for at, s in scans[name].styles.items()
-                            if s < len(formats) and (code := formats[s]) != "General"}
+            grid.formats = scans[name].formats
     return names, grids, calc_mode
 
 
@@ -234,17 +240,24 @@ def _grid_of_scan(name: str, scan) -> Grid | None:
         return None
     if not cells:
         return Grid(name=name, values=[], top=0, left=0)
+    if scan.uncalculated:  # a formula without a value is in the scan's extent, not in calamine's
+        cols = [c for _r, c, _v in cells]
+        top, left, bottom, right = min(r for r, _c, _v in cells), min(cols), max(r for r, _c, _v in cells), max(cols)
+    else:  # every other cell the scan counts has a value
+        top, left, bottom, right = scan.top, scan.left, scan.bottom, scan.right
+    width = right - left + 1
+    rows = [[""] * width for _ in range(bottom - top + 1)]
     last_row = last_col = -1
-    for r, c, _v in cells:
-        if r < last_row or (r == last_row and c <= last_col):
-            return None
-        last_row, last_col = r, c
-    cols = [c for _r, c, _v in cells]
-    top, left = cells[0][0], min(cols)
-    width = max(cols) - left + 1
-    rows = [[""] * width for _ in range(last_row - top + 1)]
+    line = rows[0]
     for r, c, v in cells:
-        rows[r - top][c - left] = v
+        if r != last_row:
+            if r < last_row:
+                return None
+            line, last_row = rows[r - top], r
+        elif c <= last_col:
+            return None
+        line[c - left] = v
+        last_col = c
     return Grid(name=name, values=rows, top=top, left=left)
 
 

@@ -32,12 +32,14 @@ class SheetScan(Record):
     uncalculated: dict[tuple[int, int], str] = field(default_factory=dict)  # formula text, no <v>
     # every formula cell's own formula text (a shared formula's cells get theirs translated)
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
-    styles: dict[tuple[int, int], int] = field(default_factory=dict)  # cellXfs index, when not 0
+    # the number format code of every cell whose format is not General (given the codes: scan_sheet)
+    formats: dict[tuple[int, int], str] = field(default_factory=dict)
     shared: dict[str, tuple[int, int, str]] = field(default_factory=dict, repr=False)  # si -> master
     # (row, col, value) of every cell with a value, as calamine would give it, when the scan was
     # given a CellReading and every cell was one it reads exactly; None otherwise (calamine reads)
     values: list[tuple[int, int, object]] | None = field(default=None, repr=False)
     reading: CellReading | None = field(default=None, repr=False)
+    codes: dict[bytes, str] = field(default_factory=dict, repr=False)  # s attribute -> format code
 
     @property
     def area(self) -> int:
@@ -50,16 +52,18 @@ class SheetScan(Record):
 # first as Excel writes a cell (r, then s and t, in that order), else in any form. The part is
 # also fed to expat (xmlread.Checker), which refuses malformed XML; the cells are picked out by these
 # patterns, with no Python object per XML element. The first branch is the cell nearly every sheet
-# is made of, a plain value (no formula, not an error): only its place and style are kept, and
+# is made of, a plain value (no formula, not an error): its place, style and value's text, and
 # matching it whole with a character class costs the regular-expression engine a third less
 # than the general branch's search for the end tag. A cell that branch does not take whole is
-# taken by the next ones, as before it existed.
+# taken by the next ones, as before it existed. The two branches for cells as Excel writes them
+# take an ``s`` without leading zeros (the cell format's index, as Excel writes it, which is the
+# key of the format codes); any other ``s`` is a cell in another form.
 _ITEM = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="((?!e")[a-zA-Z]+)")?><v>([^<]*)</v></c>'  # 1 col,
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="(0|[1-9][0-9]*)")?(?: t="((?!e")[a-zA-Z]+)")?><v>([^<]*)</v></c>'  # 1 col,
     # 2 row, 3 s, 4 t, 5 the value's text
     rb'|<row r="([0-9]{1,7})"[^>]*>'  # 6 a row as Excel writes it: its number
     rb"|<((?:[\w.-]+:)?row)\b([^>]*)>"  # 7 tag, 8 attributes
-    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'  # 9 col, 10 row, 11 s, 12 t
+    rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="(0|[1-9][0-9]*)")?(?: t="([a-zA-Z]+)")?'  # 9 col, 10 row, 11 s, 12 t
     rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 13 children
     rb"|<((?:[\w.-]+:)?)c\b([^>]*?)(?:/>|>(.*?)</\14c\s*>)",  # 14 prefix, 15 attributes, 16 children
     re.DOTALL)
@@ -92,17 +96,19 @@ def _text(raw: bytes) -> str:
 
 
 def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None,
-               reading: CellReading | None = None) -> SheetScan:
+               reading: CellReading | None = None, codes: dict[bytes, str] | None = None) -> SheetScan:
     """Stream a worksheet part: its extent, error cells and formulas without a cached value.
 
     calamine allocates the whole rectangle between the first and the last cell of a sheet, so
     a single cell at XFD1048576 would ask for hundreds of GB: the extent is checked here first
     (the ``<dimension>`` element is not trusted, the cells are counted). With a ``reading``, the
     scan also takes each cell's value (:attr:`SheetScan.values`) while every cell is one it reads
-    exactly as calamine would.
+    exactly as calamine would. With ``codes`` (:func:`format_codes`), it notes the number format
+    of every cell whose format is not General (:attr:`SheetScan.formats`).
     """
     limits = limits or pkg.limits
     scan = SheetScan()
+    scan.codes = codes if codes is not None else {}
     if reading is not None:
         scan.values, scan.reading = [], reading
     # expat checks the XML as it streams past (as hardened as parse_xml, nesting limit included)
@@ -246,19 +252,38 @@ def _last_item_start(data: bytes) -> int:
 
 
 def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sheet: str, limits: Limits) -> None:
-    styles = scan.styles
+    formats, codes = scan.formats, scan.codes
     columns = _COLUMNS
     values = scan.values  # appended to while every cell is one the reading takes exactly
     reading = scan.reading
+    if reading is not None:  # the two kinds of value nearly every cell holds are read right here
+        numbers, strings = reading.number_styles, reading.strings.items
     row_now, last_col = state
     cells = 0  # this piece's plain values (the others _note_cell counts), and their extent:
     top = left = 1 << 30
     bottom = right = -1
     far = None  # the cell that last moved an edge of the extent out, for the message
-    for (plain_letters, plain_digits, plain_style, plain_kind, plain_text, row_r, row_tag, row_attrs, letters, digits,
-         style, kind, inner, _prefix, attrs, inner2) in _ITEM.findall(data):
+    for (plain_letters, plain_digits, style, kind, text, row_r, row_tag, row_attrs, letters, digits,
+         style_, kind_, inner, _prefix, attrs, inner2) in _ITEM.findall(data):
         if plain_letters:  # a plain value, as the first branch takes it
-            letters, digits, style = plain_letters, plain_digits, plain_style
+            row = int(plain_digits) - 1
+            col = columns.get(plain_letters)
+            if col is None:
+                col = columns[plain_letters] = col_index(plain_letters.decode())
+            last_col = col
+            if values is not None:  # what CellReading.value gives, its two commonest cases first
+                if not kind and style in numbers and text and not text.translate(None, _NUMBER_CHARS):
+                    try:
+                        values.append((row, col, float(text)))
+                    except ValueError:
+                        values = scan.values = None
+                elif kind == b"s" and text.isdigit() and (i := int(text)) < len(strings) and \
+                        (found := strings[i]) is not None:
+                    values.append((row, col, found))
+                elif (value := reading.value(kind, style, text)) is _NOT_READ:
+                    values = scan.values = None
+                else:
+                    values.append((row, col, value))
         elif row_r:  # a row as Excel writes it
             row_now, last_col = int(row_r) - 1, -1
             continue
@@ -279,29 +304,24 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
                 if _note_cell(scan, attrs, inner2, row, col):
                     far = (row, col)
             continue
-        row = int(digits) - 1  # a cell as Excel writes it
-        col = columns.get(letters)
-        if col is None:
-            col = columns[letters] = col_index(letters.decode())
-        last_col = col
-        if not plain_letters:
+        else:  # a cell as Excel writes it, with children
+            row = int(digits) - 1
+            col = columns.get(letters)
+            if col is None:
+                col = columns[letters] = col_index(letters.decode())
+            last_col = col
             if not inner:
                 continue  # an empty or formatted empty cell: calamine does not count it
             # a formula, an error or an inline string (find, not "in": bytes' "in" first tries its
             # operand as an integer and formats a TypeError for it, which cost more than the search)
-            if inner.find(b"<f") >= 0 or inner.find(b"<v") < 0 or kind == b"e":
-                if _note_cell(scan, b'r="" s="%s" t="%s"' % (style or b"0", kind), inner, row, col):
+            if inner.find(b"<f") >= 0 or inner.find(b"<v") < 0 or kind_ == b"e":
+                if _note_cell(scan, b'r="" s="%s" t="%s"' % (style_ or b"0", kind_), inner, row, col):
                     far = (row, col)
                 values = scan.values
                 continue
             values = scan.values = None  # a plain value in another form (attributes, <v> with its own)
-        elif values is not None:
-            value = reading.value(plain_kind, style, plain_text)
-            if value is _NOT_READ:
-                values = scan.values = None
-            else:
-                values.append((row, col, value))
-        cells += 1  # a plain value: only extent and style
+            style = style_
+        cells += 1  # a plain value: only extent and format
         if row < top:
             top, far = row, (row, col)
         if row > bottom:
@@ -310,8 +330,8 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
             left, far = col, (row, col)
         if col > right:
             right, far = col, (row, col)
-        if style and style != b"0":
-            styles[(row, col)] = int(style)
+        if (code := codes.get(style)) is not None:
+            formats[(row, col)] = code
     state[0], state[1] = row_now, last_col
     if cells:
         scan.cells += cells
@@ -341,8 +361,8 @@ def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) 
     scan.left = col if scan.left is None else min(scan.left, col)
     scan.bottom, scan.right = max(scan.bottom, row), max(scan.right, col)
     s = _attr(attrs, b"s")
-    if s and s != "0" and s.isdigit():
-        scan.styles[(row, col)] = int(s)
+    if (code := scan.codes.get(b"%d" % int(s) if s and s.isdigit() else b"")) is not None:
+        scan.formats[(row, col)] = code
     if f is not None:
         f_attrs = f.group(1)
         kind = _attr(f_attrs, b"t")
@@ -395,9 +415,10 @@ def _reader_parts(pkg: Package) -> list[str]:
 
 
 def guard_for_reader(pkg: Package, wanted: Iterable[str], reading: CellReading | None = None, *,
-                     all_or_none: bool = False) -> dict[str, SheetScan]:
+                     codes: dict[bytes, str] | None = None, all_or_none: bool = False) -> dict[str, SheetScan]:
     """Check every part calamine will read before it reads it; scan the wanted sheets (with a
-    ``reading``, taking their values where the scan can: :attr:`SheetScan.values`).
+    ``reading``, taking their values where the scan can: :attr:`SheetScan.values`; with ``codes``,
+    noting the cells' number formats: :attr:`SheetScan.formats`).
 
     ``all_or_none``: the caller uses the values only if every wanted sheet has them, so once one
     sheet cannot be read (or is not a worksheet) the others are scanned without taking values.
@@ -413,7 +434,7 @@ def guard_for_reader(pkg: Package, wanted: Iterable[str], reading: CellReading |
         if not info.part or not pkg.has(info.part):
             raise NotAWorkbook(f"Bladet '{name}' saknar sitt innehåll ({info.part or 'ingen del'} finns inte i "
                                "arkivet): arbetsboken är skadad", file=pkg.path, sheet=name)
-        scans[name] = scan = scan_sheet(pkg, info.part, name, reading=reading)
+        scans[name] = scan = scan_sheet(pkg, info.part, name, reading=reading, codes=codes)
         if all_or_none and scan.values is None:
             reading = None
     return scans
@@ -453,6 +474,15 @@ def number_formats(pkg: Package, formats: list[tuple[int, str | None]] | None = 
     """The number format code of each cell format (``cellXfs`` index); "General" when unknown."""
     formats = cell_formats(pkg) if formats is None else formats
     return [code or BUILTIN_FORMATS.get(fmt_id) or "General" for fmt_id, code in formats]
+
+
+def format_codes(formats: list[str]) -> dict[bytes, str]:
+    """The number format code of each cell format that is not General, keyed by the ``s``
+    attribute of the cells that use it (``b""``, no attribute, is cell format 0)."""
+    codes = {b"%d" % i: code for i, code in enumerate(formats) if code != "General"}
+    if b"0" in codes:
+        codes[b""] = codes[b"0"]
+    return codes
 
 
 # Built-in formats that are numbers, not dates or times (ECMA-376 Part 1, 18.8.30): General, 0,
