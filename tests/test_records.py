@@ -72,6 +72,7 @@ def test_init_positional_keyword_and_defaults() -> None:
     assert Point(x=1, y=2) == Point(1, 2)
     assert Bag("a").items == [] and Bag("a").items is not Bag("a").items
     assert Named(name="n", unit="st").size == 1
+    assert (Bag("a", [1]).items, Bag("a").note, Bag("a", note="x").items) == ([1], None, [])
 
 
 @pytest.mark.parametrize("call, message", [
@@ -81,6 +82,7 @@ def test_init_positional_keyword_and_defaults() -> None:
     (lambda: Point(1, z=2), "unexpected keyword argument 'z'"),
     (lambda: Named("n", unit="st"), "takes 0 positional arguments"),
     (lambda: Named(name="n"), "missing required argument(s): 'unit'"),
+    (lambda: Named(name="n", size=2), "missing required argument(s): 'unit'"),  # as many as required
 ])
 def test_init_refuses_what_a_dataclass_refuses(call, message) -> None:
     with pytest.raises(TypeError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -91,7 +91,8 @@ def field(*, default: Any = MISSING, default_factory: Any = MISSING, repr: bool 
 class _Spec:
     """What the shared methods need of one record class, computed once when it is created."""
 
-    __slots__ = ("compared", "count", "defaults", "factories", "fields", "names", "positional", "post_init", "shown")
+    __slots__ = ("compared", "count", "defaults", "factories", "fields", "names", "optional", "positional",
+                 "post_init", "required", "shown")
 
     def __init__(self, cls: type, fields: tuple[Field, ...]) -> None:
         self.fields = fields
@@ -101,6 +102,8 @@ class _Spec:
         # what a call may leave out: plain defaults, and the factories to call for the others
         self.defaults = {f.name: f.default for f in fields if f.default is not MISSING}
         self.factories = tuple((f.name, f.default_factory) for f in fields if f.default_factory is not MISSING)
+        self.optional = frozenset(self.defaults).union(name for name, _factory in self.factories)
+        self.required = self.count - len(self.optional)
         self.compared = tuple(f.name for f in fields if f.compare)
         self.shown = tuple(f.name for f in fields if f.repr)
         self.post_init = getattr(cls, "__post_init__", None) is not None
@@ -213,7 +216,12 @@ class Record:
                 unknown = next(n for n in kwargs if n not in spec.names)
                 raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {unknown!r}")
             d.update(kwargs)
-        if len(d) - before != spec.count:
+        given = len(d) - before
+        if given == spec.required and spec.optional.isdisjoint(d):  # exactly the required fields: the
+            d.update(spec.defaults)  # commonest call, filled without asking field by field what is there
+            for name, factory in spec.factories:
+                d[name] = factory()
+        elif given != spec.count:
             for name, default in spec.defaults.items():
                 if name not in d:
                     d[name] = default
