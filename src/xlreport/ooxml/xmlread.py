@@ -80,7 +80,20 @@ class Element:
         return f"<Element {self.tag} at {id(self):#x}>"
 
 
-def _steps(path: str) -> list[str]:
+def _steps(path: str) -> tuple[str, ...]:
+    """The tags of ``path``, split once per path (the callers ask for the same few paths per part)."""
+    steps = _STEPS_OF.get(path)
+    if steps is None:
+        steps = tuple(_split(path))
+        if len(_STEPS_OF) < 1024:
+            _STEPS_OF[path] = steps
+    return steps
+
+
+_STEPS_OF: dict[str, tuple[str, ...]] = {}
+
+
+def _split(path: str) -> list[str]:
     steps, start, inside = [], 0, False
     for i, ch in enumerate(path):
         if ch == "{":
