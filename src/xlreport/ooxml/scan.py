@@ -55,11 +55,12 @@ class SheetScan(Record):
 # is made of, a plain value (no formula, not an error): its place, style and value's text, and
 # matching it whole with a character class costs the regular-expression engine a third less
 # than the general branch's search for the end tag. A cell that branch does not take whole is
-# taken by the next ones, as before it existed. The two branches for cells as Excel writes them
-# take an ``s`` without leading zeros (the cell format's index, as Excel writes it, which is the
-# key of the format codes); any other ``s`` is a cell in another form.
+# taken by the next ones, as before it existed. Its quantifiers are possessive (``+``): what
+# follows each can never be what it took, so the engine keeps no way back. The two branches for
+# cells as Excel writes them take an ``s`` without leading zeros (the cell format's index as Excel
+# writes it, the key of the format codes); any other ``s`` is a cell in another form.
 _ITEM = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="(0|[1-9][0-9]*)")?(?: t="((?!e")[a-zA-Z]+)")?><v>([^<]*)</v></c>'  # 1 col,
+    rb'<c r="([A-Z]{1,3}+)([0-9]{1,7}+)"(?: s="(0|[1-9][0-9]*+)")?+(?: t="((?!e")[a-zA-Z]++)")?+><v>([^<]*+)</v></c>'  # 1 col,
     # 2 row, 3 s, 4 t, 5 the value's text
     rb'|<row r="([0-9]{1,7})"[^>]*>'  # 6 a row as Excel writes it: its number
     rb"|<((?:[\w.-]+:)?row)\b([^>]*)>"  # 7 tag, 8 attributes
@@ -188,6 +189,16 @@ def _plain_text(raw: bytes, preserve: bytes = b"") -> bool:
 
 
 _XML_SPACE = (b" ", b"\t", b"\n", b"\r")
+_XML_WHITE = b"".join(_XML_SPACE)
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
 _NOT_READ = object()  # CellReading.value: a cell the scan does not read (calamine reads the workbook)
 _NUMBER_CHARS = b"0123456789.+-eE"
 
@@ -580,7 +591,15 @@ class SharedStrings:
                 at, pos = m.end(), region.find(b"<si", m.end())
             self._done = True
             self.close()
+        items = self.items
+        # a region without escapes, carriage returns or entity references, in UTF-8 (nearly every
+        # one): a plain string's text is then its bytes decoded, taken unless white space ends it
+        clean = region.find(b"_x") < 0 and region.find(b"\r") < 0 and region.find(b"&") < 0 and _utf8(region)
         for preserve, plain, runs in found:
+            if clean and not runs:
+                items.append(plain.decode() if plain and (preserve or len(plain.strip(_XML_WHITE)) == len(plain))
+                             else None)
+                continue
             if runs:
                 parts = _RUN_TEXT.findall(runs)
                 ok = all(_plain_text(text, keep) for keep, text in parts)
