@@ -104,6 +104,12 @@ class Grid(Record):
             return None
         return None if v == "" else v
 
+    def line(self, row: int) -> list[Any]:
+        """The values of sheet row ``row`` from column ``left`` on, as stored ("" for an empty
+        cell; shorter than the rectangle or empty where the row ends early or is outside it)."""
+        r = row - self.top
+        return self.values[r] if 0 <= r < len(self.values) else []
+
     def set(self, row: int, col: int, value: Any, *, only_if_empty: bool = False) -> None:
         """Put ``value`` at sheet position (row, col), growing the rectangle as needed."""
         if self.values and row < self.top:

@@ -197,17 +197,22 @@ MONTHS = (
 _SPACE = re.compile(r"\s+")
 
 
-def norm(text: object) -> str:
-    """Normalise a label for matching: NFC, case-folded, white space collapsed."""
-    if not isinstance(text, str):
-        return ""
-    found = _NORMED.get(text)
-    if found is None:
+class _Normalised(dict):
+    """Each text's normalised form, computed the first time it is asked for (``NORMED[text]``)."""
+
+    def __missing__(self, text: str) -> str:
         found = _SPACE.sub(" ", unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u2011", "-"))
         found = found.strip().casefold()
-        if len(_NORMED) < 50_000:  # the labels of a run repeat: each is normalised once
-            _NORMED[text] = found
-    return found
+        if len(self) < 50_000:  # the labels of a run repeat: each is normalised once
+            self[text] = found
+        return found
 
 
-_NORMED: dict[str, str] = {}
+#: ``NORMED[text]`` is ``norm(text)`` for a str, looked up without a call: for the loops that
+#: normalise every text cell of a sheet.
+NORMED = _Normalised()
+
+
+def norm(text: object) -> str:
+    """Normalise a label for matching: NFC, case-folded, white space collapsed."""
+    return NORMED[text] if isinstance(text, str) else ""

@@ -286,12 +286,12 @@ def _text_cells(g: Grid, index: dict[str, dict[str, list[tuple[int, int]]]]) -> 
     found = index.get(g.name)
     if found is None:
         found = index[g.name] = {}
-        norm = L.norm
+        normed = L.NORMED
         # the grid's rows directly, not Grid.cells(): this looks at every cell of every sheet
         for r, line in enumerate(g.values, g.top):
             for c, v in enumerate(line, g.left):
                 if isinstance(v, str) and v:  # an empty string is an empty cell
-                    found.setdefault(norm(v), []).append((r, c))
+                    found.setdefault(normed[v], []).append((r, c))
     return found
 
 
@@ -481,12 +481,14 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
             else:
                 values[header] = str(raw).strip()
         return row
+    line, left = g.line(r), g.left  # read from the row itself: this loop reads every number of every table
+    width = len(line)
     for header, c in table.columns.items():
-        raw = get(r, c)
+        raw = line[c - left] if 0 <= c - left < width else None
         if type(raw) is float:  # what nearly every cell holds: nothing to check, no finding to word
             value, finding = raw, None
-        elif raw is None:  # an empty cell: read_number's answer, without building the finding's context first
-            value, finding = None, None
+        elif raw is None or raw == "":  # an empty cell: read_number's answer, without building the finding's context
+            raw = value = finding = None
         else:
             value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
         if value is not None and spec.percent and _is_percent(g.formats.get((r, c))):
