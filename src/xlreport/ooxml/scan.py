@@ -114,7 +114,8 @@ def scan_sheet(pkg: Package, part: str, sheet: str, limits: Limits | None = None
         scan.values, scan.reading = [], reading
     # expat checks the XML as it streams past (as hardened as parse_xml, nesting limit included)
     checker = xmlread.Checker()
-    state = [-1, -1]  # the current row and the last column (0-based), for rows and cells without r=
+    # the current row and the last column (0-based), for rows and cells without r=; and the row's r
+    state = [-1, -1, None]
     carry = b""
     pending = None  # the pattern that can end the row or cell the carry starts with, while it has not ended
     try:
@@ -269,7 +270,7 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
     reading = scan.reading
     if reading is not None:  # the two kinds of value nearly every cell holds are read right here
         numbers, strings = reading.number_styles, reading.strings.items
-    row_now, last_col = state
+    row_now, last_col, row_digits = state  # row_digits: the row's r as written, which its cells repeat
     cells = 0  # this piece's plain values (the others _note_cell counts), and their extent:
     top = left = 1 << 30
     bottom = right = -1
@@ -277,14 +278,14 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
     for (plain_letters, plain_digits, style, kind, text, row_r, row_tag, row_attrs, letters, digits,
          style_, kind_, inner, _prefix, attrs, inner2) in _ITEM.findall(data):
         if plain_letters:  # a plain value, as the first branch takes it
-            row = int(plain_digits) - 1
+            row = row_now if plain_digits == row_digits else int(plain_digits) - 1
             col = columns.get(plain_letters)
             if col is None:
                 col = columns[plain_letters] = col_index(plain_letters.decode())
             last_col = col
             if values is not None:  # what CellReading.value gives, its two commonest cases first
-                if not kind and style in numbers and text and not text.translate(None, _NUMBER_CHARS):
-                    try:
+                if not kind and style in numbers and not text.translate(None, _NUMBER_CHARS):
+                    try:  # an empty text too is a ValueError
                         values.append((row, col, float(text)))
                     except ValueError:
                         values = scan.values = None
@@ -296,12 +297,12 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
                 else:
                     values.append((row, col, value))
         elif row_r:  # a row as Excel writes it
-            row_now, last_col = int(row_r) - 1, -1
+            row_now, last_col, row_digits = int(row_r) - 1, -1, row_r
             continue
         elif row_tag:
             r = _attr(row_attrs, b"r")
             row_now = int(r) - 1 if r and r.isdigit() else row_now + 1
-            last_col = -1
+            last_col, row_digits = -1, None
             continue
         elif not letters:  # a cell not as Excel writes it
             ref = _attr(attrs, b"r")
@@ -343,7 +344,7 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
             right, far = col, (row, col)
         if (code := codes.get(style)) is not None:
             formats[(row, col)] = code
-    state[0], state[1] = row_now, last_col
+    state[0], state[1], state[2] = row_now, last_col, row_digits
     if cells:
         scan.cells += cells
         scan.top = top if scan.top is None else min(scan.top, top)
