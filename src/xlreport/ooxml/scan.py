@@ -62,7 +62,7 @@ class SheetScan(Record):
 _ITEM = re.compile(
     rb'<c r="([A-Z]{1,3}+)([0-9]{1,7}+)"(?: s="(0|[1-9][0-9]*+)")?+(?: t="((?!e")[a-zA-Z]++)")?+><v>([^<]*+)</v></c>'  # 1 col,
     # 2 row, 3 s, 4 t, 5 the value's text
-    rb'|<row r="([0-9]{1,7})"[^>]*>'  # 6 a row as Excel writes it: its number
+    rb'|<row r="([0-9]{1,7}+)"[^>]*+>'  # 6 a row as Excel writes it: its number
     rb"|<((?:[\w.-]+:)?row)\b([^>]*)>"  # 7 tag, 8 attributes
     rb'|<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="(0|[1-9][0-9]*)")?(?: t="([a-zA-Z]+)")?'  # 9 col, 10 row, 11 s, 12 t
     rb'(?:\s+(?:cm|vm|ph)="[^"<>]*")*\s*(?:/>|>(.*?)</c>)'  # 13 children
@@ -538,10 +538,10 @@ def certainly_not_date(fmt_id: int, code: str | None) -> bool:
 # A shared string as Excel, LibreOffice and XlsxWriter write one: plain text (1), or rich text (2):
 # runs of text, each with its run properties (self-closing elements only).
 _PLAIN_SI = re.compile(
-    rb'<si>(?:<t( xml:space="preserve")?>([^<]*)</t>|<t(?: xml:space="preserve")?/>'
-    rb'|((?:<r>(?:<rPr>(?:<[^<>]*/>)*</rPr>)?<t(?: xml:space="preserve")?>[^<]*</t></r>)+))</si>')
-_RUN_TEXT = re.compile(rb'<t( xml:space="preserve")?>([^<]*)</t>')
-_PREFIXED_TAG = re.compile(rb"</?[A-Za-z_][\w.-]*:")
+    rb'<si>(?:<t( xml:space="preserve")?>([^<]*+)</t>|<t(?: xml:space="preserve")?/>'
+    rb'|((?:<r>(?:<rPr>(?:<[^<>]*/>)*</rPr>)?<t(?: xml:space="preserve")?>[^<]*+</t></r>)+))</si>')
+_RUN_TEXT = re.compile(rb'<t( xml:space="preserve")?>([^<]*+)</t>')
+_PREFIXED_TAG = re.compile(rb"</?[A-Za-z_][\w.-]*+:")
 
 
 class SharedStrings:
