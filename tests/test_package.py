@@ -222,6 +222,36 @@ def test_every_fixture_opens(path):
         assert all(s.part is None or pkg.has(s.part) for s in pkg.sheets())
 
 
+def _parts(path, **kw) -> tuple[type, dict[str, bytes]]:
+    with open_package(path, **kw) as pkg:
+        return type(pkg.zf.fp), {n: pkg.read(n) for n in pkg.names}
+
+
+def test_a_small_workbook_is_read_from_memory_a_large_one_from_the_file(tmp_path, monkeypatch):
+    """Both give the parts zipfile reads from the file; so does a file whose size changed between
+    the check and the read (it is then opened from the file)."""
+    from support.workbooks import EXAMPLE
+    from xlreport.ooxml import package
+
+    with zipfile.ZipFile(EXAMPLE) as zf:
+        expected = {n: zf.read(n) for n in zf.namelist()}
+    assert EXAMPLE.stat().st_size <= package.READ_WHOLE_MAX
+    assert _parts(EXAMPLE) == (io.BytesIO, expected)
+
+    big = tmp_path / "stor.xlsx"  # the example with a stored (uncompressed) part that makes it large
+    with zipfile.ZipFile(EXAMPLE) as src, zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("docProps/fyllnad.bin", bytes(range(256)) * (package.READ_WHOLE_MAX // 256 + 1),
+                     compress_type=zipfile.ZIP_STORED)
+    kind, parts = _parts(big)
+    assert kind is not io.BytesIO and {n: parts[n] for n in expected} == expected
+
+    real = package._check_path
+    monkeypatch.setattr(package, "_check_path", lambda path: real(path) - 1)  # as if it grew since
+    assert _parts(EXAMPLE) != (io.BytesIO, expected) and _parts(EXAMPLE)[1] == expected
+
+
 # --- the raw-copy writer ------------------------------------------------------------------
 
 

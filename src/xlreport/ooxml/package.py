@@ -43,7 +43,10 @@ MAX_ENTRIES = 10_000
 MAX_PART_SIZE = 64 << 20  # 64 MiB uncompressed for each part the reader parses (sheets, strings)
 MAX_SHEET_CELLS = 1_000_000  # cells in the rectangle a read sheet spans (calamine allocates it)
 MAX_ZIP_SIZE = (1 << 32) - 1  # no zip64
-READ_WHOLE_MAX = 4 << 20  # a workbook up to this size is read into memory when opened (open_package)
+# A workbook up to this size is read into memory when opened (open_package): every workbook without
+# a ledger. A larger one is read from the file, so that what a run holds grows with the ledger only
+# as the parts it reads do (a step here would show in the growth curve's peak memory).
+READ_WHOLE_MAX = 256 << 10
 
 ENV_PREFIX = "XLREPORT_"
 
@@ -531,8 +534,8 @@ def open_package(path: str | Path, limits: Limits | None = None) -> Package:
     path = Path(path)
     limits = current_limits() if limits is None else limits
     size = _check_path(path)
-    # A workbook without a large ledger is read into memory in one call: zipfile then seeks and
-    # reads in memory, where it made about forty system calls a workbook (~0.1 ms a file of a batch).
+    # A small workbook is read into memory in one call: zipfile then seeks and reads in memory,
+    # where it made about forty system calls a workbook (~0.1 ms a file of a batch).
     data = _read_head(path, size + 1 if size <= READ_WHOLE_MAX else 4096)  # one more: a file grown since
     _check_magic(path, data[:4096])
     try:
