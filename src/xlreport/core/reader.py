@@ -483,16 +483,21 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
         return row
     line, left = g.line(r), g.left  # read from the row itself: this loop reads every number of every table
     width = len(line)
+    percent = spec.percent
     for header, c in table.columns.items():
         raw = line[c - left] if 0 <= c - left < width else None
         if type(raw) is float:  # what nearly every cell holds: nothing to check, no finding to word
-            value, finding = raw, None
-        elif raw is None or raw == "":  # an empty cell: read_number's answer, without building the finding's context
-            raw = value = finding = None
-        else:
-            value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
-        if value is not None and spec.percent and _is_percent(g.formats.get((r, c))):
-            value *= 100  # a percent format shows 0.025 as 2,5 %: the table is in percent
+            if percent and _is_percent(g.formats.get((r, c))):
+                raw *= 100  # a percent format shows 0.025 as 2,5 %: the table is in percent
+                row.percent_formatted.add(header)
+            values[header] = raw
+            continue
+        if raw is None or raw == "":  # an empty cell: read_number's answer, without building the finding's context
+            values[header] = None
+            continue
+        value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
+        if value is not None and percent and _is_percent(g.formats.get((r, c))):
+            value *= 100
             row.percent_formatted.add(header)
         values[header] = value
         if isinstance(raw, str) and value is None and finding is None:
