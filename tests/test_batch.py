@@ -29,6 +29,7 @@ def mixed_folder(tmp_path: Path) -> dict[str, Path]:
     (folder / "~$annan.xlsx").write_bytes(b"owner")  # Excel's lock file of another workbook
     (folder / ".~xlreport-abc.xlsx").write_bytes(b"temp")  # an interrupted write
     (folder / "anteckningar.txt").write_text("x", encoding="utf-8")
+    (folder / "arkiv.xlsx").mkdir()  # a folder with a workbook's name is not a workbook
     return files
 
 
