@@ -228,6 +228,18 @@ def test_a_year_typed_as_a_date_is_one_clear_error(tmp_path):
     assert "innehåller datumet 2020-01-01" in run.stdout and "inte är ifylld" not in run.stdout, lines
 
 
+def test_a_date_in_a_table_cell_is_one_clear_error(tmp_path):
+    """A fresh process, as a user runs it: calamine reads the workbook (a date format) and its date
+    is refused as a figure, though the validation itself never imports the datetime module."""
+    def change(wb):
+        cell = wb[UNITS]["C6"]
+        cell.value, cell.number_format = dt.date(2020, 3, 31), "yyyy-mm-dd"
+
+    run = xlreport("validate", openpyxl_copy(tmp_path, "datum_i_tabell.xlsx", change))
+    assert run.returncode == 1, run.output
+    assert f"{UNITS}!C6" in run.stdout and "innehåller ett datum eller en tid (2020-03-31" in run.stdout, run.stdout
+
+
 # --- the income statement shapes municipalities use -------------------------------------
 
 

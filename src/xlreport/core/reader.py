@@ -10,8 +10,8 @@ these checks is declared once below (id, group, severity, description; ``xlrepor
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
+import sys
 from collections.abc import Mapping
 
 from ..records import Record, field
@@ -24,6 +24,7 @@ from .swedish import fmt_number, parse_number_text, read_number_text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
 if TYPE_CHECKING:
+    import datetime as dt
     from typing import Any
 
 # --- the reader's checks -------------------------------------------------------------------
@@ -189,7 +190,7 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
             raw = float(raw) * 100  # "3 %" stored as 0.03: the target is in percent, as Excel shows it
         value = _meta_value(raw, kind, label)
         if value is None:
-            what = f"datumet {_date_text(raw)}" if isinstance(raw, (dt.date, dt.datetime)) else f"'{shown(raw)}'"
+            what = f"datumet {_date_text(raw)}" if isinstance(raw, _date_types()[:1]) else f"'{shown(raw)}'"
             out.findings.append(UPPGIFT_TYP.at(ref, f"Uppgiften '{label}' ska vara {_KIND_SV[kind]}, men cellen "
                                                     f"innehåller {what}.", actual=_jsonable(raw)))
             meta.invalid.add(attr)
@@ -227,6 +228,15 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
 _KIND_SV = {str: "en text", int: "ett heltal", float: "ett tal"}
 
 
+def _date_types() -> tuple[type, ...]:
+    """The types of the dates and times a reader gives (calamine, for a cell in a date format):
+    date (datetime is one), time and timedelta. None while ``datetime`` has not been imported, as
+    no value can then be one: the scan's own reading gives none, so a validation that calamine
+    did not read never imports the module (about 3 ms of a command's start)."""
+    dt = sys.modules.get("datetime")
+    return () if dt is None else (dt.date, dt.time, dt.timedelta)
+
+
 def _date_text(d: dt.date) -> str:
     return d.strftime("%Y-%m-%d")
 
@@ -259,7 +269,7 @@ def _is_percent(code: str | None) -> bool:
 
 
 def _meta_value(raw: Any, kind: type, label: str = "") -> Any:
-    if isinstance(raw, (dt.date, dt.datetime)):
+    if isinstance(raw, _date_types()[:1]):  # a date (datetime is a date too)
         return _period_of_date(raw, label) if kind is str else None
     if kind is str:
         if isinstance(raw, float) and raw.is_integer():
@@ -521,7 +531,7 @@ def read_number(raw: Any, ref: CellRef, what: str) -> tuple[float | None, Findin
                                       f"inte ett tal.", actual=raw)
     if isinstance(raw, (int, float)):
         return float(raw), None
-    if isinstance(raw, (dt.date, dt.datetime, dt.time, dt.timedelta)):
+    if isinstance(raw, _date_types()):
         return None, INTE_TAL.at(ref, f"{what}: cellen innehåller ett datum eller en tid ({raw}), inte ett tal. "
                                       f"Ändra cellens format till tal och skriv in beloppet igen.", actual=str(raw))
     if isinstance(raw, Uncalculated):
