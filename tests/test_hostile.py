@@ -270,6 +270,16 @@ HOSTILE = [
     Case("deep-nesting", H.deep_nesting, 2, ("Bladet 'Driftredovisning' är skadat",), "Driftredovisning"),
     Case("path-traversal-entry", H.traversal_name, 0, check=lambda p, r: not Path("/tmp/xlreport-evil.txt").exists()),
     Case("duplicate-part", H.duplicate_part, 2, ("två gånger",)),
+    # "²" is a digit to str.isdigit but not to int(): a cell format or number format id written so
+    # is none (calamine reads it so too); a row number written so, or a row 0, is a damaged sheet
+    Case("superscript-digit-attributes", lambda d: H.edit_package(d, {
+        H.PARTS["Driftredovisning"]: lambda x: x.replace(b'<c r="C6" s="5">', '<c r="C6" s="²">'.encode()),
+        "xl/styles.xml": lambda x: x.replace(b'<numFmt numFmtId="165"', '<numFmt numFmtId="²"'.encode())}), 0,
+         check=deviation_written("Driftredovisning", 5, 4, 2.91)),
+    Case("row-number-not-a-number", H.edit_sheet_with("Driftredovisning", b'<row r="7" ', '<row r="²" '.encode()),
+         2, ("är skadat: en rad har radnumret '²'",), "Driftredovisning"),
+    Case("row-zero", H.edit_sheet_with("Uppgifter", b"<sheetData>", b'<sheetData><row r="0"><c r="A0"><v>5</v></c></row>'),
+         2, ("är skadat: det har en cell på rad 0",), "Uppgifter"),
 ]
 
 ALL = CELLS + STRUCTURE + FILES + HOSTILE

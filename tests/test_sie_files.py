@@ -236,6 +236,7 @@ def test_reading_in_parts_gives_the_same_file(tmp_path, workers):
     ([*HEAD, "#VER A 1 20201315", "{", "}"], "sie-fil", 10, "inget datum"),
     ([*HEAD, "#PSALDO 0 202001 3010 {} 12,50"], "sie-fil", 10, "med punkt"),
     ([*HEAD, "#PSALDO 0 202013 3010 {} 12.50"], "sie-fil", 10, "ingen månad"),
+    ([*HEAD, "#PSALDO 0 20200² 3010 {} 12.50"], "sie-fil", 10, "ingen månad"),  # "²": str.isdigit, not int()
     ([*HEAD, "#PSALDO 0 202001 3010 {} 1", "#PSALDO 0 202001 3010 {} 2"], "sie-dubblett", 11, "rad 10"),
     ([*HEAD, "#RES 0 3010 1", "#RES 0 3010 2"], "sie-dubblett", 11, "rad 10"),
     (["#KSUMMA", *HEAD, '#KONTO 3010 "x"'], "sie-avkortad", 11, "KSUMMA"),

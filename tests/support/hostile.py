@@ -44,6 +44,15 @@ def edit_sheet(dest: Path, sheet: str, fn: Edit, src: Path = EXAMPLE) -> Path:
     return edit_package(dest, {PARTS[sheet]: fn}, src=src)
 
 
+def edit_sheet_with(sheet: str, old: bytes, new: bytes) -> Callable[[Path], Path]:
+    """The example with ``old`` (which must be there) replaced by ``new`` in ``sheet``'s XML."""
+    def edit(xml: bytes) -> bytes:
+        assert old in xml, old
+        return xml.replace(old, new)
+
+    return lambda dest: edit_sheet(dest, sheet, edit)
+
+
 def _cell_pattern(ref: str) -> re.Pattern[bytes]:
     return re.compile(rb'<c r="' + ref.encode() + rb'"(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</c>)', re.DOTALL)
 

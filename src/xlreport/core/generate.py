@@ -757,7 +757,7 @@ def _chase_section(sheet: SheetContent, findings: list[Finding]) -> None:
 def _cell_key(cell: str | None) -> tuple[int, str]:
     if not cell:
         return (0, "")
-    digits = "".join(ch for ch in cell if ch.isdigit())
+    digits = "".join(ch for ch in cell if "0" <= ch <= "9")
     return (int(digits or 0), cell)
 
 

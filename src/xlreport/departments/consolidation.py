@@ -127,7 +127,7 @@ def _epoch(text: str) -> float:
 def _as_int(v) -> int | None:
     if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
         return int(v)
-    if isinstance(v, str) and v.strip().isdigit():
+    if isinstance(v, str) and v.strip().isascii() and v.strip().isdigit():
         return int(v.strip())
     return None
 

@@ -700,7 +700,7 @@ def _copy_raw_entry(f, entry: _RawEntry, out) -> None:
 def _now() -> float:
     """The time stamped on new zip entries; ``SOURCE_DATE_EPOCH`` fixes it for reproducible output."""
     fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if fixed.isdigit():
+    if fixed.isascii() and fixed.isdigit():
         return float(fixed)
     return time.time()
 

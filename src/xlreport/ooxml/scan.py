@@ -91,6 +91,12 @@ def _attr(attrs: bytes, name: bytes) -> str | None:
     return None
 
 
+def _digits(text: str) -> bool:
+    """Whether ``text`` is a number written in ASCII digits (str.isdigit also takes "²", which
+    int() refuses, and other scripts' digits, which no writer puts in an attribute)."""
+    return text.isascii() and text.isdigit()
+
+
 def _text(raw: bytes) -> str:
     text = raw.decode("utf-8")
     return xmltext.unescape(text) if "&" in text else text
@@ -301,7 +307,10 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
             continue
         elif row_tag:
             r = _attr(row_attrs, b"r")
-            row_now = int(r) - 1 if r and r.isdigit() else row_now + 1
+            if r and not _digits(r):  # calamine refuses such a workbook too
+                raise NotAWorkbook(f"Bladet '{sheet}' är skadat: en rad har radnumret '{r}', som inte är ett "
+                                   "tal", file=pkg.path, sheet=sheet)
+            row_now = int(r) - 1 if r else row_now + 1
             last_col, row_digits = -1, None
             continue
         elif not letters:  # a cell not as Excel writes it
@@ -350,6 +359,9 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
         scan.top = top if scan.top is None else min(scan.top, top)
         scan.left = left if scan.left is None else min(scan.left, left)
         scan.bottom, scan.right = max(scan.bottom, bottom), max(scan.right, right)
+    if scan.top is not None and scan.top < 0:  # a cell in row 0 ("A0", or a row r="0"), as calamine refuses it
+        raise NotAWorkbook(f"Bladet '{sheet}' är skadat: det har en cell på rad 0, som inte finns i ett kalkylblad",
+                           file=pkg.path, sheet=sheet)
     if scan.area > limits.max_sheet_cells:
         most = f"{limits.max_sheet_cells:,}".replace(",", " ")
         raise UnsafeWorkbook(
@@ -373,7 +385,7 @@ def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) 
     scan.left = col if scan.left is None else min(scan.left, col)
     scan.bottom, scan.right = max(scan.bottom, row), max(scan.right, col)
     s = _attr(attrs, b"s")
-    if (code := scan.codes.get(b"%d" % int(s) if s and s.isdigit() else b"")) is not None:
+    if (code := scan.codes.get(b"%d" % int(s) if s and _digits(s) else b"")) is not None:
         scan.formats[(row, col)] = code
     if f is not None:
         f_attrs = f.group(1)
@@ -473,11 +485,11 @@ def cell_formats(pkg: Package) -> list[tuple[int, str | None]]:
         return []
     root = pkg.read_xml(part)
     custom = {int(nf.get("numFmtId", "-1")): nf.get("formatCode", "")
-              for nf in root.iterfind(f"{q('numFmts')}/{q('numFmt')}") if nf.get("numFmtId", "").isdigit()}
+              for nf in root.iterfind(f"{q('numFmts')}/{q('numFmt')}") if _digits(nf.get("numFmtId", ""))}
     xfs = root.find(q("cellXfs"))
     out = []
     for xf in (xfs if xfs is not None else []):
-        fmt_id = int(xf.get("numFmtId", "0")) if xf.get("numFmtId", "0").isdigit() else 0
+        fmt_id = int(xf.get("numFmtId", "0")) if _digits(xf.get("numFmtId", "0")) else 0
         out.append((fmt_id, custom.get(fmt_id)))
     return out
 

@@ -88,9 +88,12 @@ class StyleSheet:
         section = _section(self.root, "numFmts")
         ids = []
         for nf in section.iterchildren(q("numFmt")):
+            given = nf.get("numFmtId", "")
+            if not (given.isascii() and given.isdigit()):
+                continue  # an id no reader can use ("²"): no cell can have this format, and no id is taken
             if nf.get("formatCode") == code:
-                return int(nf.get("numFmtId"))
-            ids.append(int(nf.get("numFmtId", "0")))
+                return int(given)
+            ids.append(int(given))
         new_id = max([163, *ids]) + 1
         el = etree.SubElement(section, q("numFmt"))
         el.set("numFmtId", str(new_id))
