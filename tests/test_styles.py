@@ -90,6 +90,18 @@ def test_minimal_stylesheet_gets_sections_in_order():
     assert ensure_styles(new) == (None, ids)
 
 
+def test_a_number_format_whose_id_is_not_a_number_is_kept_and_not_reused():
+    """numFmtId="²" (a digit to str.isdigit, not to int): kept as it is, counted, never matched."""
+    xml = ('<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           '<numFmts count="2"><numFmt numFmtId="²" formatCode="0.0"/><numFmt numFmtId="170" formatCode="x"/>'
+           '</numFmts></styleSheet>').encode()
+    new, _ids = ensure_styles(xml)
+    section = etree.fromstring(new).find("m:numFmts", NS)
+    fmts = section.findall("m:numFmt", NS)
+    assert int(section.get("count")) == len(fmts) and fmts[0].get("numFmtId") == "²"
+    assert all(int(n.get("numFmtId")) > 170 for n in fmts[2:])
+
+
 def test_a_styles_part_seen_before_gets_the_same_result_again(fixtures_dir):
     """ensure_styles keeps what it made of a styles.xml: the same bytes and ids as working it
     out anew, and ids the caller may change without changing the next answer."""

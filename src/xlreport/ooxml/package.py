@@ -440,10 +440,15 @@ def _looks_like_text(head: bytes) -> bool:
 
 
 def _read_head(path: Path, n: int) -> bytes:
-    """The first ``n`` bytes of the file (all of it if shorter)."""
+    """The first ``n`` bytes of the file (all of it if shorter), in as few reads as the system
+    gives them (unbuffered: no buffer to fill, and no check of whether the file is a terminal)."""
     try:
         with open(path, "rb", buffering=0) as f:
-            return f.read(n)
+            parts, got = [], 0
+            while got < n and (part := f.read(n - got)):
+                parts.append(part)
+                got += len(part)
+            return b"".join(parts)
     except PermissionError:
         raise NotAWorkbook("Du har inte behörighet att läsa filen", file=path) from None
     except OSError as exc:

@@ -98,7 +98,7 @@ class StyleSheet:
         el = etree.SubElement(section, q("numFmt"))
         el.set("numFmtId", str(new_id))
         el.set("formatCode", code)
-        section.set("count", str(len(ids) + 1))
+        section.set("count", str(sum(1 for _ in section.iterchildren(q("numFmt")))))
         self.changed = True
         return new_id
 
