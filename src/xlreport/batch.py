@@ -54,8 +54,8 @@ def expand(args: Iterable[str | Path]) -> list[Path]:
             # the directory's entries say which are files (no stat of each, as Path.is_file makes)
             with os.scandir(p) as entries:
                 found = [p / e.name for e in sorted(entries, key=lambda e: e.name.casefold())
-                         if os.path.splitext(e.name)[1].lower() in SUFFIXES and not e.name.startswith(SKIP_PREFIXES)
-                         and e.is_file()]
+                         if os.path.splitext(e.name)[1].lower() in SUFFIXES
+                         and not e.name.startswith(SKIP_PREFIXES) and e.is_file()]
             for child in found:
                 add(child)
             if not found:

@@ -241,8 +241,8 @@ def _grid_of_scan(name: str, scan) -> Grid | None:
     if not cells:
         return Grid(name=name, values=[], top=0, left=0)
     if scan.uncalculated:  # a formula without a value is in the scan's extent, not in calamine's
-        cols = [c for _r, c, _v in cells]
-        top, left, bottom, right = min(r for r, _c, _v in cells), min(cols), max(r for r, _c, _v in cells), max(cols)
+        rows_of, cols = [r for r, _c, _v in cells], [c for _r, c, _v in cells]
+        top, left, bottom, right = min(rows_of), min(cols), max(rows_of), max(cols)
     else:  # every other cell the scan counts has a value
         top, left, bottom, right = scan.top, scan.left, scan.bottom, scan.right
     width = right - left + 1

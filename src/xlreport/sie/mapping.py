@@ -122,7 +122,8 @@ class AccountMap(_FileMap):
             span = account.replace(" ", "").replace("\u2013", "-")
             first, _, last = span.partition("-")
             last = last or first
-            if not (first.isascii() and last.isascii() and first.isdigit() and last.isdigit() and len(first) == len(last) and first <= last):
+            digits = first.isascii() and last.isascii() and first.isdigit() and last.isdigit()
+            if not (digits and len(first) == len(last) and first <= last):
                 raise _bad(path, n, f"kontot '{account}' är inget konto eller intervall. Skriv t.ex. 5, 4610 "
                                     f"eller 60-61 (lika många siffror på båda sidor).")
             target = _ROW_OF.get(L.norm(row)) or (EXCLUDED if L.norm(row) in _EXCLUDED_WORDS else None)

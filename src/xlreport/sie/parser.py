@@ -306,7 +306,8 @@ def _year(text: object) -> int:
 
 
 def _period(text: object) -> str:
-    if isinstance(text, str) and len(text) == 6 and text.isascii() and text.isdigit() and 1 <= int(text[4:]) <= 12:
+    if isinstance(text, str) and len(text) == 6 and text.isascii() and text.isdigit() \
+            and 1 <= int(text[4:]) <= 12:
         return text
     raise _Syntax(f"perioden '{text}' är ingen månad (SIE skriver ÅÅÅÅMM, t.ex. 202003)")
 
