@@ -25,6 +25,12 @@ _DROP_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
 _PLAIN_SPACES = {ord(ch): " " for ch in SPACES}
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is a whole number written in the digits 0-9: str.isdigit alone also takes
+    "²", which int() refuses, and other scripts' digits, which no file format writes in a number."""
+    return text.isascii() and text.isdigit()
+
+
 def visible(text: str) -> str:
     """``text`` without its invisible characters."""
     return text.translate(_DROP_INVISIBLE)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .chars import ascii_digits
+
 TEMPLATE_VERSION = "1.0"
 
 
@@ -19,7 +21,7 @@ def version_key(version: str) -> tuple[int, ...] | None:
     """"1.0" -> (1, 0) and "0.9" -> (0, 9), to tell an older Mallversion from a newer one; None
     when it is not a version number."""
     parts = str(version).strip().split(".")
-    if not all(p.isascii() and p.isdigit() for p in parts):
+    if not all(ascii_digits(p) for p in parts):
         return None
     return tuple(int(p) for p in parts)
 

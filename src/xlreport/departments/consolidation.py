@@ -20,6 +20,7 @@ from pathlib import Path
 from ..core import layout as L
 from ..core.cells import a1, parse_a1
 from ..core.changes import Cell, CellWrite, ChangeSet, SheetContent
+from ..core.chars import ascii_digits
 from ..core.errors import StructureError, XlreportError, os_error_sv
 from ..core.findings import ERROR, WARNING, Counted, Finding, error_findings
 from ..core.generate import row_heights
@@ -127,7 +128,7 @@ def _epoch(text: str) -> float:
 def _as_int(v) -> int | None:
     if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
         return int(v)
-    if isinstance(v, str) and v.strip().isascii() and v.strip().isdigit():
+    if isinstance(v, str) and ascii_digits(v.strip()):
         return int(v.strip())
     return None
 

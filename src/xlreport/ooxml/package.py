@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
+from ..core.chars import ascii_digits
 from ..core.errors import NotAWorkbook, UnsafeWorkbook, os_error_sv
 from ..records import Record, field
 from . import xmlread
@@ -705,7 +706,7 @@ def _copy_raw_entry(f, entry: _RawEntry, out) -> None:
 def _now() -> float:
     """The time stamped on new zip entries; ``SOURCE_DATE_EPOCH`` fixes it for reproducible output."""
     fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if fixed.isascii() and fixed.isdigit():
+    if ascii_digits(fixed):
         return float(fixed)
     return time.time()
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from ..core.cells import a1, col_index, parse_a1
+from ..core.chars import ascii_digits
 from ..core.errors import NotAWorkbook, UnsafeWorkbook
 from ..records import Record, field
 from . import xmlread, xmltext
@@ -89,12 +90,6 @@ def _attr(attrs: bytes, name: bytes) -> str | None:
                 return _text(attrs[i + len(name) + 2:end])
         i = attrs.find(name + b"=", i + 1)
     return None
-
-
-def _digits(text: str) -> bool:
-    """Whether ``text`` is a number written in ASCII digits (str.isdigit also takes "²", which
-    int() refuses, and other scripts' digits, which no writer puts in an attribute)."""
-    return text.isascii() and text.isdigit()
 
 
 def _text(raw: bytes) -> str:
@@ -307,7 +302,7 @@ def _scan_piece(scan: SheetScan, data: bytes, state: list[int], pkg: Package, sh
             continue
         elif row_tag:
             r = _attr(row_attrs, b"r")
-            if r and not _digits(r):  # calamine refuses such a workbook too
+            if r and not ascii_digits(r):  # calamine refuses such a workbook too
                 raise NotAWorkbook(f"Bladet '{sheet}' är skadat: en rad har radnumret '{r}', som inte är ett "
                                    "tal", file=pkg.path, sheet=sheet)
             row_now = int(r) - 1 if r else row_now + 1
@@ -385,7 +380,7 @@ def _note_cell(scan: SheetScan, attrs: bytes, inner: bytes, row: int, col: int) 
     scan.left = col if scan.left is None else min(scan.left, col)
     scan.bottom, scan.right = max(scan.bottom, row), max(scan.right, col)
     s = _attr(attrs, b"s")
-    if (code := scan.codes.get(b"%d" % int(s) if s and _digits(s) else b"")) is not None:
+    if (code := scan.codes.get(b"%d" % int(s) if s and ascii_digits(s) else b"")) is not None:
         scan.formats[(row, col)] = code
     if f is not None:
         f_attrs = f.group(1)
@@ -485,11 +480,11 @@ def cell_formats(pkg: Package) -> list[tuple[int, str | None]]:
         return []
     root = pkg.read_xml(part)
     custom = {int(nf.get("numFmtId", "-1")): nf.get("formatCode", "")
-              for nf in root.iterfind(f"{q('numFmts')}/{q('numFmt')}") if _digits(nf.get("numFmtId", ""))}
+              for nf in root.iterfind(f"{q('numFmts')}/{q('numFmt')}") if ascii_digits(nf.get("numFmtId", ""))}
     xfs = root.find(q("cellXfs"))
     out = []
     for xf in (xfs if xfs is not None else []):
-        fmt_id = int(xf.get("numFmtId", "0")) if _digits(xf.get("numFmtId", "0")) else 0
+        fmt_id = int(xf.get("numFmtId", "0")) if ascii_digits(xf.get("numFmtId", "0")) else 0
         out.append((fmt_id, custom.get(fmt_id)))
     return out
 

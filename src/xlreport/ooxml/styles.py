@@ -12,6 +12,7 @@ import copy
 from lxml import etree
 
 from ..core.changes import STYLES
+from ..core.chars import ascii_digits
 from ..core.styles import SPECS, StyleSpec
 from .names import q
 from .package import local, parse_xml, serialize_xml
@@ -89,7 +90,7 @@ class StyleSheet:
         ids = []
         for nf in section.iterchildren(q("numFmt")):
             given = nf.get("numFmtId", "")
-            if not (given.isascii() and given.isdigit()):
+            if not ascii_digits(given):
                 continue  # an id no reader can use ("²"): no cell can have this format, and no id is taken
             if nf.get("formatCode") == code:
                 return int(given)

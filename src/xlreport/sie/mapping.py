@@ -26,6 +26,7 @@ import io
 from pathlib import Path
 
 from ..core import layout as L
+from ..core.chars import ascii_digits
 from ..core.errors import os_error_sv
 from ..departments.common import decode_text
 from ..records import Record
@@ -122,8 +123,7 @@ class AccountMap(_FileMap):
             span = account.replace(" ", "").replace("\u2013", "-")
             first, _, last = span.partition("-")
             last = last or first
-            digits = first.isascii() and last.isascii() and first.isdigit() and last.isdigit()
-            if not (digits and len(first) == len(last) and first <= last):
+            if not (ascii_digits(first) and ascii_digits(last) and len(first) == len(last) and first <= last):
                 raise _bad(path, n, f"kontot '{account}' är inget konto eller intervall. Skriv t.ex. 5, 4610 "
                                     f"eller 60-61 (lika många siffror på båda sidor).")
             target = _ROW_OF.get(L.norm(row)) or (EXCLUDED if L.norm(row) in _EXCLUDED_WORDS else None)

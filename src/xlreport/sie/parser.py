@@ -37,6 +37,7 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from ..core.chars import ascii_digits
 from ..core.errors import os_error_sv
 from ..records import Record, field
 from .checks import (
@@ -177,7 +178,7 @@ class SieFile(Record):
         if not self.gen:
             return ""
         d = self.gen[0]
-        date = f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 and d.isascii() and d.isdigit() else d
+        date = f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 and ascii_digits(d) else d
         return " ".join([date, *self.gen[1:]])
 
 
@@ -291,7 +292,7 @@ def _ore(amount: Decimal) -> int | Decimal:
 
 
 def _date(text: object) -> dt.date:
-    if isinstance(text, str) and len(text) == 8 and text.isascii() and text.isdigit():
+    if isinstance(text, str) and len(text) == 8 and ascii_digits(text):
         try:
             return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
         except ValueError:
@@ -306,8 +307,7 @@ def _year(text: object) -> int:
 
 
 def _period(text: object) -> str:
-    if isinstance(text, str) and len(text) == 6 and text.isascii() and text.isdigit() \
-            and 1 <= int(text[4:]) <= 12:
+    if isinstance(text, str) and len(text) == 6 and ascii_digits(text) and 1 <= int(text[4:]) <= 12:
         return text
     raise _Syntax(f"perioden '{text}' är ingen månad (SIE skriver ÅÅÅÅMM, t.ex. 202003)")
 
