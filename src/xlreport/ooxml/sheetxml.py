@@ -17,6 +17,7 @@ from lxml import etree
 
 from ..core.cells import a1, col_letter, parse_a1
 from ..core.changes import Cell, CellWrite, PageLayout, SheetContent, Value
+from ..core.chars import ascii_digits
 from .names import NS_MAIN, NS_R, q
 from .package import DECLARATION, local, parse_xml, serialize_xml
 
@@ -322,7 +323,11 @@ def _widen_spans(row_el: etree._Element, col: int) -> None:
     spans = row_el.get("spans")
     if not spans or " " in spans or ":" not in spans:
         return
-    lo, hi = (int(x) for x in spans.split(":"))
+    lo, _, hi = spans.partition(":")
+    if not (ascii_digits(lo) and ascii_digits(hi)):  # a hint no reader can use ("1:²"): dropped, not guessed
+        del row_el.attrib["spans"]
+        return
+    lo, hi = int(lo), int(hi)
     wider = f"{min(lo, col + 1)}:{max(hi, col + 1)}"
     if wider != spans:
         row_el.set("spans", wider)
