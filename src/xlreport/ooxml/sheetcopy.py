@@ -15,6 +15,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from ..core.cells import parse_a1
+from ..core.chars import ascii_digits
 from .edit import PackageEdit
 from .names import CONTENT_TYPES, REL_SHARED_STRINGS, REL_STYLES, q, rel_part
 from .package import (
@@ -57,6 +58,11 @@ class StyleMerger:
             self.map[s] = 0
             return 0
         xf = copy.deepcopy(xfs[s])
+        for attr in ("fontId", "fillId", "borderId", "numFmtId"):
+            # an id no reader can use ("x", "²", "-1", "1.5") is the default record 0, as scan.cell_formats
+            # reads such a numFmtId and styles.num_fmt skips such ids: not carried into the destination
+            if not ascii_digits(xf.get(attr, "0")):
+                xf.set(attr, "0")
         for attr, section in (("fontId", "fonts"), ("fillId", "fills"), ("borderId", "borders")):
             src_sec = self.src.find(q(section))
             i = int(xf.get(attr, "0"))
@@ -156,17 +162,29 @@ def _default_type(pkg, ext: str) -> str | None:
     return None
 
 
+def _restyle(el: etree._Element, attr: str, styles: StyleMerger) -> None:
+    """Point the cell format index ``attr`` of a cell, row or column at the merged format."""
+    given = el.get(attr)
+    if given is None:
+        return
+    if ascii_digits(given):
+        el.set(attr, str(styles.xf(int(given))))
+    else:  # an index no reader can use ("x", "²", "-1", ""): no format, as scan.py and calamine read it
+        del el.attrib[attr]
+
+
 def _sheet_data(data: bytes, styles: StyleMerger, strings: list[etree._Element],
                 remap: Callable[[str], str] | None) -> bytes:
     tree = parse_xml(data, part="worksheet")
     root = tree.getroot()
     for c in root.iter(q("c")):
-        if c.get("s"):
-            c.set("s", str(styles.xf(int(c.get("s")))))
+        _restyle(c, "s", styles)
         if c.get("t") == "s":
             v = c.find(q("v"))
-            i = int(v.text) if v is not None and v.text else -1
-            c.remove(v)
+            # an index that is no number ("abc", "²", "-1") finds no string, as one out of range: empty text
+            i = int(v.text) if v is not None and v.text and ascii_digits(v.text) else -1
+            if v is not None:
+                c.remove(v)
             c.set("t", "inlineStr")
             is_ = etree.SubElement(c, q("is"))
             if 0 <= i < len(strings):
@@ -177,11 +195,9 @@ def _sheet_data(data: bytes, styles: StyleMerger, strings: list[etree._Element],
         if f is not None and f.text and remap is not None:
             f.text = remap(f.text)
     for row in root.iter(q("row")):
-        if row.get("s"):
-            row.set("s", str(styles.xf(int(row.get("s")))))
+        _restyle(row, "s", styles)
     for col in root.iter(q("col")):
-        if col.get("style"):
-            col.set("style", str(styles.xf(int(col.get("style")))))
+        _restyle(col, "style", styles)
     for sv in root.iter(q("sheetView")):
         sv.attrib.pop("tabSelected", None)
     return serialize_xml(tree, data)
