@@ -120,3 +120,131 @@ def test_copy_is_unchanged_for_a_readable_workbook(tmp_path):
     own = _upgraded(tmp_path, {})[OWN]
     assert own["B4"].number_format == MNKR and own["B4"].fill.fgColor.rgb == GREEN
     assert own["A4"].value == "Reserv för oförutsett"
+
+
+# --- the copy of a sheet's bytes against the copy of its tree ------------------------------
+#
+# A sheet in the plain form (every sheet of the corpus, and of every workbook Excel writes) is
+# copied by one substitution over its bytes; any other through its lxml tree. Both must give
+# the same XML: each sheet of real workbooks copied both ways, compared canonicalised.
+
+TEMPLATE = REPO / "workbooks" / "mall.xlsx"
+
+
+def _copies(src: Path, remap=None) -> list[tuple[str, bytes, bytes]]:
+    """(part, bytes copy, tree copy) of every worksheet of ``src``, into the template's styles."""
+    from lxml import etree
+
+    from xlreport.ooxml import sheetcopy
+    from xlreport.ooxml.package import open_package, parse_xml
+
+    out = []
+    with open_package(src) as pkg:
+        strings = sheetcopy.shared_strings(pkg)
+        src_styles = parse_xml(pkg.read("xl/styles.xml")).getroot()
+        dest = parts(TEMPLATE)["xl/styles.xml"]
+        xfs = len(src_styles.find(sheetcopy.q("cellXfs")))
+
+        def merger():  # every format merged up front: the copies number the formats they meet alike
+            m = sheetcopy.StyleMerger(src_styles, parse_xml(dest))
+            for i in range(xfs):
+                m.xf(i)
+            return m
+
+        for info in pkg.sheets():
+            if info.kind != "worksheet":
+                continue
+            data = pkg.read(info.part)
+            assert sheetcopy.plain_form(data), info.part
+            by_bytes = sheetcopy._sheet_data(data, merger(), strings, remap, info.part)
+            original = sheetcopy.plain_form
+            sheetcopy.plain_form = lambda _data: False  # the tree's copy, for the same part
+            try:
+                by_tree = sheetcopy._sheet_data(data, merger(), strings, remap, info.part)
+            finally:
+                sheetcopy.plain_form = original
+            out.append((info.part, *(etree.tostring(etree.fromstring(x), method="c14n") for x in (by_bytes, by_tree))))
+    return out
+
+
+def _ledger(path: Path) -> Path:
+    """A sheet of every kind of cell the copy changes: shared and rich strings (with phonetic runs),
+    formats on cells, rows and columns, formulas, a selected tab."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Huvudbok")
+    money, bold, red = (wb.add_format(f) for f in ({"num_format": "#,##0.00"}, {"bold": True}, {"font_color": "red"}))
+    ws.set_column(0, 0, 12, bold)
+    ws.set_row(3, None, money)
+    ws.activate()
+    for r in range(1, 60):
+        ws.write_string(r, 0, f"Faktura {r % 7} & <moms>")
+        ws.write_number(r, 1, r * 1.25, money)
+        ws.write_formula(r, 2, f"=B{r + 1}*2&\"<\"", None, "x")
+        ws.write_rich_string(r, 3, "Kon", red, "to ", bold, str(r % 3))
+        ws.write_string(r, 4, "  med mellanslag  ")
+    wb.add_worksheet("Tom")
+    wb.close()
+    return path
+
+
+def test_the_bytes_copy_is_the_tree_copy_on_the_legacy_workbook():
+    copies = _copies(LEGACY)
+    assert len(copies) == 10
+    for part, by_bytes, by_tree in copies:
+        assert by_bytes == by_tree, part
+
+
+def test_the_bytes_copy_is_the_tree_copy_with_formulas_rewritten(tmp_path):
+    def remap(formula: str) -> str:  # characters XML escapes, and one it must not lose (a CR)
+        return formula.replace("B", "Blad & <B>\r") if "B" in formula else formula
+
+    copies = _copies(_ledger(tmp_path / "huvudbok.xlsx"), remap)
+    assert len(copies) == 2
+    for part, by_bytes, by_tree in copies:
+        assert by_bytes == by_tree, part
+    assert b"Blad &amp; &lt;B&gt;&#xD;" in copies[0][1] and b' t="inlineStr"' in copies[0][1]
+
+
+@pytest.mark.fixture_workbooks("path", suffixes=(".xlsx", ".xlsm"))
+def test_the_bytes_copy_is_the_tree_copy_on_the_corpus(path):
+    for part, by_bytes, by_tree in _copies(path, str.lower):
+        assert by_bytes == by_tree, part
+
+
+def test_a_sheet_not_in_the_plain_form_is_copied_through_its_tree(tmp_path):
+    """A comment in the sheet: the byte copy is not used, and the copy is still made."""
+    src = edit_package(tmp_path / "gammal.xlsx", {OWN_PART: _replace(("<sheetData>", "<!-- egen --><sheetData>"))},
+                       src=LEGACY)
+    from xlreport.ooxml import sheetcopy
+
+    assert not sheetcopy.plain_form(parts(src)[OWN_PART])
+    out = tmp_path / "ny.xlsx"
+    run = xlreport("upgrade", src, "-o", out)
+    assert run.returncode == 0, run.output
+    rows = pc.CalamineWorkbook.from_path(str(out)).get_sheet_by_name(OWN).to_python()
+    assert rows[0][0] == "Egna noteringar" and rows[3] == ["Reserv för oförutsett", 1.5]
+
+
+def test_shared_strings_from_bytes_are_those_of_the_tree(tmp_path):
+    from lxml import etree
+
+    from xlreport.ooxml import sheetcopy
+
+    data = parts(_ledger(tmp_path / "huvudbok.xlsx"))["xl/sharedStrings.xml"]
+    # a phonetic run and its properties, as Excel writes them for Japanese text: not in an inline string
+    data = data.replace(b"&gt;</t></si>", b'&gt;</t><rPh sb="0" eb="1"><t>fa</t></rPh><phoneticPr fontId="1"/></si>', 1)
+    by_bytes = sheetcopy.InlineStrings(data)
+    by_tree = sheetcopy.InlineStrings(data.replace(b"<sst ", b"<!-- --><sst ", 1))  # not plain: the tree's way
+    assert sheetcopy.plain_form(data) and len(by_bytes) == len(by_tree) > 8
+    assert b"<rPh" in data and b"<r>" in data
+
+    def canonical(content: bytes) -> bytes:
+        return etree.tostring(etree.fromstring(b'<is xmlns="' + sheetcopy.NS_MAIN.encode() + b'">' + content
+                                               + b"</is>"), method="c14n")
+
+    for i in range(len(by_bytes)):
+        assert canonical(by_bytes.content(str(i))) == canonical(by_tree.content(str(i))), i
+    assert b"rPh" not in b"".join(by_bytes.content(str(i)) for i in range(len(by_bytes)))
+    assert by_bytes.content("x") == by_bytes.content(str(len(by_bytes))) == b""

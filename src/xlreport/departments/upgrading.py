@@ -107,7 +107,9 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
     from ..ooxml.atomic import atomic_output, temp_beside
     from ..ooxml.rows import copy_with_rows_inserted
 
-    names, grids = read_grids(source, None)
+    # the template's sheets only, as refresh reads them: a user's own sheet (a ledger of 100,000
+    # rows) is copied as XML in step 3, never needed as values
+    names, grids = read_grids(source, SHEETS)
     old_version = version_of(grids.get(L.SHEET_META))
     t_names, t_grids = read_grids(tpl, SHEETS)
     new_version = version_of(t_grids.get(L.SHEET_META)) or L.TEMPLATE_VERSION
