@@ -101,6 +101,29 @@ def written_as_text(name: str) -> Callable[[Path, Run], None]:
     return check
 
 
+def sheet_id_kept(sheet: str, value: str) -> Callable[[Path, Run], None]:
+    """``sheet``'s sheetId is still ``value`` as written: the tool reads it, it does not mend it."""
+    def check(path: Path, run: Run) -> None:
+        assert f'<sheet name="{sheet}" sheetId="{value}"'.encode() in parts(path)["xl/workbook.xml"]
+    return check
+
+
+def calc_chain_is(*entries: tuple[str, str | None]) -> Callable[[Path, Run], None]:
+    """The calc chain's entries afterwards, (r, i) each; none: the chain is gone, with its
+    relationship and content type (Excel rebuilds it)."""
+    def check(path: Path, run: Run) -> None:
+        from lxml import etree
+
+        after = parts(path)
+        if not entries:
+            assert H.CALC_CHAIN not in after
+            assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"]
+            assert b"calcChain" not in after["[Content_Types].xml"]
+            return
+        assert [(c.get("r"), c.get("i")) for c in etree.fromstring(after[H.CALC_CHAIN])] == list(entries)
+    return check
+
+
 def all_of(*checks):
     def check(path, run):
         for c in checks:
@@ -285,7 +308,29 @@ HOSTILE = [
          2, ("är skadat: det har en cell på rad 0",), "Uppgifter"),
 ]
 
-ALL = CELLS + STRUCTURE + FILES + HOSTILE
+# numbers no reader can use, each refused by int() ("-1" it reads: a sheet id, below, that no sheet has)
+UNREADABLE = ["x", "²", "1.5", ""]
+# Driftredovisning's and Resultaträkning's totals, and a cell of Rapport (which refresh replaces whole);
+# the entry without i is on the sheet of the one before it
+CHAIN = '<c r="B13" i="3"/><c r="C13"/><c r="B5" i="8"/><c r="C5"/><c r="B10" i="{i}"/><c r="C10"/>'
+IDS = [
+    # calamine finds sheets by r:id and never reads sheetId: the workbook reads, the id stays as written
+    *(Case(f"sheet-id-{bad!r}", H.sheet_id("Driftredovisning", bad), 0,
+           check=all_of(deviation_written("Driftredovisning", 5, 4, 2.91), sheet_id_kept("Driftredovisning", bad)))
+      for bad in UNREADABLE),
+    # the entries of the sheet refresh replaces leave the calc chain, the others stay
+    Case("calc-chain-pruned", H.calc_chain(CHAIN.format(i="2")), 0,
+         check=calc_chain_is(("B13", "3"), ("C13", None), ("B10", "2"), ("C10", None))),
+    # an entry on a sheet that is not a number, or a replaced sheet without a readable id: which
+    # entries to drop is unknown, so the whole chain goes (a cache; Excel rebuilds it)
+    *(Case(f"calc-chain-sheet-{bad!r}", H.calc_chain(CHAIN.format(i=bad)), 0,
+           check=all_of(deviation_written("Driftredovisning", 5, 4, 2.91), calc_chain_is()))
+      for bad in [*UNREADABLE, "-1"]),
+    Case("calc-chain-sheet-id-'x'", H.calc_chain(CHAIN.format(i="2"), H.sheet_id_edit("Rapport", "x")), 0,
+         check=all_of(report_mentions("Kommunstyrelsen"), calc_chain_is(), sheet_id_kept("Rapport", "x"))),
+]
+
+ALL = CELLS + STRUCTURE + FILES + HOSTILE + IDS
 
 
 def _unowned_unchanged(before: dict[str, bytes], after: dict[str, bytes], written: set[str]) -> None:

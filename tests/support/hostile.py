@@ -410,6 +410,40 @@ def many_sheets(count: int) -> Callable[[Path], Path]:
     return fn
 
 
+def sheet_id_edit(sheet: str, value: str) -> Edit:
+    """An edit of xl/workbook.xml: ``sheet``'s sheetId written as ``value``."""
+    def fn(xml: bytes) -> bytes:
+        new, n = re.subn(rb'(<sheet name="' + re.escape(sheet.encode()) + rb'" sheetId=")\d+"',
+                         rb"\g<1>" + value.encode() + b'"', xml)
+        assert n == 1, sheet
+        return new
+    return fn
+
+
+def sheet_id(sheet: str, value: str) -> Callable[[Path], Path]:
+    """The example with ``sheet``'s sheetId written as ``value``."""
+    return lambda dest: edit_package(dest, {"xl/workbook.xml": sheet_id_edit(sheet, value)})
+
+
+CALC_CHAIN = "xl/calcChain.xml"
+
+
+def calc_chain(entries: str, workbook: Edit | None = None) -> Callable[[Path], Path]:
+    """The example with a calc chain of ``entries`` (its <c> elements), part, relationship and
+    content type as Excel saves them (the example itself has none); ``workbook`` also edits
+    xl/workbook.xml."""
+    chain = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="{NS_MAIN}">{entries}'
+             f'</calcChain>').encode()
+    rel = (b'<Relationship Id="rIdChain" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+           b'calcChain" Target="calcChain.xml"/>')
+    ct = (b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+          b'spreadsheetml.calcChain+xml"/>')
+    return lambda dest: edit_package(dest, {
+        "xl/_rels/workbook.xml.rels": lambda x: x.replace(b"</Relationships>", rel + b"</Relationships>"),
+        "[Content_Types].xml": lambda x: x.replace(b"</Types>", ct + b"</Types>"),
+        **({"xl/workbook.xml": workbook} if workbook else {})}, add={CALC_CHAIN: chain})
+
+
 def many_parts(count: int) -> Callable[[Path], Path]:
     return lambda dest: edit_package(dest, add={f"customXml/item{i}.xml": b"<a/>" for i in range(count)})
 

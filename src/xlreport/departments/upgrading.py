@@ -277,7 +277,12 @@ def _comments_and_sheets(source: Path, work: Path, dest: Path, names: list[str],
                 continue
             moved = []
             for ref, author, text in read_comments(src, info.part):
-                r, c = parse_a1(ref)
+                try:
+                    r, c = parse_a1(ref or "")
+                except ValueError:  # no cell to hang it on, in the old workbook or the new
+                    result.notes.append(f"en kommentar på bladet {name} har adressen '{ref or ''}', som inte är "
+                                        f"en cell; den följde inte med")
+                    continue
                 dst = cell_map.get((name, r, c))
                 if dst is None:
                     result.notes.append(f"kommentaren i {name}!{ref} hör inte till någon flyttad cell; den ligger "

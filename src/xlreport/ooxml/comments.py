@@ -11,6 +11,7 @@ import copy
 from lxml import etree
 
 from ..core.cells import parse_a1
+from ..core.chars import ascii_digits
 from ..core.errors import DepartmentError
 from .edit import PackageEdit
 from .names import CT_COMMENTS, CT_VML, NS_MAIN, NS_R, REL_COMMENTS, REL_VML, is_rel, q
@@ -33,8 +34,10 @@ def read_comments(edit: PackageEdit, sheet_part: str) -> list[tuple[str, str, et
         root = edit.xml(part).getroot()
         authors = [a.text or "" for a in root.iter(q("author"))]
         for c in root.iter(q("comment")):
-            i = int(c.get("authorId", "0"))
-            out.append((c.get("ref"), authors[i] if i < len(authors) else "", c.find(q("text"))))
+            # an id that is no author's ("x", "-1", past the list) is no author, as Excel shows it
+            given = c.get("authorId", "0")
+            author = authors[int(given)] if ascii_digits(given) and int(given) < len(authors) else ""
+            out.append((c.get("ref"), author, c.find(q("text"))))
     return out
 
 

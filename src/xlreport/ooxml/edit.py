@@ -33,6 +33,7 @@ from .package import (
     relative_target,
     rels_part,
     serialize_xml,
+    sheet_id,
     write_package,
 )
 
@@ -42,7 +43,7 @@ class SheetEntry(Record, frozen=True):
 
     name: str
     part: str | None
-    sheet_id: int
+    sheet_id: int | None  # None: no readable sheetId (package.sheet_id)
     rid: str
     state: str = "visible"
 
@@ -251,7 +252,7 @@ class PackageEdit:
         out = []
         for el in self._read_root(wb).iter(q("sheet")):
             rid = el.get(q("id", NS_R), "")
-            out.append(SheetEntry(el.get("name", ""), parts.get(rid), int(el.get("sheetId", "0")), rid,
+            out.append(SheetEntry(el.get("name", ""), parts.get(rid), sheet_id(el.get("sheetId")), rid,
                                   el.get("state", "visible")))
         return out
 

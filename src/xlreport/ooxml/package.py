@@ -230,10 +230,17 @@ def relationship_dicts(root: etree._Element | xmlread.Element, source_part: str)
     return out
 
 
+def sheet_id(given: str | None) -> int | None:
+    """A ``<sheet>``'s sheetId, or None when it has none or one that is not a number ("x", "²",
+    "-1"): Excel wants an unsigned int, but calamine finds sheets by r:id and never reads it, so
+    such a workbook opens. The id only matches calc-chain entries and keeps a new sheet's id free."""
+    return int(given) if given and ascii_digits(given) else None
+
+
 class SheetInfo(Record, frozen=True):
     name: str
     part: str | None  # zip name of the worksheet part (None if the relationship is broken)
-    sheet_id: int
+    sheet_id: int | None  # None: no readable sheetId (see sheet_id)
     rid: str
     state: str = "visible"  # visible | hidden | veryHidden
     kind: str = "worksheet"  # relationship type suffix: worksheet, chartsheet, dialogsheet ...
@@ -363,7 +370,7 @@ class Package(Record):
                 rel = rels.get(rid, {})
                 kind = rel.get("Type", "").rsplit("/", 1)[-1] or "worksheet"
                 out.append(SheetInfo(name=el.get("name", ""), part=rel.get("part"),
-                                     sheet_id=int(el.get("sheetId", "0")), rid=rid,
+                                     sheet_id=sheet_id(el.get("sheetId")), rid=rid,
                                      state=el.get("state", "visible"), kind=kind))
             self._sheets = out
         return self._sheets

@@ -5,12 +5,14 @@ Used by ``upgrade`` and ``consolidate`` when a unit table needs more rows than t
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from lxml import etree
 
-from ..core.errors import DepartmentError
+from ..core.cells import a1, col_letter, parse_a1
+from ..core.chars import ascii_digits
+from ..core.errors import DepartmentError, NotAWorkbook
 from .edit import PackageEdit
 from .names import REL_WORKSHEET, is_rel, q
 from .refs import rewrite_refs, shift_range_list
@@ -57,20 +59,18 @@ def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: 
                               f"ovanför Summa-raden i Excel och kör igen.", file=edit.path, sheet=sheet)
     own = lambda s, r, c: shift(s, r, c, own=True)
     data = root.find(q("sheetData"))
-    template_row = None
+    template_row = template_cols = None
     first_after = None
-    for row_el in data.iterchildren(q("row")):
-        r = int(row_el.get("r")) - 1
+    for row_el, r in _rows(data, edit, sheet, part):
         if r == style_from:
-            template_row = row_el
+            template_row, template_cols = row_el, [col for _c, _r, col in _cells(row_el, r, edit, sheet, part)]
         if r >= before:
             if first_after is None:
                 first_after = row_el
+            # every moved row and cell gets its r written out: one left out would follow a new row
             row_el.set("r", str(r + n + 1))
-            for c in row_el.iterchildren(q("c")):
-                ref = c.get("r")
-                m = re.match(r"([A-Z]+)(\d+)", ref)
-                c.set("r", f"{m.group(1)}{int(m.group(2)) + n}")
+            for c, row, col in _cells(row_el, r, edit, sheet, part):
+                c.set("r", a1(row + n, col))
     for f in root.iter(q("f")):
         if f.text:
             f.text = rewrite_refs(f.text, own)
@@ -81,9 +81,8 @@ def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: 
         r = before + i
         if template_row is not None:
             el = etree.Element(q("row"), {k: v for k, v in template_row.attrib.items()})
-            for c in template_row.iterchildren(q("c")):
-                col = re.match(r"[A-Z]+", c.get("r")).group(0)
-                attrs = {"r": f"{col}{r + 1}"}
+            for c, col in zip(template_row.iterchildren(q("c")), template_cols):
+                attrs = {"r": f"{col_letter(col)}{r + 1}"}
                 if c.get("s"):
                     attrs["s"] = c.get("s")
                 etree.SubElement(el, q("c"), attrs)
@@ -123,6 +122,37 @@ def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: 
     if _rewrite_texts(wbt.getroot().iter(q("definedName")), other):
         edit.put_xml(wb, wbt)
     drop_calc_chain(edit)
+
+
+def _rows(data: etree._Element, edit: PackageEdit, sheet: str, part: str) -> Iterator[tuple[etree._Element, int]]:
+    """Each row of ``sheetData`` with its 0-based number: a row without ``r`` (the schema allows
+    leaving it out) is the one after the row before it, as calamine reads it."""
+    r = -1
+    for row_el in data.iterchildren(q("row")):
+        given = row_el.get("r")
+        if given and not ascii_digits(given):  # the reader refuses such a sheet too (scan.py)
+            raise NotAWorkbook(f"Bladet '{sheet}' är skadat: en rad har radnumret '{given}', som inte är ett tal "
+                               f"({part})", file=edit.path, sheet=sheet)
+        r = int(given) - 1 if given else r + 1
+        yield row_el, r
+
+
+def _cells(row_el: etree._Element, r: int, edit: PackageEdit, sheet: str,
+           part: str) -> Iterator[tuple[etree._Element, int, int]]:
+    """Each cell of the row ``r`` with its 0-based (row, col): a cell without ``r`` is the one
+    after the cell before it (the first in column A), as calamine reads it."""
+    col = -1
+    for c in row_el.iterchildren(q("c")):
+        given = c.get("r")
+        if given:
+            try:
+                row, col = parse_a1(given)
+            except ValueError:  # calamine cannot read such a sheet either
+                raise NotAWorkbook(f"Bladet '{sheet}' är skadat: en cell har adressen '{given}', som inte är "
+                                   f"en celladress ({part})", file=edit.path, sheet=sheet) from None
+        else:
+            row, col = r, col + 1
+        yield c, row, col
 
 
 def _rewrite_texts(elements, rewrite) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..core.chars import ascii_digits
 from ..core.errors import StructureError
 from .edit import PackageEdit
 from .names import CT_WORKSHEET, NS_R, REL_CALC_CHAIN, REL_WORKSHEET, is_rel, q
-from .package import local
+from .package import local, sheet_id
 
 # workbook.xml children that come after <calcPr> in schema order.
 _AFTER_CALCPR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
@@ -40,7 +41,8 @@ def add_sheet(edit: PackageEdit, name: str, part: str, data: bytes, state: str =
     rid = edit.add_relationship(edit.workbook_part, REL_WORKSHEET, part)
     wb = edit.tree(edit.workbook_part).getroot()
     sheets = wb.find(q("sheets"))
-    next_id = max((int(s.get("sheetId", "0")) for s in sheets), default=0) + 1
+    # above every readable id: one that is not a number ("x") can equal no number
+    next_id = max((i for s in sheets if (i := sheet_id(s.get("sheetId"))) is not None), default=0) + 1
     el = etree.SubElement(sheets, q("sheet"), name=name, sheetId=str(next_id))
     if state != "visible":
         el.set("state", state)
@@ -71,24 +73,34 @@ def _calc_chain_rel(edit: PackageEdit) -> dict[str, str] | None:
                  if is_rel(r.get("Type"), REL_CALC_CHAIN) and "part" in r), None)
 
 
-def prune_calc_chain(edit: PackageEdit, whole_sheets: set[int], cells: set[tuple[int, str]]) -> None:
+def prune_calc_chain(edit: PackageEdit, whole_sheets: set[int | None], cells: set[tuple[int | None, str]]) -> None:
     """Drop calc-chain entries of sheets replaced whole (by sheet id) and of cells that no longer
-    hold a formula ((sheet id, A1)); an emptied calc chain is removed."""
+    hold a formula ((sheet id, A1)); an emptied calc chain is removed.
+
+    When an entry's sheet (``i``) is not a number, or a changed sheet has no readable id (None),
+    which entries to drop is unknown, and one left for a cell without a formula makes Excel repair
+    the file: the whole chain goes, as when rows are inserted. It is only a cache Excel rebuilds.
+    """
     rel = _calc_chain_rel(edit)
     if rel is None or not edit.has(rel["part"]) or (not whole_sheets and not cells):
         return
     part = rel["part"]
+    root = edit.read_tree(part).getroot()
+    if None in whole_sheets or any(s is None for s, _ in cells) or \
+            any(i is not None and not ascii_digits(i) for i in (c.get("i") for c in root)):
+        _remove_calc_chain(edit, part, rel["Id"])
+        return
     root = edit.tree(part).getroot()
-    sheet_id, dropped_before = None, False
+    chain_id, dropped_before = None, False
     for c in list(root):
         if c.get("i") is not None:
-            sheet_id = int(c.get("i"))
-        if sheet_id in whole_sheets or (sheet_id, c.get("r")) in cells:
+            chain_id = int(c.get("i"))
+        if chain_id in whole_sheets or (chain_id, c.get("r")) in cells:
             root.remove(c)
             dropped_before = True
             continue
-        if dropped_before and c.get("i") is None and sheet_id is not None:
-            c.set("i", str(sheet_id))  # the previous entry carried it implicitly
+        if dropped_before and c.get("i") is None and chain_id is not None:
+            c.set("i", str(chain_id))  # the previous entry carried it implicitly
         dropped_before = False
     if len(root):
         edit.touch(part)
