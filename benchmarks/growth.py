@@ -55,6 +55,14 @@ def judge(points: list[tuple[int, float]]) -> tuple[bool, bool, list[float], flo
     return monotonic, slope > 0 and worst <= FIT, steps, slope, worst
 
 
+def curve_lines(curves: dict[str, tuple], *, targets: bool = True) -> list[str]:
+    """A line per curve (name -> :func:`judge`'s result): monotonic, linear, and (``targets``) met."""
+    return [f"- {name}: monotonic **{'yes' if mono else 'no'}**, linear **{'yes' if lin else 'no'}** (largest "
+            f"distance from the fitted line {worst:.0%})" + (f" — {'met' if mono and lin else 'not met'}." if targets
+                                                             else ".")
+            for name, (mono, lin, _steps, _slope, worst) in curves.items()]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", default="10000,20000,50000,100000,200000,500000")
@@ -128,10 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if at50 is not None:
         lines.append(f"- Refresh with 50,000 rows ≤ {TARGET_50K:g}× calamine reading the same seven sheets: "
                      f"**{at50:.2f}×, {'met' if at50 <= TARGET_50K else 'not met'}**.")
-    for name, (mono, lin, _steps, _slope, worst) in curves.items():
-        lines.append(f"- {name}: monotonic **{'yes' if mono else 'no'}**, linear **"
-                     f"{'yes' if lin else 'no'}** (largest distance from the fitted line {worst:.0%}) — "
-                     f"{'met' if mono and lin else 'not met'}.")
+    lines += curve_lines(curves)
     text = "\n".join(lines)
     print(text)
     if not a.no_readme:
