@@ -248,3 +248,12 @@ def test_shared_strings_from_bytes_are_those_of_the_tree(tmp_path):
         assert canonical(by_bytes.content(str(i))) == canonical(by_tree.content(str(i))), i
     assert b"rPh" not in b"".join(by_bytes.content(str(i)) for i in range(len(by_bytes)))
     assert by_bytes.content("x") == by_bytes.content(str(len(by_bytes))) == b""
+
+
+def test_an_attribute_is_not_looked_for_inside_another_attributes_value(tmp_path):
+    """A quoted value that holds ' s="3"' is not the cell's format: both copies read the tag alike."""
+    src = edit_package(tmp_path / "gammal.xlsx", {OWN_PART: _replace(('r="B4" s="16"', 'r="B4" vm=\'1 s="3"\' s="16"'))},
+                       src=LEGACY)
+    copies = {part: (a, b) for part, a, b in _copies(src)}
+    by_bytes, by_tree = copies[OWN_PART]
+    assert by_bytes == by_tree and b'vm="1 s=&quot;3&quot;"' in by_bytes

@@ -316,7 +316,8 @@ _SHEET_ITEM = re.compile(
     rb"|<c(?=[\s/>])(" + _ATTRS + rb")(?:/>|>(.*?)</c>)"  # 5 attributes, 6 children: a cell in another form
     rb"|<(row|col|sheetView)(?=[\s/>])(" + _ATTRS + rb")(/?>)",  # 7 tag, 8 attributes, 9 the tag's end
     re.DOTALL)
-_ATTR = re.compile(rb"""(?<=\s)(s|t|style|tabSelected)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# every attribute of a start tag in turn, so that none is looked for inside another's quoted value
+_ATTR = re.compile(rb"""(?<=\s)([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _V = re.compile(rb"<v(?=[\s/>])" + _ATTRS + rb"(?:/>|>([^<]*)</v>)")
 _F = re.compile(rb"(<f(?=[\s/>])" + _ATTRS + rb">)([^<]+)(</f>)")
 _FORMAT_ATTR = {b"c": b"s", b"row": b"s", b"col": b"style"}
