@@ -192,3 +192,33 @@ def test_a_comment_whose_cell_is_no_cell_is_left_with_a_note(tmp_path, ref):
     wb = openpyxl.load_workbook(out)
     assert not any(c.comment for row in wb[L.SHEET_INCOME].iter_rows() for c in row)
     assert any(c.comment for row in wb[L.SHEET_UNITS].iter_rows() for c in row)
+
+
+UNITS_PART = "xl/worksheets/sheet3.xml"  # the 0.9 workbook's Driftredovisning
+C6 = '<c r="C6" s="7"><v>-20.13</v></c>'  # Budget ack of its first unit
+
+
+@pytest.mark.parametrize("where", ["with-r", "row-without-r", "cell-without-r"])
+def test_upgrade_says_which_input_cell_held_a_formula(tmp_path, where):
+    """An input cell the user filled with a formula is moved as its value, with a note; also when
+    the cell or its row has no r (it follows the one before, as calamine reads it)."""
+    formula = '<c r="C6" s="7"><f>-20-0.13</f><v>-20.13</v></c>'
+    edits = [(C6, formula)]
+    if where == "cell-without-r":
+        edits = [(C6, formula.replace(' r="C6"', ""))]
+    elif where == "row-without-r":
+        edits = [(C6, formula), ('<row r="6" spans="1:8">', '<row spans="1:8">')]
+
+    def edit(data: bytes) -> bytes:
+        for old, new in edits:
+            assert data.count(old.encode()) == 1, old
+            data = data.replace(old.encode(), new.encode())
+        return data
+
+    src = edit_package(tmp_path / "gammal.xlsx", {UNITS_PART: edit}, src=LEGACY)
+    out = tmp_path / "ny.xlsx"
+    run = xlreport("upgrade", src, "-o", out)
+    _ran(run)
+    assert "Driftredovisning!C6 hade formeln =-20-0.13; flyttad som värdet -20.13" in run.stdout, run.stdout
+    moved = [r for r in _rows(out, L.SHEET_UNITS) if -20.13 in r]
+    assert len(moved) == 1  # the value, once, in the new template's Budget ack column

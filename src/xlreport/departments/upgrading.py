@@ -157,7 +157,9 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
                 new_t = _tables(new)
             # 2. the values
             cell_map: dict[tuple[str, int, int], CellRef] = {}
-            formulas = _old_formulas(source, old)
+            # the old sheets' formulas, as the reader's scan found them (each cell's own text, a shared
+            # formula's cells included; a cell without r at the place it follows)
+            formulas = {name: g.formulas for name, g in grids.items()}
             writes = _value_writes(old, new, grids, cell_map, formulas, result)
             apply_changes(base, ChangeSet(writes=writes), out=values)
             # 3. comments and the user's own sheets
@@ -167,19 +169,6 @@ def _upgrade(source: Path, target: Path, tpl: Path) -> UpgradeResult:
             values.unlink(missing_ok=True)
     result.out = target
     return result
-
-
-def _old_formulas(source: Path, old: Report) -> dict[str, dict[tuple[int, int], str]]:
-    from ..ooxml.package import open_package
-    from ..ooxml.sheetcopy import sheet_formulas
-
-    out = {}
-    with open_package(source) as pkg:
-        for name in L.REQUIRED_SHEETS:
-            info = pkg.sheet(name)
-            if info is not None and info.part and pkg.has(info.part):
-                out[name] = sheet_formulas(pkg.read(info.part))
-    return out
 
 
 def _value_writes(old: Report, new: Report, grids: dict[str, Grid], cell_map, formulas, result) -> list[CellWrite]:

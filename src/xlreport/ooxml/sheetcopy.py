@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from ..core.cells import parse_a1
 from ..core.chars import ascii_digits
 from ..core.errors import NotAWorkbook
 from . import xmlread, xmltext
@@ -407,17 +406,6 @@ def _sheet_bytes(data: bytes, styles: StyleMerger, strings: InlineStrings,
         out.append(_SHEET_ITEM.sub(item, data[start:end]))
         start = end
     return b"".join(out)
-
-
-def sheet_formulas(data: bytes) -> dict[tuple[int, int], str]:
-    """{(row, col): formula text} of a worksheet part (shared-formula children included as '')."""
-    out = {}
-    root = parse_xml(data, part="worksheet").getroot()
-    for c in root.iter(q("c")):
-        f = c.find(q("f"))
-        if f is not None:
-            out[parse_a1(c.get("r"))] = f.text or ""
-    return out
 
 
 def merge_styles_part(edit: PackageEdit, src_pkg) -> StyleMerger:
