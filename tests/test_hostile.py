@@ -330,7 +330,35 @@ IDS = [
          check=all_of(report_mentions("Kommunstyrelsen"), calc_chain_is(), sheet_id_kept("Rapport", "x"))),
 ]
 
-ALL = CELLS + STRUCTURE + FILES + HOSTILE + IDS
+# found by a sweep that rewrote each attribute and value of the example's parts in turn
+C6 = b'<c r="C6" s="5"><v>-17.22</v>'  # Driftredovisning: Utfall ack of KLK Ledning
+NAMESPACE = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+SWEPT = [
+    # read as infinite by every reader: no figure Excel can hold, so the cell is named, as text would be
+    Case("number-1e999", H.edit_sheet_with("Driftredovisning", C6, C6.replace(b"-17.22", b"1e999")), 1,
+         ("ett tal som är för stort för Excel att räkna med", "[inte-tal]"), "Driftredovisning!C6"),
+    # a finite number past Decimal's 28 digits is rounded as a report prints it, and the tables no longer tie
+    Case("number-1e30", H.edit_sheet_with("Driftredovisning", C6, C6.replace(b"-17.22", b"1e30")), 1,
+         ("1 000 000 000 000 000 019 884 624 838 656,0", "[avstamning]"), "Driftredovisning!E13"),
+    # an encoding expat cannot read (it raised LookupError, ValueError, UnicodeError): the part is damaged
+    *(Case(f"encoding-{encoding}-sheet", H.edit_sheet_with("Driftredovisning", b'encoding="UTF-8"',
+                                                          f'encoding="{encoding}"'.encode()), 2,
+           ("är skadat (ogiltig XML i xl/worksheets/sheet3.xml: teckenkodning som inte kan läsas",), "Driftredovisning")
+      for encoding in ("x", "utf-32", "idna")),
+    Case("encoding-x-relationships", lambda d: H.edit_package(d, {
+        "xl/_rels/workbook.xml.rels": lambda x: x.replace(b'encoding="UTF-8"', b'encoding="x"')}), 2,
+         ("Delen xl/_rels/workbook.xml.rels i arbetsboken är skadad", "teckenkodning som inte kan läsas")),
+    # calamine reads a sheet in no namespace; no writer of the format can change it: refused whole
+    Case("sheet-without-namespace", H.edit_sheet_with("Resultaträkning", NAMESPACE, b"<worksheet "), 2,
+         ("Bladet 'Resultaträkning' kan inte skrivas: delen har inget sheetData-element", "[skrivfel]"),
+         "Resultaträkning", validate_exit=0),
+    # a relationship without an Id: no part can name it, so it is no part's (here the theme's)
+    Case("relationship-without-id", lambda d: H.edit_package(d, {
+        "xl/_rels/workbook.xml.rels": lambda x: x.replace(b'<Relationship Id="rId10" ', b"<Relationship ")}), 0,
+         check=deviation_written("Driftredovisning", 5, 4, 2.91)),
+]
+
+ALL = CELLS + STRUCTURE + FILES + HOSTILE + IDS + SWEPT
 
 
 def _unowned_unchanged(before: dict[str, bytes], after: dict[str, bytes], written: set[str]) -> None:

@@ -10,6 +10,7 @@ that opens. (validate and refresh on such files are cases of the bad-input corpu
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import openpyxl
@@ -222,3 +223,20 @@ def test_upgrade_says_which_input_cell_held_a_formula(tmp_path, where):
     assert "Driftredovisning!C6 hade formeln =-20-0.13; flyttad som värdet -20.13" in run.stdout, run.stdout
     moved = [r for r in _rows(out, L.SHEET_UNITS) if -20.13 in r]
     assert len(moved) == 1  # the value, once, in the new template's Budget ack column
+
+
+def test_upgrade_copies_an_own_sheet_whose_relationship_points_nowhere(tmp_path):
+    """A relationship of the user's own sheet without a Target: nothing to copy for it, the rest is."""
+    rels = "xl/worksheets/_rels/sheet10.xml.rels"
+    src = edit_package(tmp_path / "gammal.xlsx", {rels: lambda x: re.sub(rb' Target="[^"]*comments[^"]*"', b"", x, count=1)},
+                       src=LEGACY)
+    assert b"comments3.xml" not in parts(src)[rels]
+    out = tmp_path / "ny.xlsx"
+    run = xlreport("upgrade", src, "-o", out)
+    _ran(run)
+    assert f"egna blad: {OWN}" in run.stdout
+    assert f"bladet {OWN}: en relation utan mål (comments) följde inte med" in run.stdout
+    assert _rows(out, OWN)[3] == ["Reserv för oförutsett", 1.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # openpyxl warns of a relationship without a target
+        openpyxl.load_workbook(out)

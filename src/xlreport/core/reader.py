@@ -496,7 +496,8 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
     percent = spec.percent
     for header, c in table.columns.items():
         raw = line[c - left] if 0 <= c - left < width else None
-        if type(raw) is float:  # what nearly every cell holds: nothing to check, no finding to word
+        # what nearly every cell holds, a finite number (inf - inf is nan): nothing to check, no finding to word
+        if type(raw) is float and raw - raw == 0.0:
             if percent and _is_percent(g.formats.get((r, c))):
                 raw *= 100  # a percent format shows 0.025 as 2,5 %: the table is in percent
                 row.percent_formatted.add(header)
@@ -530,6 +531,9 @@ def read_number(raw: Any, ref: CellRef, what: str) -> tuple[float | None, Findin
         return None, INTE_TAL.at(ref, f"{what}: cellen innehåller sanningsvärdet {'SANT' if raw else 'FALSKT'}, "
                                       f"inte ett tal.", actual=raw)
     if isinstance(raw, (int, float)):
+        if raw - raw != 0:  # 1e999 in the file is read as infinite: no figure Excel can hold or show
+            return None, INTE_TAL.at(ref, f"{what}: cellen innehåller ett tal som är för stort för Excel att räkna "
+                                          f"med; skriv in beloppet igen.", actual=str(raw))
         return float(raw), None
     if isinstance(raw, _date_types()):
         return None, INTE_TAL.at(ref, f"{what}: cellen innehåller ett datum eller en tid ({raw}), inte ett tal. "

@@ -72,6 +72,8 @@ def parse_number_text(text: str) -> float | None:
 
 def round_half_up(value: float, decimals: int = 1) -> float:
     """Round as Excel's ROUND and printed reports do: halves away from zero."""
+    if not -1e15 < value < 1e15:  # no decimals left to round beyond 15 digits (nor in inf, nan), and
+        return value  # Decimal's 28-digit context refuses to quantize such a number
     d = Decimal(repr(value)).quantize(_quantum(decimals), rounding=ROUND_HALF_UP)
     return float(d)
 

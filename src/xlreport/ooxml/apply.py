@@ -75,7 +75,13 @@ def _apply_writes(edit: PackageEdit, writes: list[CellWrite]) -> None:
         by_sheet[w.sheet].append(w)
     for name, sheet_writes in by_sheet.items():
         part = worksheet_part(edit, name)
-        edit.put(part, apply_cell_writes(edit.read(part), sheet_writes))
+        try:
+            data = apply_cell_writes(edit.read(part), sheet_writes)
+        except ValueError as exc:  # a sheet the reader could read but no writer of the format can change
+            raise WriteFailed(f"Bladet '{name}' kan inte skrivas: {exc} ({part}), vilket Excel kräver. Arbetsboken "
+                              f"är oförändrad; öppna den i Excel och spara den, och kör igen.", file=edit.path,
+                              sheet=name) from exc
+        edit.put(part, data)
 
 
 def _ensure_styles(edit: PackageEdit) -> dict[str, int]:

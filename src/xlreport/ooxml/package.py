@@ -218,10 +218,11 @@ def relative_target(source_part: str, part: str) -> str:
 
 def relationship_dicts(root: etree._Element | xmlread.Element, source_part: str) -> list[dict[str, str]]:
     """The ``<Relationship>`` children of ``root`` as dicts with Id, Type, Target and ``part``
-    (the target resolved against ``source_part``, unless it is external)."""
+    (the target resolved against ``source_part``, unless it is external). A relationship
+    without an Id is left out: no part can name it."""
     out = []
     for rel in root:
-        if local(rel) != "Relationship":
+        if local(rel) != "Relationship" or rel.get("Id") is None:  # without an Id nothing can refer to it
             continue
         d = dict(rel.attrib)
         if d.get("TargetMode") != "External" and "Target" in d:

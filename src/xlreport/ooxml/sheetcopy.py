@@ -210,6 +210,11 @@ def copy_sheet(edit: PackageEdit, src_pkg: Package, name: str, styles: StyleMerg
                     notes.append(f"bladet {name}: en pivottabell eller skrivarinställning följde inte med")
                     rroot.remove(r)
                     continue
+                if r.get("Target") is None:  # points nowhere: nothing to copy, and no reader accepts it
+                    notes.append(f"bladet {name}: en relation utan mål ({r.get('Type', '').rsplit('/', 1)[-1]}) "
+                                 f"följde inte med")
+                    rroot.remove(r)
+                    continue
                 target = resolve_target(part, r.get("Target"))
                 if not src_pkg.has(target):
                     continue

@@ -427,7 +427,7 @@ def apply_cell_writes(sheet_xml: bytes, writes: list[CellWrite]) -> bytes:
     root = tree.getroot()
     sheet_data = root.find(q("sheetData"))
     if sheet_data is None:
-        raise ValueError("worksheet has no sheetData")
+        raise ValueError("delen har inget sheetData-element i SpreadsheetML:s namnrymd")
     rows = _normalise_refs(sheet_data)
     refs = [w.a1 for w in writes]
     _relocate_shared_masters(sheet_data, set(refs))

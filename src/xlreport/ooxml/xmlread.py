@@ -236,6 +236,8 @@ class Checker:
             self._parser.Parse(data, final)
         except expat.ExpatError as exc:
             raise XMLError(str(exc)) from None
+        except (LookupError, ValueError) as exc:
+            raise _encoding_error(exc) from None
 
 
 def parse(data: bytes) -> Element:
@@ -271,4 +273,16 @@ def parse(data: bytes) -> Element:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
         raise XMLError(str(exc)) from None
+    except (LookupError, ValueError) as exc:
+        raise _encoding_error(exc) from None
     return root[0]
+
+
+def _encoding_error(exc: Exception) -> XMLError:
+    """What expat's Parse raised for a declared encoding it cannot read: an unknown one
+    (LookupError: encoding="x"), a multi-byte one (ValueError: "utf-32", "shift_jis"), or one whose
+    codec fails (UnicodeError: "idna"). Our own XMLError (a ValueError: a DOCTYPE refused by a
+    handler) and any other error go on as they are."""
+    if isinstance(exc, XMLError) or not isinstance(exc, (LookupError, UnicodeError)) and "encoding" not in str(exc):
+        raise exc
+    return XMLError(f"teckenkodning som inte kan läsas ({exc})")
