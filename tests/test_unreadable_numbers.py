@@ -82,6 +82,18 @@ def test_a_new_sheet_gets_an_id_above_every_readable_one(tmp_path, bad):
     assert _rows(out, OWN)[0][0] == OWN
 
 
+def test_a_new_sheet_after_the_largest_id_gets_the_smallest_free_one(tmp_path):
+    """sheetId is unsigned 32-bit: above 4294967295 there is none, so the new sheet takes the
+    smallest id no sheet has (the template has 1-9; Åtaganden gets the largest, so 7 is free)."""
+    template = edit_package(tmp_path / "mall.xlsx", {"xl/workbook.xml": sheet_id_edit("Åtaganden", "4294967295")},
+                            src=TEMPLATE)
+    out = tmp_path / "ny.xlsx"
+    _ran(xlreport("upgrade", LEGACY, "--template", template, "-o", out))
+    ids = _sheet_ids(out)
+    assert (ids[OWN], ids["Åtaganden"]) == ("7", "4294967295")
+    assert len(set(ids.values())) == len(ids)
+
+
 @pytest.mark.parametrize("bad", BAD_IDS, ids=repr)
 def test_new_from_a_template_whose_sheet_id_is_not_a_number(tmp_path, bad):
     template = edit_package(tmp_path / "mall.xlsx", {"xl/workbook.xml": sheet_id_edit("Uppgifter", bad)}, src=TEMPLATE)

@@ -10,6 +10,8 @@ from .edit import PackageEdit
 from .names import CT_WORKSHEET, NS_R, REL_CALC_CHAIN, REL_WORKSHEET, is_rel, q
 from .package import local, sheet_id
 
+_MAX_SHEET_ID = 0xFFFFFFFF  # sheetId is an xsd:unsignedInt
+
 # workbook.xml children that come after <calcPr> in schema order.
 _AFTER_CALCPR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
                  "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
@@ -41,8 +43,12 @@ def add_sheet(edit: PackageEdit, name: str, part: str, data: bytes, state: str =
     rid = edit.add_relationship(edit.workbook_part, REL_WORKSHEET, part)
     wb = edit.tree(edit.workbook_part).getroot()
     sheets = wb.find(q("sheets"))
-    # above every readable id: one that is not a number ("x") can equal no number
-    next_id = max((i for s in sheets if (i := sheet_id(s.get("sheetId"))) is not None), default=0) + 1
+    # above every readable id: one that is not a number ("x") can equal no number. Excel's ids are
+    # unsigned 32-bit: past the largest, the smallest free one
+    taken = {i for s in sheets if (i := sheet_id(s.get("sheetId"))) is not None}
+    next_id = max(taken, default=0) + 1
+    if next_id > _MAX_SHEET_ID:
+        next_id = next(i for i in range(1, _MAX_SHEET_ID + 1) if i not in taken)
     el = etree.SubElement(sheets, q("sheet"), name=name, sheetId=str(next_id))
     if state != "visible":
         el.set("state", state)
