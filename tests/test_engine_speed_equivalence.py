@@ -134,3 +134,45 @@ def test_references_are_a_fresh_list_of_the_same_refs_and_failures_raise_each_ti
 ])
 def test_round_half_up_rounds_to_each_number_of_decimals(value, decimals, expected):
     assert round_half_up(value, decimals) == expected
+
+
+def _rounding_cases() -> list[float]:
+    """Floats of every size a report prints, ties at every decimal (x.5, x.x5, x.xx5 ...), their
+    negatives and neighbours, zero of both signs, and the edges of the digit-wise rounding."""
+    import random
+
+    rnd = random.Random(15)
+    cases = [0.0, -0.0, 5, -5, 0.05, 0.15, 0.25, 0.35, 2.675, 1.005, 0.0001, 0.00015, 0.00001, 9.995,
+             999_999_999_999_999.0, 999_999_999_999.995, 1e15 - 1, 123456789.125]
+    for _ in range(1000):
+        digits = rnd.randrange(0, 7)
+        cases.append(round(rnd.uniform(-10**rnd.randrange(0, 12), 10**rnd.randrange(0, 12)), digits))
+        cases.append(rnd.randrange(-10**9, 10**9) / 10 ** rnd.randrange(0, 6) + 5 / 10 ** rnd.randrange(1, 6))
+        cases.append(rnd.uniform(-1, 1) * 10.0 ** rnd.randrange(-6, 15))
+    return [*cases, *(-c for c in cases)]
+
+
+def test_round_half_up_digit_by_digit_is_decimals_quantize():
+    """round_half_up works on the repr's digits without importing decimal; Decimal's quantize with
+    ROUND_HALF_UP on the same text is the definition (sign of a zero result included)."""
+    from xlreport.core.swedish import _round_decimal
+
+    cases = _rounding_cases()
+    for decimals in range(5):
+        for value in cases:
+            assert repr(round_half_up(value, decimals)) == repr(_round_decimal(value, decimals)), (value, decimals)
+    assert len(cases) > 6_000
+
+
+def test_validation_does_not_import_decimal(tmp_path):
+    """decimal costs some 3 M instructions to import: a validation of the example needs none of it."""
+    import subprocess
+    import sys
+
+    from support.workbooks import EXAMPLE
+
+    code = ("import sys; from xlreport import batch; "
+            f"r = batch.run_one({str(EXAMPLE)!r}, (), False); "
+            "assert r.status == 0, r.findings; print('decimal' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False", run.stdout + run.stderr
