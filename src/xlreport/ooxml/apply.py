@@ -78,9 +78,8 @@ def _apply_writes(edit: PackageEdit, writes: list[CellWrite]) -> None:
         try:
             data = apply_cell_writes(edit.read(part), sheet_writes)
         except ValueError as exc:  # a sheet the reader could read but no writer of the format can change
-            raise WriteFailed(f"Bladet '{name}' kan inte skrivas: {exc} ({part}), vilket Excel kräver. Arbetsboken "
-                              f"är oförändrad; öppna den i Excel och spara den, och kör igen.", file=edit.path,
-                              sheet=name) from exc
+            raise WriteFailed(f"Bladet '{name}' kan inte skrivas: {exc} ({part}). Arbetsboken är oförändrad; "
+                              f"öppna den i Excel, spara den och kör igen.", file=edit.path, sheet=name) from exc
         edit.put(part, data)
 
 
