@@ -9,7 +9,11 @@ on one file gives the fixed cost, so the marginal cost per file is (T(200) − T
 
 The 2-job speed-up needs two free cores: before each repeat the script also measures what two
 processes can gain at that moment (a pure-Python loop, serial against two forked processes), and
-reports the tool's speed-up next to it.
+reports the tool's speed-up next to it. To tell the pool from the process's start-up, each repeat
+also times the batch alone, in one process that has already imported the tool: `run_batch` with
+one job against two (the work-only speed-up), and the start-up share that the whole-process
+speed-up cannot divide is given as the bound (S + W) / (S + W / m) for the run's own S (the
+1-file run less one file's work), W (the 200 files' work) and m (what two processes gained).
 
 Normalising for the machine's speed: the floor is python-calamine reading the example's seven
 sheets in this process (open the file, read each sheet's values; median of 200 reads after 20
@@ -92,6 +96,34 @@ def two_core_speedup(n: int = 2_000_000) -> float:
     return serial / (time.perf_counter() - t)
 
 
+# One process, the tool already imported: the batch's work with one job against two, alternated.
+_WORK_ONLY = """
+import json, sys, time
+from pathlib import Path
+from xlreport import batch
+from xlreport.doors import file  # noqa: F401 - as the command imports it before forking
+paths = batch.expand([sys.argv[1]])
+out = {1: [], 2: []}
+for _ in range(int(sys.argv[2])):
+    for jobs in (1, 2):
+        t = time.perf_counter()
+        batch.run_batch(paths, (), write=False, jobs=jobs)
+        out[jobs].append(time.perf_counter() - t)
+print(json.dumps(out))
+"""
+
+
+def work_only_speedup(folder: Path, rounds: int = 2) -> float:
+    """The validation's work alone: one job against two, in one process (median ratio of rounds)."""
+    import json
+    import subprocess
+
+    proc = subprocess.run([procs.PY, "-c", _WORK_ONLY, str(folder), str(rounds)], capture_output=True,
+                          text=True, env=procs.ENV, check=True)
+    times = json.loads(proc.stdout.strip().splitlines()[-1])
+    return statistics.median(a / b for a, b in zip(times["1"], times["2"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=200)
@@ -123,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copyfile(EXAMPLE, single / "enhet.xlsx")
 
         runs: dict[tuple[str, int], list[procs.Run]] = {}
-        floors, machine = [floor_start], []
+        floors, machine, work_only = [floor_start], [], []
         for _ in range(a.repeat):
             machine.append(two_core_speedup())
+            work_only.append(work_only_speedup(master))
             floors.append(floor_ms())
             for jobs in (1, 2):
                 runs.setdefault(("validate", jobs), []).append(
@@ -190,6 +223,24 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(f'{x.seconds / y.seconds:.2f}×' for x, y in zip(res[(cmd, 1)].runs, res[(cmd, 2)].runs))})"
             f" — **{'met' if speedup >= TARGET_SPEEDUP else 'not met'}** ({speedup / machine_speedup:.0%} of "
             f"what the machine gave two processes in the same run).")
+    # the start-up no pool can divide: S = the 1-file run less one file's work, W = the rest
+    j1, s1 = res[("validate", 1)].median, one["validate"].median
+    start = s1 - (j1 - s1) / (n - 1)
+    work = j1 - start
+    work_gain = statistics.median(work_only)
+
+    def bound(m: float) -> float:
+        return (start + work) / (start + work / m)
+
+    verdicts.append(
+        f"- The work alone (`validate`, in one process that has already imported the tool, "
+        f"`run_batch` with one job against two; per repeat): "
+        f"{', '.join(f'{w:.2f}×' for w in work_only)}, median {work_gain:.2f}× "
+        f"({work_gain / machine_speedup:.0%} of what the machine gave two processes). The process's "
+        f"start-up, which no pool divides, is {start * 1000:.0f} ms of the {j1:.2f} s: with it the "
+        f"whole-process speed-up is at most {bound(2.0):.2f}× on two free cores, {bound(machine_speedup):.2f}× "
+        f"at the {machine_speedup:.2f}× the machine gave, and {bound(work_gain):.2f}× at the work's own "
+        f"{work_gain:.2f}×.")
     text = "\n".join([*lines, "", *verdicts])
     print(text)
     if not a.no_readme:
