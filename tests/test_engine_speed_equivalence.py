@@ -152,16 +152,36 @@ def _rounding_cases() -> list[float]:
     return [*cases, *(-c for c in cases)]
 
 
+def _excel_round(value: float, decimals: int) -> float:
+    """The definition: the float's exact value to 15 significant digits (as Excel holds it), then
+    Decimal's quantize with ROUND_HALF_UP."""
+    from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+
+    held = Context(prec=15, rounding=ROUND_HALF_EVEN).create_decimal(value)
+    return float(held.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
 def test_round_half_up_digit_by_digit_is_decimals_quantize():
     """round_half_up works on the repr's digits without importing decimal; Decimal's quantize with
-    ROUND_HALF_UP on the same text is the definition (sign of a zero result included)."""
-    from xlreport.core.swedish import _round_decimal
-
+    ROUND_HALF_UP on the value at 15 significant digits is the definition (sign of a zero included)."""
     cases = _rounding_cases()
     for decimals in range(5):
         for value in cases:
-            assert repr(round_half_up(value, decimals)) == repr(_round_decimal(value, decimals)), (value, decimals)
+            assert repr(round_half_up(value, decimals)) == repr(_excel_round(value, decimals)), (value, decimals)
     assert len(cases) > 6_000
+
+
+@pytest.mark.parametrize(("a", "b", "decimals", "expected"), [
+    (-18.53, -21.48, 1, 3.0),  # 2.9499999999999993 in binary; Excel shows 3,0 and ROUND gives 3,0
+    (-21.48, -18.53, 1, -3.0),
+    (0.1, -0.05, 1, 0.2),  # 0.15000000000000002
+    (1.1, 1.095, 2, 0.01),  # 0.004999999999999893: 15 digits 0.00499999999999989, below the half
+])
+def test_round_half_up_rounds_the_value_excel_holds(a, b, decimals, expected):
+    """A difference whose binary value falls just below a half is rounded as Excel shows it, at
+    15 significant digits, not as the binary value lies."""
+    assert round_half_up(a - b, decimals) == expected
+    assert _excel_round(a - b, decimals) == expected
 
 
 def test_validation_does_not_import_decimal(tmp_path):

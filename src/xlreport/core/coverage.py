@@ -30,7 +30,8 @@ SUMMA_UTOKAD = declare("summa-utokad", "mall", WARNING,
 SUMMA_TACKER_INTE = declare("summa-tacker-inte", "mall", ERROR,
                             "En Summa-formel som inte är mallens räknar med tabellens alla rader")
 RESULTAT_TACKER_INTE = declare("resultat-tacker-inte", "mall", ERROR,
-                               "En resultatrads formel räknar med alla rader resultatet består av")
+                               "En resultatrads formel räknar med alla rader resultatet består av, "
+                               "och bara med dem")
 
 # ASCII: formula text is (Excel writes it so), and Unicode case-insensitivity cost 1 ms to compile
 _TEMPLATE_SUM = re.compile(r"^\s*SUM\(\s*\$?([A-Z]{1,3})\$?(\d+)\s*:\s*\$?([A-Z]{1,3})\$?(\d+)\s*\)\s*$",
@@ -79,6 +80,15 @@ def _reads(row, covered: set[int], made_of: dict, depth: int = 0) -> bool:
     return bool(parts) and depth < 4 and all(_reads(p, covered, made_of, depth + 1) for p in parts)
 
 
+def _made_of_rows(parts, made_of: dict, depth: int = 0) -> set[int]:
+    """The rows ``parts`` are, and the rows each of them is made of (a result's own parts)."""
+    out = {p.row for p in parts}
+    if depth < 4:
+        for p in parts:
+            out |= _made_of_rows(made_of.get(p.row, []), made_of, depth + 1)
+    return out
+
+
 def _check_results(out: Coverage, report: Report, grid: Grid) -> None:
     """Each result row's formula reads every row the result is made of (or that row's parts)."""
     t = report.income
@@ -99,6 +109,16 @@ def _check_results(out: Coverage, report: Report, grid: Grid) -> None:
                     t.ref(res, column), f"{res.label} / {column}: formeln ={formula} räknar inte med {names}. "
                                         f"{res.label} ska vara {' + '.join(p.label for p in parts)}.",
                     actual=formula))
+            # a row of the statement read on top of the parts (a varav row already inside
+            # Kostnader, another result): counted twice, by less than any rounding tolerance
+            extra = [r for r in t.rows if r.row in covered and r.row != res.row and r.row not in
+                     _made_of_rows(parts, made_of)]
+            if extra:
+                names = ", ".join(f"rad {r.row + 1} ({r.label})" for r in extra)
+                out.findings.append(RESULTAT_TACKER_INTE.at(
+                    t.ref(res, column), f"{res.label} / {column}: formeln ={formula} räknar också med {names}, "
+                                        f"som inte ingår i {res.label}. {res.label} ska vara "
+                                        f"{' + '.join(p.label for p in parts)}.", actual=formula))
 
 
 def _check_total(out: Coverage, report: Report, table: Table, column: str, col: int, formula: str) -> None:

@@ -31,7 +31,7 @@ from .changes import ChangeSet, Mark
 from .commentary import check_explanations
 from .config import DEFAULT, Config
 from .coverage import check_totals
-from .deviations import fill_deviations
+from .deviations import derived_from_deviation, fill_deviations
 from .errors import StructureError
 from .findings import ERROR, Counted, Finding, error_findings
 from .model import Report
@@ -115,7 +115,8 @@ def run(grids: Mapping[str, Grid], sheet_names: list[str] | None = None, *,
     recalc = recalculate(grids, calc_mode)
     report, read_findings = read_report(grids, sheet_names)
     totals = check_totals(report, grids)
-    found = [*recalc.findings, *read_findings, *totals.findings]
+    keep, derived = derived_from_deviation(report, grids)
+    found = [*recalc.findings, *read_findings, *totals.findings, *derived]
     outcome = Outcome(report, in_scope(check(report, found, config), scope))
     if previous is not None:
         from .movement import compute, refusals
@@ -125,7 +126,7 @@ def run(grids: Mapping[str, Grid], sheet_names: list[str] | None = None, *,
             outcome.movement = compute(report, previous.report, previous.file)
     if not outcome.errors:
         if FILL in actions:
-            outcome.changes.writes.extend(fill_deviations(report))
+            outcome.changes.writes.extend(fill_deviations(report, keep))
         if GENERATE in actions:
             from .generate import generate_report  # imported when asked for: validate never needs it
 

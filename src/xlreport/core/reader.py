@@ -43,6 +43,10 @@ UPPGIFT_TYP = declare("uppgift-typ", "celler", ERROR,
 TAL_SOM_TEXT = declare("tal-som-text", "celler", ERROR, "Ett tal är inte inskrivet som text (t.ex. '12,9')")
 INTE_TAL = declare("inte-tal", "celler", ERROR, "En sifferkolumns celler innehåller tal, inte text, datum "
                                                 "eller sanningsvärden")
+SKALAT_FORMAT = declare("skalat-talformat", "celler", ERROR,
+                        "Ett belopp visas som det är lagrat (inget talformat som delar med 1 000, t.ex. '#,##0,')")
+RUBRIK_ENHET = declare("rubrik-enhet", "celler", ERROR,
+                       "Tabellernas rubriker anger inte någon annan enhet än mnkr (tkr, kronor)")
 FELVARDE = declare("felvarde", "celler", ERROR, "Ingen cell visar ett felvärde (#REF!, #DIV/0!, ...)")
 FORMEL_UTAN_VARDE = declare("formel-utan-varde", "celler", ERROR,
                             "Formlerna har beräknade värden (arbetsboken är sparad av Excel)")
@@ -268,6 +272,91 @@ def _is_percent(code: str | None) -> bool:
     return "%" in "".join(bare)
 
 
+def _check_scaled(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
+    """One error for a table whose numbers are shown scaled: ``#,##0.0,,`` shows 113 700 000 as
+    113,7, so the sheet looks like mnkr while every figure the tool reads (and writes back, and
+    reports) is in kronor. Reading them as shown would need every written value scaled back."""
+    scaled = [(row, header, c, code) for row in table.all_rows() for header, c in table.columns.items()
+              if (code := g.formats.get((row.row, c))) and _scale_of(code) and isinstance(row.values.get(header), float)]
+    if not scaled:
+        return
+    row, header, c, code = scaled[0]
+    divisor = 1000 ** _scale_of(code)
+    value = row.values[header]
+    more = f" (och {len(scaled) - 1} celler till i tabellen)" if len(scaled) > 1 else ""
+    out.findings.append(SKALAT_FORMAT.at(
+        CellRef(g.name, row.row, c),
+        f"{shown(row.label)} / {header}{more}: talformatet '{shown(code)}' visar värdet delat med "
+        f"{fmt_number(divisor, 0)}, så cellen visar {fmt_number(value / divisor, 1)} men innehåller "
+        f"{fmt_number(value, 0)}. Tabellen {spec.name} räknas i mnkr som värdena är lagrade: skriv in beloppen "
+        f"i mnkr med ett vanligt talformat (t.ex. '0,0').", actual=code))
+
+
+_AMOUNT_TABLES = ("Resultaträkning", "Driftredovisning", "Avvikelseförklaring")
+# units named in a table's title: another than mnkr ("Resultaträkning, tkr", "Belopp i kronor")
+_OTHER_UNITS = frozenset({"tkr", "tkronor", "kkr", "ksek", "kr", "kronor", "sek"})
+_MNKR_WORDS = frozenset({"mnkr", "mkr", "msek", "miljoner", "mn"})
+
+
+def _check_title_unit(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
+    """An error when a line above a table's header names another unit than mnkr and not mnkr
+    ("Resultaträkning, tkr"; not "mnkr (1 mnkr = 1 000 tkr)"): the tables are read, checked and
+    reported in mnkr."""
+    for r in range(max(0, table.header_row - 3), table.header_row):
+        v = g.get(r, table.label_col)
+        if not isinstance(v, str):
+            continue
+        w = "".join(ch if ch.isalnum() else " " for ch in v.casefold()).split()
+        unit = next((x for x in w if x in _OTHER_UNITS), None)
+        if unit is not None and not _MNKR_WORDS.intersection(w):
+            out.findings.append(RUBRIK_ENHET.at(
+                CellRef(g.name, r, table.label_col),
+                f"Rubriken '{shown(v)}' anger beloppen i {'tusen kronor' if unit == 'kronor' and 'tusen' in w else unit}"
+                f", men tabellen {spec.name} läses, kontrolleras och redovisas i mnkr. Skriv in beloppen i mnkr och "
+                f"ändra rubriken.", actual=v))
+            return
+
+
+_SCALES: dict[str, int] = {}
+
+
+def _scale_of(code: str) -> int:
+    """How many thousands a number format divides by: the commas right after its first section's
+    last digit placeholder (``0,`` 1, ``#,##0.0,,`` 2; ``#,##0`` groups, 0)."""
+    n = _SCALES.get(code)
+    if n is not None:
+        return n
+    bare, quoted, escaped, bracket = [], False, False, False
+    for ch in code:
+        if escaped:
+            escaped = False
+            bare.append(" ")  # a literal character: it ends a run of commas as text does
+        elif quoted:
+            quoted = ch != '"'
+            if not quoted:
+                bare.append(" ")
+        elif bracket:
+            bracket = ch != "]"
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = True
+        elif ch == "[":
+            bracket = True
+        elif ch == ";":
+            break
+        else:
+            bare.append(ch)
+    text = "".join(bare)
+    last = max(text.rfind(ch) for ch in "0#?")
+    n = 0
+    if last >= 0:
+        while last + 1 + n < len(text) and text[last + 1 + n] == ",":
+            n += 1
+    _SCALES[code] = n
+    return n
+
+
 def _meta_value(raw: Any, kind: type, label: str = "") -> Any:
     if isinstance(raw, _date_types()[:1]):  # a date (datetime is a date too)
         return _period_of_date(raw, label) if kind is str else None
@@ -459,6 +548,10 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
             v = get(r, lc)
             if isinstance(v, str) and v.strip():
                 table.after_total.setdefault(L.norm(v), r)
+    if spec.numeric and not spec.percent and g.formats:
+        _check_scaled(g, spec, table, out)
+    if spec.name in _AMOUNT_TABLES:
+        _check_title_unit(g, spec, table, out)
     for key in spec.required_rows:
         if L.norm(key) not in seen:
             out.missing(table.header_ref(), RAD_SAKNAS,
@@ -505,6 +598,8 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
             continue
         if raw is None or raw == "":  # an empty cell: read_number's answer, without building the finding's context
             values[header] = None
+            if (r, c) in g.formulas:  # a formula whose result is "" (=IF(F5=0;"";...)): text to Excel's
+                row.text_blank.add(header)  # arithmetic (#VALUE!), so a written formula reads it through N()
             continue
         value, finding = read_number(raw, CellRef(g.name, r, c), f"{shown(label)} / {header}")
         if value is not None and percent and _is_percent(g.formats.get((r, c))):

@@ -354,14 +354,60 @@ def _tie(report: Report, config: Config) -> Iterator[Hit]:
     res, total = report.resultat(), report.units.total
     if res is None or total is None:
         return
-    for col, fn in ((L.COL_AVV, report.deviation_ack), (L.COL_AVV_HELAR, report.deviation_year)):
+    for col, fn, inputs in ((L.COL_AVV, report.deviation_ack, (L.COL_UTFALL, L.COL_BUDGET)),
+                            (L.COL_AVV_HELAR, report.deviation_year, (L.COL_PROGNOS, L.COL_BUDGET_HELAR))):
         a, b = fn(total), fn(res)
+        units_filled = any(not _empty(r, inputs) for r in report.units.rows)
+        income_filled = any(not _empty(r, inputs) for r in report.income.rows if r.key not in L.RESULT_ROWS)
+        if units_filled != income_filled:
+            # one table filled and the other empty: the empty one's formulas give 0, so the two tie
+            # or are not compared, and a consolidation takes the unit's empty Resultat for its figures
+            filled, empty = ((report.units, total), (report.income, res)) if units_filled else \
+                ((report.income, res), (report.units, total))
+            shown = a if units_filled else b
+            yield Hit(empty[0].ref(empty[1], col),
+                      f"{empty[1].label} / {col} i {empty[0].sheet}: {' och '.join(inputs)} är tomma på alla rader, "
+                      f"men {filled[0].sheet} har belopp ({filled[1].label} / {col} "
+                      f"{_mn(shown) if shown is not None else 'kan inte räknas'}). Fyll i båda tabellerna; de ska "
+                      f"stämma med varandra.", expected=None if shown is None else round(shown, 6))
+            continue
         if a is None or b is None:
             continue
         if abs(a - b) > config.tolerance(2):
             yield Hit(report.units.ref(total, col), f"{total.label} / {col} är {_mn(a)} men Resultat / {col} i "
                                                     f"{L.SHEET_INCOME} är {_mn(b)}; tabellerna ska stämma med "
                                                     f"varandra.", expected=round(b, 6), actual=round(a, 6))
+
+
+def _empty(row: Row, columns: tuple[str, ...]) -> bool:
+    """Whether the row's cells in ``columns`` are all empty (not unreadable: that has its finding)."""
+    return row.invalid.isdisjoint(columns) and all(row.num(c) is None for c in columns)
+
+
+# Sweden's largest municipality spends some 60 000 mnkr a year: a nämnd's figure above this is
+# not in mnkr (a table typed in tkr or kronor reads as a thousand or a million times too much)
+_IMPLAUSIBLE_MNKR = 100_000.0
+
+
+@rule("belopp-enhet", "ekonomi", ERROR, "Beloppen är i mnkr (inte tkr eller kronor): de ligger i Driftramens "
+                                        "storleksordning")
+def _amount_unit(report: Report, config: Config) -> Iterator[Hit]:
+    ram = report.meta.driftram
+    for table in (report.income, report.units):
+        rows = table.all_rows()
+        cells = [(row, col, v) for row in rows for col in _INPUTS if col in table.columns
+                 and (v := row.num(col)) is not None]
+        if not cells:
+            continue
+        row, col, v = max(cells, key=lambda x: abs(x[2]))
+        if ram and abs(ram) >= 1 and abs(v) > 100 * abs(ram):
+            yield Hit(table.ref(row, col), f"{row.label} / {col}: {_mn(v)} är mer än hundra gånger "
+                                           f"driftramen i {L.SHEET_META} ({_mn(ram)}). Beloppen i {table.sheet} ser ut "
+                                           f"att vara i tkr eller kronor; tabellerna ska vara i mnkr.", actual=v)
+        elif abs(v) >= _IMPLAUSIBLE_MNKR:
+            yield Hit(table.ref(row, col), f"{row.label} / {col}: {_mn(v)} är mer än någon nämnds budget. Beloppen "
+                                           f"i {table.sheet} ser ut att vara i tkr eller kronor; tabellerna ska vara "
+                                           f"i mnkr.", actual=v)
 
 
 # --- explanation --------------------------------------------------------------------------
