@@ -238,3 +238,176 @@ def test_the_report_sheet_refresh_writes_agrees_with_its_tables_by_check_text(tm
     data = json.loads(run.stdout)
     assert run.returncode == 0 and data["contradictions"] == 0, data["findings"]
     assert data["checked"] >= 30
+
+
+# --- phrasings (the adversarial review of check-text) ------------------------------------------
+
+def claims(report, *texts: str):
+    """The result of checking ``texts``, one paragraph each."""
+    return check(report, [Paragraph(t, number=i + 1) for i, t in enumerate(texts)])
+
+
+def test_a_minus_typed_as_a_non_breaking_hyphen_in_word_is_the_figures_sign(tmp_path):
+    """Word writes Ctrl+Shift+- as <w:noBreakHyphen/>: it is the minus of "‑7,8 mnkr"; a soft
+    hyphen is nothing, a tab a space; runs are joined as Word shows them."""
+    import docx
+    from docx.oxml import OxmlElement
+
+    from xlreport.narrative import check_text_file, document_paragraphs
+
+    document = docx.Document()
+    p = document.add_paragraph()
+    p.add_run("Avvikelsen mot budget för hel")
+    p.add_run()._r.append(OxmlElement("w:softHyphen"))
+    p.add_run("året är")
+    p.add_run()._r.append(OxmlElement("w:tab"))
+    p.add_run()._r.append(OxmlElement("w:noBreakHyphen"))
+    p.add_run("7,8 mnkr.")
+    document.add_paragraph("Avvikelsen mot budget för helåret är \u20117,8 mnkr.")  # the character itself
+    document.add_paragraph("Avvikelsen mot budget för helåret är 7,8 mnkr.")
+    target = tmp_path / "minus.docx"
+    document.save(target)
+    texts = [q.text for q in document_paragraphs(target)]
+    assert texts[0] == "Avvikelsen mot budget för helåret är -7,8 mnkr."
+    result = check_text_file(target, EXAMPLE).result
+    assert [(c.claim.paragraph.number, c.claim.written, c.claim.value) for c in result.contradictions] == \
+        [(1, "-7,8 mnkr", -7.8), (2, "\u20117,8 mnkr", -7.8)]
+    assert [c.ok for c in result.checks if c.claim.paragraph.number == 3] == [True]
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("KS/kommunledningskontoret har en positiv avvikelse på 2,2 mnkr för perioden.", True),  # −2,19
+    ("KS/kommunledningskontoret har en negativ avvikelse på 2,2 mnkr för perioden.", False),
+    ("Prognosen visar en negativ avvikelse på 7,8 mnkr.", True),  # Resultat Avvikelse helår +7,8
+    ("Prognosen visar en positiv avvikelse på 7,8 mnkr.", False),
+    ("Prognosen visar ett negativt resultat på 7,8 mnkr.", True),  # Resultat Prognos helår +7,8
+    ("Prognosen visar ett positivt resultat på 7,8 mnkr.", False),
+    ("Personalkostnaderna för perioden visar en positiv avvikelse på 1,1 mnkr.", True),  # −1,11
+    ("Personalkostnaderna för perioden visar en negativ avvikelse på 1,1 mnkr.", False),
+    ("Avvikelsen för KLK HR är positiv, 2,8 mnkr för perioden.", False),
+])
+def test_a_positive_or_negative_deviation_or_result_is_checked_against_the_sign(example, text, wrong):
+    """A positive deviation is favourable (Avvikelse = Utfall − Budget, costs negative), as an
+    överskott is: "en positiv avvikelse på 2,2 mnkr" for −2,2 is wrong."""
+    result = claims(example, text)
+    assert [c.rule for c in result.contradictions] == (["text-riktning"] if wrong else [])
+    if wrong:
+        message = result.contradictions[0].message
+        assert message.startswith("Texten kallar ") and ("avvikelse" in message or "resultat" in message)
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("KLK Ledning redovisar för perioden ett överskott om 17,2 mnkr.", "17,2 mnkr"),  # its Utfall ack −17,22
+    ("KLK Ledning redovisar för perioden ett underskott om 17,2 mnkr.", "17,2 mnkr"),
+    ("KLK Ledning redovisar för perioden ett överskott om 2,9 mnkr.", None),  # its Avvikelse ack
+    ("KLK Välfärd prognostiserar ett överskott på 16,2 mnkr.", "16,2 mnkr"),  # its Prognos helår −16,2
+    ("KLK Välfärd prognostiserar ett överskott på 1,6 mnkr.", None),
+    ("Resultatet för perioden visar ett överskott på 17,1 mnkr.", None),  # the result row: its figures are results
+])
+def test_a_surplus_is_a_deviation_never_a_net_cost(example, text, wrong):
+    result = claims(example, text)
+    assert [c.claim.written for c in result.contradictions] == ([wrong] if wrong else [])
+    assert result.checks
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("Intäkterna överstiger budget med 3,4 mnkr.", False),  # Intäkter Avvikelse ack 3,43
+    ("Intäkterna för perioden överstiger budget med 3,4 mnkr.", False),
+    ("Kostnaderna för perioden understiger budgeten med 12,9 mnkr.", False),
+    ("Personalkostnaderna för perioden överskrider budget med 1,1 mnkr.", False),
+    ("Intäkterna för perioden överstiger budget med 5,0 mnkr.", True),
+    ("Intäkterna för perioden överstiger budget med 110,3 mnkr.", True),  # the budget itself
+])
+def test_exceeding_the_budget_by_an_amount_is_the_deviation(example, text, wrong):
+    result = claims(example, text)
+    assert len(result.checks) == 1
+    assert [c.rule for c in result.contradictions] == (["text-belopp"] if wrong else [])
+
+
+def test_x_of_y_commitments_the_whole_is_the_total_and_the_part_has_the_status(example):
+    right = claims(example, "19 av 24 åtaganden bedöms bli klara under året.",
+                   "5 av 24 åtaganden bedöms inte bli klara under året.")
+    assert right.contradictions == []
+    assert sorted((c.claim.written, c.figure.label) for c in right.checks) == [
+        ("19 av 24 åtaganden", "Åtaganden som bedöms bli klara under året"),
+        ("24 åtaganden", "Åtaganden, antal"), ("24 åtaganden", "Åtaganden, antal"),
+        ("5 av 24 åtaganden", "Åtaganden som inte bedöms bli klara")]
+    wrong = claims(example, "18 av 24 åtaganden bedöms bli klara under året.",
+                   "19 av 25 åtaganden bedöms bli klara under året.")
+    assert [c.claim.written for c in wrong.contradictions] == ["18 av 24 åtaganden", "25 åtaganden"]
+
+
+def test_an_agreeing_claim_names_the_figure_it_agrees_with(example, tmp_path):
+    """--alla and the JSON name the candidate that agrees, not the first one the words allow."""
+    texts = ["Resultatet är 7,8 mnkr.", "Personalkostnaderna uppgår till 26,4 mnkr.",
+             "KLK Ledning prognostiserar ett överskott på 2,3 mnkr."]
+    result = claims(example, *texts)
+    assert [(c.ok, f"{c.figure.ref.sheet}!{c.figure.ref.a1}") for c in result.checks] == \
+        [(True, "Resultaträkning!G10"), (True, "Resultaträkning!D7"), (True, "Driftredovisning!H6")]
+    wb = with_text(tmp_path / "alla.xlsx", texts)
+    run = xlreport("check-text", wb, "--alla")
+    assert "Text!A2: stämmer: 26,4 mnkr (varav personalkostnader, Budget ack, Resultaträkning!D7)" in run.stdout
+    data = json.loads(xlreport("check-text", wb, "--format", "json").stdout)
+    assert [c["figure_cell"] for c in data["claims"]] == \
+        ["Resultaträkning!G10", "Resultaträkning!D7", "Driftredovisning!H6"]
+
+
+@pytest.mark.parametrize(("text", "outcome"), [
+    ("HR visar ett överskott på 7,8 mnkr för helåret.", "fel"),  # KLK HR Avvikelse helår 1,0; 7,8 is the nämnd's
+    ("HR visar ett överskott på 1,0 mnkr för helåret.", "ok"),
+    ("Ledningen prognostiserar ett överskott på 7,8 mnkr.", "fel"),  # KLK Ledning 2,3
+    ("Ledningen prognostiserar ett överskott på 2,3 mnkr.", "ok"),
+    ("Kommunikation, IT och digitalisering visar ett överskott på 16,4 mnkr för perioden.", "fel"),
+    ("Avdelningen Näringsliv visar ett överskott på 8,7 mnkr för perioden.", "ok"),
+    ("Avdelningen Kultur visar ett överskott på 7,8 mnkr.", "untied"),  # no such unit: not the nämnd's figure
+    ("BUF visar ett överskott på 7,8 mnkr.", "untied"),
+    ("Nämnden prognostiserar ett överskott på 7,8 mnkr.", "ok"),  # the nämnd: its bottom line
+    ("KLK prognostiserar ett överskott på 9,9 mnkr.", "fel"),
+])
+def test_a_unit_is_named_by_its_distinctive_words_and_an_unknown_one_is_not_checked(example, text, outcome):
+    result = claims(example, text)
+    got = "fel" if result.contradictions else "ok" if result.checks else "untied"
+    assert got == outcome, [c.message for c in result.contradictions]
+    assert len(result.untied) == (1 if outcome == "untied" else 0)
+
+
+def test_sick_leave_below_the_target_is_no_decrease_and_from_to_has_a_direction(example, tmp_path):
+    from support.workbooks import variant
+
+    up = load(variant(tmp_path / "upp.xlsx", {"Sjukfrånvaro!G5": 2.3, "Sjukfrånvaro!H5": 0.2,
+                                              "Sjukfrånvaro!G6": 1.0, "Sjukfrånvaro!H6": -0.2}), actions=()).report
+    assert claims(up, "Sjukfrånvaron är 2,5 %, vilket är lägre än målet på 3,0 %.").contradictions == []
+    (only,) = claims(example, "Sjukfrånvaron är 2,5 %, vilket är högre än målet.").contradictions
+    assert "högre än målet" in only.message and "under målet" in only.message
+    # the example: 2,6 % the period before, 2,5 % now (Förändring −0,1)
+    for text in ("Sjukfrånvaron har ökat från 2,6 % till 2,5 %.", "Sjukfrånvaron har ökat till 2,5 %.",
+                 "Sjukfrånvaron ökade under perioden och uppgår till 2,5 %."):
+        assert [c.rule for c in claims(example, text).contradictions] == ["text-riktning"], text
+    assert "men det är en minskning" in claims(example, "Sjukfrånvaron har ökat från 2,6 % till 2,5 %.") \
+        .contradictions[0].message
+    for text in ("Sjukfrånvaron har minskat från 2,6 % till 2,5 %.", "Sjukfrånvaron har minskat till 2,5 %.",
+                 "Sjukfrånvaron minskade under perioden och uppgår till 2,5 %."):
+        result = claims(example, text)
+        assert result.contradictions == [] and result.checks, text
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("Till och med mars är överskottet 7,8 mnkr.", True),  # Resultat Avvikelse ack 16,4; 7,8 is helår
+    ("Till och med mars är överskottet 16,4 mnkr.", False),
+    ("Nämnden beräknar att lämna ett överskott på 16,4 mnkr vid årets slut.", True),  # helår 7,8
+    ("Nämnden beräknar att lämna ett överskott på 7,8 mnkr vid årets slut.", False),
+    ("Nämnden räknar med ett överskott på 16,4 mnkr för 2020.", True),
+    ("Nämnden räknar med ett överskott på 7,8 mnkr för 2020.", False),
+    ("Periodens resultat är 7,8 mnkr.", True),  # Resultat Utfall ack 17,1; 7,8 is Prognos helår
+    ("Periodens resultat är 17,1 mnkr.", False),
+    ("Kostnaderna uppgår till 109,5 mnkr för perioden.", True),  # Utfall ack −96,6; 109,5 is Budget ack
+    ("Kostnaderna uppgår till 96,6 mnkr för perioden.", False),
+    ("Helårsprognosen pekar på 9,9 mnkr.", True),  # Resultat Prognos helår 7,8
+    ("Helårsprognosen pekar på 7,8 mnkr.", False),
+    ("Delårsresultatet är 9,9 mnkr.", True),  # Resultat Utfall ack 17,1
+    ("Delårsresultatet är 17,1 mnkr.", False),
+])
+def test_period_and_full_year_words_after_the_number_and_in_compounds_pick_the_column(example, text, wrong):
+    result = claims(example, text)
+    assert result.checks
+    assert bool(result.contradictions) == wrong, [c.message for c in result.contradictions]

@@ -21,8 +21,12 @@ How a claim is tied to a figure (conservative: a number the module cannot tie is
   candidate ("98, Personal!D5").
 * A change ("en ökning med 19 personer") is compared with the table's Förändring, with its sign;
   an amount after a change verb ("förbättrats med 1,2 mnkr") is not tied (the tables have no
-  such figure). "under målnivån", "en ökning/minskning jämfört med", "överskott/underskott" are
-  checked against the figures' order and sign.
+  such figure). "under målnivån", "en ökning/minskning jämfört med", "har ökat från A till B",
+  "överskott/underskott", "positiv/negativ avvikelse", "positivt/negativt resultat" are checked
+  against the figures' order and sign; an amount with those words is a deviation or the result,
+  never a net cost.
+* A unit is named by its full name or its distinctive words ("HR" for "KLK HR"); a sentence
+  about a unit the tables do not have ("Avdelningen Kultur") is not tied to the nämnd's figures.
 
 The module is pure: the doors give it paragraphs (cells of a text sheet, paragraphs of a Word
 document) and the model; :mod:`xlreport.narrative` is the command around it.
@@ -149,7 +153,7 @@ _MONTH_NO = {**{m: i + 1 for i, m in enumerate(L.MONTHS)},
 _SPACES = "[ \u00a0\u202f\u2009]"
 # A number as Swedish text writes it: an optional sign, thousands groups, a decimal comma.
 _NUMBER = re.compile(
-    rf"(?<![\w.,/:\-–−])(?P<sign>[+\-−–]{_SPACES}?)?(?<![\d])(?P<int>\d{{1,3}}(?:{_SPACES}\d{{3}})+(?!\d)|\d+)"
+    rf"(?<![\w.,/:\-–−\u2011])(?P<sign>[+\-−–\u2011]{_SPACES}?)?(?<![\d])(?P<int>\d{{1,3}}(?:{_SPACES}\d{{3}})+(?!\d)|\d+)"
     rf"(?:,(?P<dec>\d+))?(?![\d]|,\d|[.:/]\d|-\w)")
 _AMOUNT_UNIT = re.compile(rf"{_SPACES}?(?P<unit>mnkr|mkr|miljoner kronor|miljoner kr\b|miljoner|tkr|tusen kronor)\b",
                           re.IGNORECASE)
@@ -169,6 +173,8 @@ _STAFF_NOUNS = (
 _LEAVER_NOUNS = ((re.compile(r"^pensionsavgång"), L.ROW_PENSION), (re.compile(r"^extern"), L.ROW_EXTERN),
                  (re.compile(r"^avgång"), None))
 _COMMITMENT_NOUN = re.compile(r"^åtagand")
+_PART_OF = re.compile(r"\s+av\s+(de\s+|dessa\s+|nämndens\s+|totalt\s+)?\d+(?=\s)(?P<noun>\s+[a-zåäö]+)?")
+_PART_BEFORE = re.compile(r"\b\d+\s+av\s+(de\s+|dessa\s+|nämndens\s+|totalt\s+)?$")
 _GENERIC_COUNT = re.compile(r"^(st|stycken|styck)$")
 _CHANGE_BEFORE = re.compile(r"(ökning|ökningen|ökat|ökade|minskning|minskningen|minskat|minskade|sänkning|sänkt|"
                             r"höjning|höjt|förbättr\w*|försämr\w*|förändring\w*)\b[^.]*?\b(med|på)\s*$")
@@ -213,6 +219,12 @@ class _Amounts(Record):
     # the explanations: (label, the unit the row is keyed to or None, its Belopp)
     posts: list[tuple[str, str | None, Figure]] = field(default_factory=list)
     driftram: Figure | None = None
+    # unit name -> its distinctive words ("KLK HR" -> "hr"): the name without the words that
+    # begin the other units' names too ("KLK"); only for names no other unit shares
+    short: dict[str, str] = field(default_factory=dict)
+    # the abbreviations the tables use ("KLK", "KS"): a sentence naming another ("BUF") is about
+    # something the tables do not name
+    known: set[str] = field(default_factory=set)
 
 
 _INCOME_COLUMNS = (L.COL_UTFALL_FG, L.COL_UTFALL, L.COL_BUDGET, L.COL_AVV, L.COL_BUDGET_HELAR, L.COL_PROGNOS,
@@ -250,6 +262,9 @@ def _amounts(report: Report) -> _Amounts:
     if report.units.total is not None:
         a.units[report.units.total.label] = _row_figures(report, report.units, report.units.total,
                                                          report.units.total.label)
+    a.short = _short_names([row.label for row in report.units.rows])
+    a.known = {w for text in [*a.units, report.meta.namnd or "", report.meta.enhet or ""]
+               for w in re.findall(r"[A-ZÅÄÖ]{2,}", text)}
     from .commentary import unit_key
 
     for row in report.explanation.rows:
@@ -262,6 +277,33 @@ def _amounts(report: Report) -> _Amounts:
     if m.driftram is not None:
         a.driftram = Figure(AMOUNT, m.driftram, L.META_DRIFTRAM, m.cells.get("driftram"))
     return a
+
+
+def _short_names(names: list[str]) -> dict[str, str]:
+    """Each unit's distinctive words: its name without the leading words that other units'
+    names have too ("KLK Kommunikation, IT och digitalisering" -> "kommunikation it och
+    digitalisering"), when no other unit's short name is the same."""
+    tokens = {name: _label_text(name).split() for name in names}
+    shared = {w for name, ws in tokens.items() for w in ws
+              if any(w in other for o, other in tokens.items() if o != name)}
+    out = {}
+    for name, ws in tokens.items():
+        i = 0
+        while i < len(ws) - 1 and ws[i] in shared:
+            i += 1
+        if 0 < i and not any(w in shared for w in ws[i:i + 1]):
+            out[name] = " ".join(ws[i:])
+    counts: dict[str, int] = {}
+    for short in out.values():
+        counts[short] = counts.get(short, 0) + 1
+    return {name: short for name, short in out.items() if counts[short] == 1}
+
+
+def _has_short(segment: str, short: str) -> bool:
+    """The segment names a unit by its short name, its last word also in its definite or
+    genitive form ("Ledningen", "HR:s")."""
+    return re.search(rf"(?<![\wåäö/]){re.escape(short)}(en|et|ens|ets|s)?(?![\wåäö/])",
+                     _label_text(segment)) is not None
 
 
 def _staff(report: Report, row_key: str | None, col: str) -> Figure | None:
@@ -352,7 +394,7 @@ def _numbers(sentence: str) -> list[_Number]:
         dec = m.group("dec") or ""
         value = float(f"{digits}.{dec}" if dec else digits)
         sign = (m.group("sign") or "").strip()
-        if sign in ("-", "−", "–"):
+        if sign in ("-", "−", "–", "\u2011"):
             value = -value
         end, unit = m.end(), ""
         u = _AMOUNT_UNIT.match(sentence, end) or _PERCENT_UNIT.match(sentence, end)
@@ -441,16 +483,21 @@ def _check_number(report: Report, amounts: _Amounts, p: Paragraph, s: _Sentence,
         decimals = n.decimals + (3 if n.unit == "tkr" else 0)
         written = f"{rough.group(1)} {n.written}" if rough else n.written
         claim = Claim(p, s.text, written, value, decimals, AMOUNT, n.signed, approximate=bool(rough))
-        if _COMPARED.match(after):  # "3,4 mnkr mer än budget": the row's deviation
+        if _COMPARED.match(after) or _EXCEEDS.search(before):
+            # "3,4 mnkr mer än budget", "överstiger budget med 3,4 mnkr": the row's deviation
             rows = _entities(amounts, s.low[:n.start]) or [amounts.rows.get("resultat", {})]
             segment = s.low[:n.start] + after
             cols = [c for c in _columns("avvikelse " + segment) if c in (L.COL_AVV, L.COL_AVV_HELAR)]
             _decide(result, claim, _pick(rows, cols), TEXT_BELOPP.id)
             return
         prior = _prior_year(report)
-        candidates = _amount_candidates(amounts, prior(s.low[:n.start]), prior(before), prior(after))
+        candidates = _amount_candidates(amounts, prior(s.low[:n.start]), prior(before), prior(after),
+                                        _unnamed_subject(amounts, s.text[:n.start]))
+        said = _said_sign(before, after)
+        if said is not None:  # a surplus or a deviation is a deviation (or the result), never a net cost
+            candidates = [c for c in candidates if _is_deviation(amounts, c)]
         _decide(result, claim, candidates, TEXT_BELOPP.id)
-        _direction_of_result(result, claim, before, candidates)
+        _direction_of_result(result, claim, said, candidates)
         return
     if n.unit in ("%", "pe"):
         _check_percent(report, p, s, n, before, after, is_change, result)
@@ -486,8 +533,10 @@ def _decide(result: TextResult, claim: Claim, candidates: Sequence[Figure], rule
     if not candidates:
         result.untied.append(claim)
         return
-    if any(_agrees(claim.value, claim.decimals, claim.signed, c.value, claim.approximate) for c in candidates):
-        result.checks.append(Check(claim, candidates, True))
+    agreeing = next((c for c in candidates if _agrees(claim.value, claim.decimals, claim.signed, c.value,
+                                                      claim.approximate)), None)
+    if agreeing is not None:  # the figure that agrees first: the one --alla and the JSON name
+        result.checks.append(Check(claim, (agreeing, *(c for c in candidates if c is not agreeing)), True))
         return
     best = candidates[0]
     shown = _shown(best.value, claim)
@@ -512,24 +561,31 @@ _ROW_TERMS = (
     (re.compile(r"\bköp av verksamhet\b"), L.ROW_KOP),
 )
 _COMPARED = re.compile(r"^[\s,]*((mer|mindre|högre|lägre|bättre|sämre) än|över|under) (budget\w*|planerat|beräknat)")
-_RESULT_TERM = re.compile(r"\bresultat(et)?\b")
+_EXCEEDS = re.compile(r"\b(överstig|understig|överskrid|underskrid)\w*\s+(den\s+)?(budget\w*|planerat|beräknat)"
+                      r"(\s+[\wåäö]+){0,3}?\s+(med|på)\s*$")
+_RESULT_TERM = re.compile(r"\b(delårs|helårs|års)?resultat(et)?\b")
 _SURPLUS = re.compile(r"\böverskott(et)?\b|\bunderskott(et)?\b")
 # the sentence (or paragraph) explains the deviation: its items may be named by a word of their label
 _EXPLAINED = re.compile(r"\bavvikelse\w*|\bförklar\w*|\bbestår av\b|\bberor på\b")
 _COL_TERMS = (
-    (re.compile(r"\bprognos\w*|\bberäknas\b|\bbedöms\b|\bförväntas\b"), (L.COL_PROGNOS,)),
+    (re.compile(r"\bprognos\w*|\bberäknas\b|\bbedöms\b|\bförväntas\b|\bhelårsresultat\w*|\bårsresultat\w*"),
+     (L.COL_PROGNOS,)),
     (re.compile(r"avvikelse\w*|\böverskott(et)?\b|\bunderskott(et)?\b"), (L.COL_AVV_HELAR, L.COL_AVV)),
     (re.compile(r"\bbudget\w*"), (L.COL_BUDGET_HELAR, L.COL_BUDGET)),
-    (re.compile(r"\butfall\w*|\bhittills\b|\bför perioden\b|\bunder perioden\b"
+    (re.compile(r"\butfall\w*|\bhittills\b|\bför perioden\b|\bunder perioden\b|\bperiodens\b|\bdelårsresultat\w*"
                 rf"|\b({_MONTHS_RE})\s*[-–]\s*({_MONTHS_RE})\b|\b({_MONTHS_RE}) ({_MONTHS_RE})\b"), (L.COL_UTFALL,)),
     (re.compile(r"\bföregående år\b|\bförra året\b|\bfg år\b"), (L.COL_UTFALL_FG, L.COL_AVV_FG)),
 )
-_YEAR_WORDS = re.compile(r"helår\w*|\bhela året\b|\bför året\b|\bprognos|\bårets(?! (tre|fyra|första|\w+ första))")
-_PERIOD_WORDS = re.compile(rf"\bperiod\w*|\bhittills\b|\back\w*|\butfall\w*|\bmånader\b|\bkvartal\w*|\btertial\w*"
+_YEAR_WORDS = re.compile(r"helår\w*|\bhela året\b|\bför året\b|prognos|\bårets(?! (tre|fyra|första|\w+ första))"
+                         r"|\bårsskiftet\b|\bårsresultat")
+_PERIOD_WORDS = re.compile(rf"\bperiod\w*|\bdelårs\w*|\btill och med ({_MONTHS_RE})\b|\bt\s?o\s?m ({_MONTHS_RE})\b|\bhittills\b|\back\w*|\butfall\w*|\bmånader\b|\bkvartal\w*|\btertial\w*"
                            rf"|\bper ({_MONTHS_RE})\b|\b({_MONTHS_RE})\s*[-–]\s*({_MONTHS_RE})\b")
 
 
-def _columns(segment: str) -> list[str]:
+def _columns(segment: str, context: str = "") -> list[str]:
+    """The columns the column terms of ``segment`` name; ack or helår by the words of the
+    segment, else by those of ``context`` (the words right after the number: "ett överskott på
+    16,4 mnkr vid årets slut")."""
     cols: list[str] = []
     for rx, names in _COL_TERMS:
         m = rx.search(segment)
@@ -539,6 +595,8 @@ def _columns(segment: str) -> list[str]:
         return cols
     # Budget and Avvikelse are ack or helår: the words decide when they can.
     year, period = bool(_YEAR_WORDS.search(segment)), bool(_PERIOD_WORDS.search(segment))
+    if not (year or period) and context:
+        year, period = bool(_YEAR_WORDS.search(context)), bool(_PERIOD_WORDS.search(context))
     if year and not period:
         cols = [c for c in cols if c not in (L.COL_BUDGET, L.COL_AVV)] or cols
     elif period and not year:
@@ -546,14 +604,16 @@ def _columns(segment: str) -> list[str]:
     return cols
 
 
-def _amount_candidates(a: _Amounts, prefix: str, before: str, after: str) -> list[Figure]:
+def _amount_candidates(a: _Amounts, prefix: str, before: str, after: str, unnamed: bool = False) -> list[Figure]:
     """The figures an amount may mean, nearest first.
 
     The row: named in the words before the number; else the sentence's subject named earlier
     ("Kostnaderna uppgår till 96,6 mnkr mot budgeterade 109,5 mnkr"); else an income-statement
     row named after it ("17,1 mnkr att jämföra med budgeterat resultat"); else, when the words say
-    surplus, deficit or a column, the bottom line. The columns: the column terms before the number,
-    else every figure of the row (a claim must then agree with one of them)."""
+    surplus, deficit or a column, the bottom line, unless the sentence names a unit the tables do
+    not have (``unnamed``: "Avdelningen Kultur visar ett överskott på 7,8 mnkr" is not checked).
+    The columns: the column terms before the number, else every figure of the row (a claim must
+    then agree with one of them)."""
     rows = _entities(a, after[m.end():]) if (m := _NAMED_AFTER.match(after)) else None
     if rows is None or not any("" in r for r in rows) and not _named(a, after[m.end():]):
         rows = _entities(a, before)
@@ -562,21 +622,47 @@ def _amount_candidates(a: _Amounts, prefix: str, before: str, after: str) -> lis
     if rows is None:
         rows = _entities(a, after, names=False)
     if rows is not None:
-        return _pick(rows, _columns(before) or ([] if _entities(a, before) is not None else _columns(after)))
+        cols = _columns(before, _near(after))
+        if not cols and _entities(a, before) is not None:  # "uppgår till 109,5 mnkr för perioden"
+            cols = _columns(_near(after)) if _OWN_PERIOD.match(after) else []
+        elif not cols:
+            cols = _columns(after)
+        return _pick(rows, cols)
+    if unnamed:
+        return []
     for segment in (before, after):
-        cols = _columns(segment)
+        cols = _columns(segment, _near(after) if segment is before else "")
+        if not cols and _COMPOUND_PROGNOSIS.search(segment):  # "Helårsprognosen pekar på 9,9 mnkr"
+            cols = [L.COL_PROGNOS]
         if (cols or _SURPLUS.search(segment)) and not _other_subject(segment) and "resultat" in a.rows:
             return _pick([a.rows["resultat"]], cols)
     return []
 
 
+# the words right after an amount that say its column ("109,5 mnkr för perioden", "… hittills i år")
+_OWN_PERIOD = re.compile(rf"^[\s,]*(för|under) (perioden|helåret|hela året|året|januari\s*[-–]\s*({_MONTHS_RE}))\b"
+                         r"|^[\s,]*hittills\b")
+
+
+# a compound ("helårsprognosen"): the prognosis of the bottom line when the sentence names no row
+# (after a row's deviation, "medan helårsprognosen visar +0,7 mnkr" is that row's deviation too)
+_COMPOUND_PROGNOSIS = re.compile(r"\b\w+prognos\w*")
+
+
+def _near(after: str) -> str:
+    """The words right after an amount, up to the end of its clause."""
+    return re.split(r"[,;]|\b(och|men|medan|samt|vilket|mot|jämfört)\b", after, maxsplit=1)[0][:40]
+
+
 def _prior_year(report: Report):
-    """A function that writes the year before the report's as "föregående år", the words the
-    column terms know ("Resultatet för januari–mars 2019 uppgick till 12,4 mnkr")."""
+    """A function that writes the year before the report's as "föregående år", and "för" the
+    report's year as "för helåret", the words the column terms know ("Resultatet för
+    januari–mars 2019 uppgick till 12,4 mnkr")."""
     if report.meta.ar is None:
         return lambda text: text
     year = re.compile(rf"\b{report.meta.ar - 1}\b")
-    return lambda text: year.sub("föregående år", text)
+    this = re.compile(rf"\bför (år )?{report.meta.ar}\b(?!\s*[-–])")  # "ett överskott på 7,8 mnkr för 2020"
+    return lambda text: this.sub("för helåret", year.sub("föregående år", text))
 
 
 _NAMED_AFTER = re.compile(r"^[\s)]*(av|avser|för|inom)\s+")
@@ -586,6 +672,20 @@ def _named(a: _Amounts, segment: str) -> bool:
     """The segment names a unit or an explanation (not only an income-statement row)."""
     rows = _entities(a, segment)
     return rows is not None and (any("" in r for r in rows) or any(r in a.units.values() for r in rows))
+
+
+_UNIT_NOUN = re.compile(r"\b[a-zåäö]*(avdelning|sektion|stab)(en|ens)?\b|\b[a-zåäö]*enhet(en|ens)?\b")
+_NOT_NAMES = {"MNKR", "MKR", "TKR", "MSEK", "SEK", "KR"}
+
+
+def _unnamed_subject(a: _Amounts, text: str) -> bool:
+    """The text before a figure names a unit the tables do not have: a department noun
+    ("avdelningen", "IT-enheten", "staben") or an abbreviation that no unit's name, the nämnd's
+    or the förvaltning's has ("BUF")."""
+    if _UNIT_NOUN.search(text.lower()):
+        return True
+    return any(w not in a.known and w not in _NOT_NAMES for w in re.findall(r"(?<![\wåäöÅÄÖ])[A-ZÅÄÖ]{2,6}(?![a-zåäö])",
+                                                                           text))
 
 
 def _other_subject(segment: str) -> bool:
@@ -599,7 +699,8 @@ def _entities(a: _Amounts, segment: str, *, names: bool = True) -> list[dict[str
     driftram, an income-statement row, the result. None when it names none. ``names=False``:
     only the income statement's rows (a unit or an explanation is named before its figure)."""
     if names:
-        units = [(name, figs) for name, figs in a.units.items() if _has_label(segment, name)]
+        units = [(name, figs) for name, figs in a.units.items() if _has_label(segment, name)] or \
+            [(name, a.units[name]) for name, short in a.short.items() if _has_short(segment, short)]
         posts = [(unit, f) for label, unit, f in a.posts if _has_label(segment, label)]
         if not posts and _EXPLAINED.search(segment):
             words = _post_words(a)
@@ -651,24 +752,69 @@ def _pick(rows: list[dict[str, Figure]], cols: list[str]) -> list[Figure]:
     return out
 
 
-def _direction_of_result(result: TextResult, claim: Claim, segment: str, candidates: Sequence[Figure]) -> None:
-    """"ett underskott på 2,2 mnkr" for a figure that is a surplus, or the other way round."""
-    if not candidates or claim.signed:
+_DEVIATION_COLUMNS = (L.COL_AVV, L.COL_AVV_HELAR, L.COL_AVV_FG)
+# Words that give an amount its sign: a positive deviation is favourable (Avvikelse = Utfall −
+# Budget, costs negative), a surplus is a positive deviation or result.
+_SIGN_WORDS = re.compile(r"\b(?P<word>överskott|underskott)(et)?\b"
+                         r"|\b(?P<adj>positiv|negativ)(a|t)?\s+(?P<noun>avvikelse|resultat)\w*"
+                         r"|\b(?P<noun2>avvikelse|resultat)(en|et)?\s+(är|blir|blev|var|visar sig vara)\s+"
+                         r"(?P<adj2>positiv|negativ)(a|t)?\b")
+_SIGN_AFTER = re.compile(r"^[\s,]*(i|som|i form av|i ett|i en)?\s*(?=överskott|underskott|positiv|negativ)")
+
+
+class _Said(Record, frozen=True):
+    """What the words say an amount is: ``positive`` and the phrase ("en negativ avvikelse")."""
+
+    positive: bool
+    noun: str  # "överskott", "avvikelse" or "resultat"
+
+
+def _said_sign(before: str, after: str) -> _Said | None:
+    """The nearest words that give the amount a sign: before it ("ett underskott på 2,2 mnkr",
+    "en positiv avvikelse på"), or right after it ("2,9 mnkr i överskott")."""
+    found = list(_SIGN_WORDS.finditer(before))
+    if not found and (m := _SIGN_AFTER.match(after)):
+        found = list(_SIGN_WORDS.finditer(after[m.end():m.end() + 30]))[:1]
+    if not found:
+        return None
+    m = found[-1]
+    if m.group("word"):
+        return _Said(m.group("word") == "överskott", "överskott")
+    adj, noun = m.group("adj") or m.group("adj2"), m.group("noun") or m.group("noun2")
+    return _Said(adj == "positiv", noun)
+
+
+def _said_text(positive: bool, noun: str) -> str:
+    if noun == "överskott":
+        return "ett överskott" if positive else "ett underskott"
+    adjective = "positiv" if positive else "negativ"
+    return f"en {adjective} avvikelse" if noun == "avvikelse" else f"ett {adjective}t resultat"
+
+
+def _is_deviation(a: _Amounts, fig: Figure) -> bool:
+    """The figure is a deviation (a row's or unit's Avvikelse, an explanation's Belopp) or a
+    figure of the result row: what a surplus, a deficit or a positive deviation can be."""
+    if any(fig is f for f in a.rows.get("resultat", {}).values()) or any(fig is f for _, _, f in a.posts):
+        return True
+    return any(figs.get(c) is fig for figs in (*a.rows.values(), *a.units.values()) for c in _DEVIATION_COLUMNS)
+
+
+def _direction_of_result(result: TextResult, claim: Claim, said: _Said | None, candidates: Sequence[Figure]) -> None:
+    """"ett underskott på 2,2 mnkr", "en positiv avvikelse på 2,2 mnkr" for a figure of the
+    other sign (``candidates`` are deviations or the result, see :func:`_is_deviation`)."""
+    if said is None or not candidates or claim.signed:
         return
-    fig = next((c for c in candidates if _agrees(claim.value, claim.decimals, False, c.value)), None)
-    if fig is None or round_half_up(fig.value, claim.decimals) == 0:
+    agreeing = [c for c in candidates if _agrees(claim.value, claim.decimals, False, c.value)]
+    # the figure the words are about: a deviation for "avvikelse", the result row for "resultat"
+    fig = next((c for c in agreeing if (said.noun == "avvikelse") == any(k in c.label for k in _DEVIATION_COLUMNS)),
+               agreeing[0] if agreeing else None)
+    if fig is None or round_half_up(fig.value, claim.decimals) == 0 or said.positive == (fig.value > 0):
         return
-    if not (L.COL_AVV in fig.label or L.COL_AVV_HELAR in fig.label or "Resultat" in fig.label
-            or fig.label.startswith("Summa")):
-        return
-    word = "underskott" if re.search(r"\bunderskott", segment) else "överskott" if re.search(r"\böverskott",
-                                                                                          segment) else None
-    if word is None or (word == "underskott") == (fig.value < 0):
-        return
-    right = "ett överskott" if fig.value > 0 else "ett underskott"
-    result.checks.append(Check(claim, (fig,), False, f"Texten kallar {claim.written.strip()} ett {word}, men "
-                               f"{fig.source()} är {fmt_number(fig.value, claim.decimals, sign=True)}: "
-                               f"{right}. Meningen: \u201d{claim.sentence}\u201d", TEXT_RIKTNING.id))
+    result.checks.append(Check(claim, (fig,), False, f"Texten kallar {claim.written.strip()} "
+                               f"{_said_text(said.positive, said.noun)}, men {fig.source()} är "
+                               f"{fmt_number(fig.value, claim.decimals, sign=True)}: "
+                               f"{_said_text(fig.value > 0, said.noun)}. Meningen: \u201d{claim.sentence}\u201d",
+                               TEXT_RIKTNING.id))
 
 
 # --- sick leave -----------------------------------------------------------------------------
@@ -723,6 +869,23 @@ def _sick_columns(segment: str, prior: bool) -> list[str]:
     return cols
 
 
+_UP_VERBS = ("ökat", "ökade", "ökar", "ökning", "stigit", "steg", "stiger", "höjts")
+_CHANGE_VERB = re.compile(r"\b(ökat|ökade|ökar|ökning|stigit|steg|stiger|höjts|minskat|minskade|minskar|minskning|"
+                          r"sjunkit|sjönk|sjunker|sänkts)\b")
+
+
+def _said_change(word: str) -> str:
+    """What the text says of the sick leave, as the message quotes it ("Texten säger att
+    sjukfrånvaron har ökat")."""
+    if word.endswith("ing"):
+        return f"Texten kallar sjukfrånvaron en {word}"
+    if word in ("lägre", "högre"):
+        return f"Texten säger att sjukfrånvaron är {word}"
+    if word.endswith(("at", "it", "ts")):
+        return f"Texten säger att sjukfrånvaron har {word}"
+    return f"Texten säger att sjukfrånvaron {word}"
+
+
 def _direction_of_sick(report: Report, result: TextResult, claim: Claim, s: _Sentence, n: _Number) -> None:
     """"under/över målnivån" and "en ökning/minskning jämfört med föregående" right after the
     current total."""
@@ -740,13 +903,37 @@ def _direction_of_sick(report: Report, result: TextResult, claim: Claim, s: _Sen
                                        f"är {m.group(1)} {m.group(2)}, men den är {right} målet "
                                        f"{fmt_number(target.value, 1)} % ({target.source()}). "
                                        f"Meningen: \u201d{claim.sentence}\u201d", TEXT_RIKTNING.id))
+    # the verb before the figure ("har ökat från 2,6 % till 2,5 %", "ökade … och uppgår till 2,5 %")
+    head = s.low[:n.start]
+    topic = [m.end() for m in _SICK_TOPIC.finditer(head)]
+    verb = None
+    if topic and not re.search(r"\b(kort|lång)\w*", head):
+        verb = next((m for m in reversed(list(_CHANGE_VERB.finditer(head, topic[0])))), None)
+        if verb is not None and re.search(r"\b(men|medan|samtidigt|trots)\b|,(?!\d)", head[verb.end():]):
+            verb = None  # the verb is another clause's
+    start = re.search(rf"\bfrån\s+(?P<a>\d+(?:,\d+)?){_SPACES}?(%|procent)?\s+till\s*$", head) if verb else None
+    if verb is not None and start is not None:  # "från A till B": B − A is the change the text states
+        a = float(start.group("a").replace(",", "."))
+        up = verb.group(1) in _UP_VERBS
+        if round_half_up(claim.value - a, 1) != 0 and (claim.value > a) != up:
+            change = _sick(report, L.ROW_SJUK_TOTAL, L.COL_FORANDRING)
+            table = "" if change is None else f" ({change.source()}: {fmt_number(change.value, 1, sign=True)})"
+            result.checks.append(Check(claim, (change or total,), False, f"{_said_change(verb.group(1))} från "
+                                       f"{start.group('a')} % till {claim.written.strip()}, men det är en "
+                                       f"{'minskning' if claim.value < a else 'ökning'}{table}. "
+                                       f"Meningen: \u201d{claim.sentence}\u201d", TEXT_RIKTNING.id))
+            return
     change = _sick(report, L.ROW_SJUK_TOTAL, L.COL_FORANDRING)
     if change is None or round_half_up(change.value, 1) == 0:
         return
+    # "lägre än målet", "högre än snittet": a comparison, not a change
+    tail = re.sub(r"\b(lägre|högre|fler|färre)\s+än\s+(?!(föregående|förra|i fjol|fg|samma|motsvarande)\b)", " ", tail)
     down, up = _DOWN.search(tail), _UP.search(tail)
+    if not (down or up) and verb is not None:
+        down, up = (None, verb) if verb.group(1) in _UP_VERBS else (verb, None)
     if (down and change.value > 0) or (up and change.value < 0):
-        said = (down or up).group(1)
-        result.checks.append(Check(claim, (change,), False, f"Texten kallar sjukfrånvaron en {said}, men "
+        said = _said_change((down or up).group(1))
+        result.checks.append(Check(claim, (change,), False, f"{said}, men "
                                    f"Förändring är {fmt_number(change.value, 1, sign=True)} ({change.source()}). "
                                    f"Meningen: \u201d{claim.sentence}\u201d", TEXT_RIKTNING.id))
 
@@ -769,8 +956,17 @@ def _check_count(report: Report, p: Paragraph, s: _Sentence, n: _Number, before:
         return
     candidates: list[Figure | None] = []
     kind = _count_noun(head)
-    following = [o.start for o in s.numbers if o.start >= n.end and not _YEAR.match(str(int(abs(o.value))))]
-    tail = s.low[n.end:min([n.end + 60, *following])]  # up to the next figure: "19 bli klara ... 5 stycken"
+    # "19 av 24 åtaganden bedöms bli klara": 24 is the whole, 19 the part the status words are about
+    whole = bool(_PART_BEFORE.search(s.low[:n.start]))
+    part = _PART_OF.match(s.low[n.end:])
+    start = n.end
+    if part and _COMMITMENT_NOUN.search((part.group("noun") or "").strip()):
+        kind, start = "commitments", n.end + part.end()
+        rest = " ".join(_words(s.low[start:])[:3])
+    following = [o.start for o in s.numbers if o.start >= start and not _YEAR.match(str(int(abs(o.value))))]
+    tail = s.low[start:min([start + 60, *following])]  # up to the next figure: "19 bli klara ... 5 stycken"
+    if whole and kind == "commitments":
+        tail = rest = ""
     if kind == "staff" and (_LEFT.search(tail) or _LEFT_BEFORE.search(before)):  # "3 medarbetare har slutat"
         candidates.append(_leavers(report, None))
     elif kind == "staff":
@@ -795,6 +991,9 @@ def _check_count(report: Report, p: Paragraph, s: _Sentence, n: _Number, before:
         status = _status_word(rest)
         if status:
             candidates.append(_commitments(report, status))
+        if kind == "commitments" and not candidates and part:  # "19 av 24 åtaganden" with no status
+            result.untied.append(_claim(p, s, n, COUNT))
+            return
         if kind == "commitments" and not candidates:
             areas = _areas(report, s.low)
             candidates.extend(areas or [_commitments(report, "total")])
@@ -807,8 +1006,8 @@ def _check_count(report: Report, p: Paragraph, s: _Sentence, n: _Number, before:
     else:
         result.untied.append(_claim(p, s, n, COUNT))
         return
-    noun = re.match(r"\s*[\wåäö/]+", s.text[n.end:]) if kind is not None else None
-    claim = Claim(p, s.text, s.text[n.start:n.end + (noun.end() if noun else 0)], n.value, 0, COUNT, False)
+    noun = re.match(r"\s*[\wåäö/]+", s.text[n.end:]) if kind is not None and start == n.end else None
+    claim = Claim(p, s.text, s.text[n.start:start + (noun.end() if noun else 0)], n.value, 0, COUNT, False)
     _decide(result, claim, candidates, TEXT_ANTAL.id, _all_counts(report) if kind == "staff" else ())
 
 

@@ -24,6 +24,11 @@ TEXT_SHEETS = ("Text", "Förvaltningsberättelse", "Verksamhetsberättelse", "Ra
 MAX_DOCUMENT_PART = 64 << 20  # the uncompressed word/document.xml a check reads at most
 MAX_RATIO = 200  # a part that unpacks more than this is refused (a zip bomb)
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+#: What a run's elements read as (``w:t`` is its text). Word writes a minus typed as a
+#: non-breaking hyphen (Ctrl+Shift+-) as ``w:noBreakHyphen``: it is the figure's sign. A soft
+#: hyphen (Ctrl+-) is shown only at a line break; deleted text of tracked changes is not read.
+RUN_CONTENT = {f"{W}t": "", f"{W}tab": " ", f"{W}br": " ", f"{W}cr": " ", f"{W}noBreakHyphen": "-",
+               f"{W}softHyphen": "", f"{W}delText": ""}
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 DOCUMENT_SUFFIXES = (".docx", ".docm", ".dotx")
 
@@ -165,11 +170,11 @@ def document_paragraphs(path: str | Path) -> list[Paragraph]:
         if any(a.tag == f"{W}tbl" for a in p.iterancestors()):  # a table's cells are the table, not text
             continue
         parts = []
-        for el in p.iter(f"{W}t", f"{W}tab", f"{W}br", f"{W}delText"):
+        for el in p.iter(*RUN_CONTENT):
             if el.tag == f"{W}t":
                 parts.append(el.text or "")
-            elif el.tag != f"{W}delText":
-                parts.append(" ")
+            else:
+                parts.append(RUN_CONTENT[el.tag])
         text = "".join(parts).strip()
         if text:
             number += 1
