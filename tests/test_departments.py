@@ -24,6 +24,7 @@ from xlreport.core import layout as L
 from xlreport.core.swedish import round_half_up
 from xlreport.departments import consolidate, new, new_many, read_unit_list, upgrade
 from xlreport.departments.common import DepartmentError, parse_period, safe_stem, unique_names
+from xlreport.departments.consolidation import read_unit
 
 DATA = json.loads((REPO / "workbooks" / "data" / "example.json").read_text(encoding="utf-8"))
 UNIT_COLUMNS = [getattr(L, c) for c in DATA["units"]["columns"]]
@@ -642,3 +643,140 @@ def test_inserting_rows_drops_the_calc_chain(tmp_copy, tmp_path):
         assert "xl/calcChain.xml" not in names
         assert b"calcChain" not in z.read("xl/_rels/workbook.xml.rels")
         assert b"calcChain" not in z.read("[Content_Types].xml")
+
+
+# --- consolidation: the municipal income statement and Källor --------------------------------
+
+def _municipal(path: Path, costs: dict[str, float], fin: dict[str, tuple[float, float]]) -> None:
+    """Give a unit filled by fill_unit (no Intäkter) the municipal shape: Kostnader ``costs``,
+    Resultat före finansiella poster, Finansiella intäkter/kostnader ``fin``, and the bottom line
+    Resultat efter finansiella poster; each formula with its cached value, as Excel saves them."""
+    from xlreport.core.changes import CellWrite, ChangeSet
+    from xlreport.ooxml.apply import apply_changes
+
+    inc = L.SHEET_INCOME
+    writes = [CellWrite(inc, 9, 0, L.ROW_RESULTAT_FORE), CellWrite(inc, 10, 0, L.ROW_FIN_INTAKTER),
+              CellWrite(inc, 11, 0, L.ROW_FIN_KOSTNADER), CellWrite(inc, 12, 0, L.ROW_RESULTAT_EFTER)]
+    for c, col in enumerate("ABCDEFGHI"):
+        if col not in costs:
+            continue
+        (fi, fo), cost = fin[col], costs[col]
+        writes += [CellWrite(inc, 5, c, cost), CellWrite(inc, 9, c, cost, f"{col}5+{col}6"),
+                   CellWrite(inc, 10, c, fi), CellWrite(inc, 11, c, fo),
+                   CellWrite(inc, 12, c, cost + fi + fo, f"{col}10+{col}11+{col}12")]
+    apply_changes(path, ChangeSet(writes=writes), out=path)
+
+
+@pytest.fixture
+def municipal_units(tmp_path) -> Path:
+    """Enhet A in the template's shape; Enhet B in the municipal shape, its Driftredovisning row
+    (its bottom line) after financial items: −1,0 + 0,6 − 0,3 = −0,7 (helår −4,0 + 2,0 − 0,8 = −2,8)."""
+    folder = tmp_path / "enheter"
+    made = {m.unit: m.path for m in new_many(["Enhet A", "Enhet B"], "2020-03", TEMPLATE, folder, **STAMP)}
+    fill_unit(made["Enhet A"], {L.COL_AVV_FG: 0.0, L.COL_UTFALL: -2.0, L.COL_BUDGET: -1.0, L.COL_BUDGET_HELAR: -4.0,
+                                L.COL_PROGNOS: -5.0})
+    fill_unit(made["Enhet B"], {L.COL_AVV_FG: 0.0, L.COL_UTFALL: -0.7, L.COL_BUDGET: -0.7, L.COL_BUDGET_HELAR: -2.8,
+                                L.COL_PROGNOS: -2.8})
+    _municipal(made["Enhet B"], {"C": -1.0, "D": -1.0, "F": -4.0, "G": -4.0},
+               {"C": (0.6, -0.3), "D": (0.6, -0.3), "F": (2.0, -0.8), "G": (2.0, -0.8)})
+    assert read_unit(made["Enhet B"]).status == 0  # a correct unit workbook
+    return folder
+
+
+def test_the_financial_rows_of_a_municipal_unit_are_carried_into_the_namnd(municipal_units, tmp_path):
+    """A unit's bottom line after financial items is its Driftredovisning row; the nämnd's
+    Resultaträkning gets the financial rows too, so its result is the sum of the units'."""
+    out = tmp_path / "namnd.xlsx"
+    r = consolidate([municipal_units], out, units=["Enhet A", "Enhet B"], template=TEMPLATE)
+    assert r.status == 0, [f.message for _file, f in r.notes]
+    assert not [f for _file, f in r.notes if f.rule == "konsolidering-rad-saknas"]  # nothing left out
+    assert not r.central.findings or all(not f.is_error for f in r.central.findings)
+    rows = sheet(out, L.SHEET_INCOME)
+    col = {h: i for i, h in enumerate(rows[3])}
+    income = {row[0]: row for row in rows[4:] if row and row[0]}
+    assert list(income) == [L.ROW_INTAKTER, L.ROW_KOSTNADER, *L.VARAV_ROWS, L.ROW_RESULTAT, L.ROW_FIN_INTAKTER,
+                            L.ROW_FIN_KOSTNADER, L.ROW_RESULTAT_EFTER]
+    summa = next(row for row in sheet(out, L.SHEET_UNITS) if str(row[0]).startswith("Summa"))
+    by_hand = {L.COL_UTFALL: -2.0 - 0.7, L.COL_BUDGET: -1.0 - 0.7, L.COL_BUDGET_HELAR: -4.0 - 2.8,
+               L.COL_PROGNOS: -5.0 - 2.8}
+    for c, value in by_hand.items():
+        assert income[L.ROW_RESULTAT_EFTER][col[c]] == pytest.approx(value), c
+        assert summa[col[c]] == pytest.approx(value), c
+    assert income[L.ROW_FIN_INTAKTER][col[L.COL_UTFALL]] == pytest.approx(0.6)
+    assert income[L.ROW_FIN_KOSTNADER][col[L.COL_BUDGET_HELAR]] == pytest.approx(-0.8)
+    assert income[L.ROW_RESULTAT][col[L.COL_UTFALL]] == pytest.approx(-2.0 - 1.0)  # before financial items
+    assert income[L.ROW_RESULTAT_EFTER][col[L.COL_AVV_HELAR]] == pytest.approx(-7.8 + 6.8)
+    ws = openpyxl.load_workbook(out)[L.SHEET_INCOME]
+    assert (ws["C10"].value, ws["C13"].value) == ("=C5+C6", "=C10+C11+C12")
+    assert ws["C11"].style_id == ws["C6"].style_id and ws["C13"].style_id == ws["C10"].style_id
+    again = tmp_path / "igen.xlsx"  # into the result: the rows are there now, the same figures
+    assert consolidate([municipal_units], again, into=out).status == 0
+    assert sheet(again, L.SHEET_INCOME)[4:13] == rows[4:13]
+
+
+def test_financial_rows_the_namnd_cannot_take_are_refused(municipal_units, tmp_path):
+    """The nämnd's table has Finansiella poster but not its parts: Enhet B's financial items
+    would be left out of the nämnd's result, so nothing is written and the unit's rows are named."""
+    listing = tmp_path / "lista.txt"
+    listing.write_text("Enhet A\nEnhet B\n", encoding="utf-8")
+    into = variant(tmp_path / "namnd_mall.xlsx", {"Resultaträkning!A11": L.ROW_FIN_POSTER,
+                                                  "Resultaträkning!A12": L.ROW_RESULTAT_EFTER}, src=TEMPLATE)
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("consolidate", municipal_units, "--into", into, "-o", out, "--units", listing)
+    _refused(proc, f"{municipal_units / 'Enhet_B.xlsx'}: Resultaträkning!A11: fel: Raden 'Finansiella intäkter' "
+                   f"räknas med i enhetens resultat, men nämndens Resultaträkning saknar raden",
+             "nämndens resultat skulle inte bli summan av enheternas", "[konsolidering-resultat]",
+             "Resultaträkning!A12: fel: Raden 'Finansiella kostnader'")
+    assert not out.exists()
+
+
+def test_consolidating_into_a_workbook_keeps_the_rest_of_kallor(units_dir, tmp_path):
+    """Källor of the nämnd's workbook has an import-sie provenance table and a note of the nämnd's:
+    consolidation adds its block below them, then replaces only its own block (rows are inserted
+    when it grows into what is below it)."""
+    from xlreport.core.changes import Cell, ChangeSet, SheetContent
+    from xlreport.ooxml.apply import apply_changes
+
+    kallor = SheetContent("Källor")  # as import-sie writes it (src/xlreport/sie/plan.py)
+    kallor.add(Cell("Källor", "title"))
+    kallor.add(Cell("Skapas av xlreport. SHA-256 identifierar exakt den fil som lästes.", "text"))
+    kallor.blank()
+    kallor.add(Cell("Import från SIE-fil", "heading"))
+    kallor.add(*(Cell(h, "header") for h in ("SIE-fil", "Storlek (byte)", "SHA-256", "Program (#PROGRAM)",
+                                              "Skapad (#GEN)", "Företag (#FNAMN)", "SIE-typ", "Perioder",
+                                              "Importerad (UTC)")))
+    sie_row = ["ks.se", 437, "ab" * 32, "Testbok 2.1", "2020-04-05 AB", "Eskilstuna kommun", "4",
+               "Utfall ack 2020-01–2020-03 (#PSALDO)", "2020-04-06T08:00:00Z"]
+    kallor.add(*(Cell(v, "integer" if isinstance(v, int) else "text") for v in sie_row))
+    kallor.blank()
+    kallor.add(Cell("Nämndens anteckning: huvudboken stängd 6 april.", "text"))
+    into = tmp_path / "namnd_sie.xlsx"
+    shutil.copyfile(TEMPLATE, into)
+    apply_changes(into, ChangeSet(sheets=[kallor]), out=into)
+    before = sheet(into, "Källor")
+
+    out = tmp_path / "namnd.xlsx"
+    r = consolidate([units_dir], out, into=into, units=UNITS)
+    assert r.status == 0
+    rows = sheet(out, "Källor")
+    assert [row[:9] for row in rows[:len(before)]] == [row[:9] for row in before]  # all kept, in place
+    assert rows[len(before) + 1][0] == "Källor till sammanställningen – Kommunstyrelsen"
+    head = next(i for i, row in enumerate(rows) if row[:2] == ["Enhet", "Fil"])
+    assert sorted(row[1] for row in rows[head + 1:head + 9]) == sorted(str(f) for f in units_dir.iterdir())
+
+    # again, into the result, with a note below the block and one unit's comment more: the block
+    # is replaced where it is (not added twice) and grows over inserted rows, the note moves down
+    note = variant(tmp_path / "med_anteckning.xlsx", {f"Källor!A{len(rows) + 2}": "Granskad av revisorn."},
+                   src=out)
+    folder = copy_units(units_dir, tmp_path / "enheter")
+    hr = folder / "KLK_HR.xlsx"
+    variant(hr, {"Driftredovisning!I5": "Utbildningar senareläggs."}, src=units_dir / hr.name)
+    again = tmp_path / "igen.xlsx"
+    assert consolidate([folder], again, into=note, units=UNITS).status == 0
+    rows = sheet(again, "Källor")
+    assert [row[:9] for row in rows[:len(before)]] == [row[:9] for row in before]
+    assert [row[0] for row in rows].count("Källor till sammanställningen – Kommunstyrelsen") == 1
+    at = next(i for i, row in enumerate(rows) if row[0] == "Enheternas förklaringar (Kommentar och Avvikelseförklaring)")
+    assert rows[at + 2][:3] == ["KLK HR", str(hr), "Driftredovisning!I5"]
+    assert [row[0] for row in rows[at + 3:] if row and row[0]] == ["Granskad av revisorn."]
+    assert not rows[at + 3][0]  # a blank row between the block and the note

@@ -167,6 +167,8 @@ declare("konsolidering-lista", "konsolidering", WARNING, "Nämndens arbetsbok ha
 declare("konsolidering-enhet-saknas", "konsolidering", WARNING, "Varje enhet i nämndens lista har en godkänd fil")
 declare("konsolidering-rad-saknas", "konsolidering", WARNING,
         "Enhetens rader i Resultaträkning finns i nämndens tabell och räknas med")
+declare("konsolidering-resultat", "konsolidering", ERROR,
+        "Nämndens resultat räknar med samma rader som enheternas (finansiella poster)")
 
 
 def count(findings, severity: Severity) -> int:

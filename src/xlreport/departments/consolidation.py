@@ -3,9 +3,11 @@
 Each unit workbook is read and checked by the engine. A unit's row in the central
 Driftredovisning is its own *Resultat* row (Utfall ack, Budget ack, Budget helår, Prognos helår)
 plus *Avvikelse ack fg år* from the Summa row of its own Driftredovisning; the central
-Resultaträkning is the sum of the units' Resultaträkning rows. The central workbook is a fresh
-copy of the template (or ``into``), refreshed (fill + generate) after the figures are in, with a
-provenance sheet *Källor*.
+Resultaträkning is the sum of the units' Resultaträkning rows, with the financial rows of the
+municipal shape added when the units' results count them (so that its result is the sum of the
+units'). The central workbook is a fresh copy of the template (or ``into``), refreshed (fill +
+generate) after the figures are in, with a provenance sheet *Källor* (in ``into``, only the block
+consolidation wrote there is replaced).
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from collections import Counter
 from pathlib import Path
 
 from ..core import layout as L
-from ..core.cells import a1, parse_a1
+from ..core.cells import Grid, a1, parse_a1
 from ..core.changes import Cell, CellWrite, ChangeSet, SheetContent
 from ..core.chars import ascii_digits
 from ..core.errors import StructureError, XlreportError, os_error_sv
 from ..core.findings import ERROR, WARNING, Counted, Finding, error_findings
 from ..core.generate import row_heights
 from ..core.model import Report
-from ..core.template import result_formula, total_formula
+from ..core.template import total_formula
 from ..records import Record, field
 from .common import (
     DepartmentError,
@@ -47,6 +49,10 @@ _INCOME_INPUTS = (L.COL_UTFALL_FG, L.COL_UTFALL, L.COL_BUDGET, L.COL_BUDGET_HELA
 _COMPUTED = (L.COL_AVV, L.COL_AVV_HELAR)
 _SOURCE_HEADER = ("Enhet", "Fil", "Storlek (byte)", "SHA-256", "Läst (UTC)", "Filen ändrad (UTC)", "Fel",
                   "Varningar", "Med i sammanställningen")
+_SOURCES_TITLE = "Källor till sammanställningen"
+_SOURCES_TEXT = "Skapas av xlreport consolidate."
+_COMMENTARY_TITLE = "Enheternas förklaringar (Kommentar och Avvikelseförklaring)"
+_COMMENTARY_HEADER = ("Enhet", "Fil", "Cell", "Förklaring", "Belopp (mnkr)")
 
 
 class UnitSource(Counted, Record):
@@ -66,6 +72,8 @@ class UnitSource(Counted, Record):
     income_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # row key -> (label cell, label)
     income_unknown: list[tuple[str, str]] = field(default_factory=list)  # (label cell, label) of rows not in the
     # template: the unit's own check leaves them out of its Resultat, the nämnd's table cannot hold them
+    income_bottom: list[str] = field(default_factory=list)  # row keys its bottom line adds up (Intäkter,
+    # Kostnader and, in the municipal shape, the financial items), as the engine checks it
     empty: bool = False  # no value in any input cell of any table (a template sent back unfilled)
     version: str | None = None
     unit: str | None = None
@@ -182,6 +190,7 @@ def read_unit(path: Path) -> UnitSource:
     src.income = {row.key: {c: row.num(c) for c in _INCOME_INPUTS} for row in rep.income.rows}
     src.income_sheet = rep.income.sheet
     src.income_labels = {row.key: (a1(row.row, rep.income.label_col), row.label) for row in rep.income.rows}
+    src.income_bottom = _bottom_keys(rep)
     income_grid = grids.get(rep.income.sheet)
     for f in outcome.findings:  # rows the reader did not take: "not a row of the template"
         if f.rule == "okand-rad" and f.sheet == rep.income.sheet and f.cell and income_grid is not None:
@@ -192,6 +201,22 @@ def read_unit(path: Path) -> UnitSource:
     src.findings = outcome.findings
     src.status = 1 if outcome.errors else 0
     return src
+
+
+def _bottom_keys(rep: Report) -> list[str]:
+    """The rows the income statement's bottom line adds up, through the result rows above it:
+    Intäkter and Kostnader, and in the municipal shape the financial items (engine's order)."""
+    parts = {res.row: rows for res, rows in rep.result_parts()}
+    bottom = rep.resultat()
+    keys: list[str] = []
+    todo = [bottom] if bottom is not None else []
+    while todo:
+        for p in parts.get(todo.pop().row, []):
+            if p.key in L.RESULT_ROWS:
+                todo.append(p)
+            else:
+                keys.append(p.key)
+    return keys
 
 
 def _commentary(rep: Report) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str, float | None]]]:
@@ -372,8 +397,8 @@ def _previous_reads(path: Path | None) -> dict[tuple[str, str], str]:
 
 def _sources_sheet(result: ConsolidationResult, namnd: str | None) -> SheetContent:
     sheet = SheetContent(SHEET_SOURCES, col_widths={0: 36, 1: 48, 2: 16, 3: 66, 4: 22, 5: 22, 6: 6, 7: 11, 8: 25})
-    sheet.add(Cell(f"Källor till sammanställningen{' – ' + namnd if namnd else ''}", "title"))
-    sheet.add(Cell("Skapas av xlreport consolidate. Varje rad är en enhets arbetsbok; SHA-256 identifierar "
+    sheet.add(Cell(f"{_SOURCES_TITLE}{' – ' + namnd if namnd else ''}", "title"))
+    sheet.add(Cell(f"{_SOURCES_TEXT} Varje rad är en enhets arbetsbok; SHA-256 identifierar "
                    "exakt den fil som lästes. Läst = när xlreport först läste just det innehållet.", "text"))
     sheet.blank()
     sheet.add(*(Cell(h, "header") for h in _SOURCE_HEADER))
@@ -384,13 +409,83 @@ def _sources_sheet(result: ConsolidationResult, namnd: str | None) -> SheetConte
     carried = _commentary_rows(result.sources)
     if carried:  # the units' commentary, each text with the file and the cell it was read from
         sheet.blank()
-        sheet.add(Cell("Enheternas förklaringar (Kommentar och Avvikelseförklaring)", "heading"))
-        sheet.add(*(Cell(h, "header") for h in ("Enhet", "Fil", "Cell", "Förklaring", "Belopp (mnkr)")))
+        sheet.add(Cell(_COMMENTARY_TITLE, "heading"))
+        sheet.add(*(Cell(h, "header") for h in _COMMENTARY_HEADER))
         for unit, file, cell, text, amount in carried:
             sheet.add(Cell(unit, "text"), Cell(file, "text"), Cell(cell, "text"), Cell(text, "wrap"),
                       Cell(amount, "mnkr") if amount is not None else Cell(None))
     sheet.row_heights = row_heights(sheet)  # headers such as "Med i sammanställningen" wrap
     return sheet
+
+
+def _sources_changes(result: ConsolidationResult, namnd: str | None, grid: Grid | None
+                     ) -> tuple[list[SheetContent], list[CellWrite], list[tuple[str, int, int, int]]]:
+    """Källor: the whole sheet, or, when the nämnd's workbook already has one with content that
+    consolidation did not write (an import-sie provenance table, the nämnd's own notes), cell
+    writes that replace only the block an earlier consolidation wrote there (or add the block
+    below everything, one blank row between, as import-sie adds its table), keeping the rest.
+
+    Returns (sheets replaced whole, cell writes, row inserts): rows are inserted below the block
+    when it grows into content under it, so that content moves down rather than being
+    overwritten.
+    """
+    sheet = _sources_sheet(result, namnd)
+    if grid is None:
+        return [sheet], [], []
+    sheet.name = grid.name
+    own = _own_sources_cells(grid)
+    used = {(r, c) for r, c, _v in grid.cells()} | set(grid.formulas)
+    foreign = used - own
+    if not foreign:  # consolidation's alone: rewritten whole, with its styles
+        return [sheet], [], []
+    if own:
+        start, c0 = min(own)  # the title
+    else:
+        start, c0 = max(r for r, _c in used) + 2, min(c for _r, c in used)
+    width = max(len(row) for row in sheet.rows)
+    below = [r for r, c in foreign if r >= start and c0 <= c < c0 + width]
+    limit = min(below, default=None)
+    inserts, shift = [], 0
+    if limit is not None and start + len(sheet.rows) >= limit:  # keep one blank row above what follows
+        shift = start + len(sheet.rows) + 1 - limit
+        inserts.append((grid.name, limit, shift, limit - 1))
+    values: dict[tuple[int, int], object] = {}
+    for r, c in own:  # the earlier block goes (what the new one does not overwrite is cleared)
+        values[(r + shift if limit is not None and r >= limit else r, c)] = None
+    for i, row in enumerate(sheet.rows):
+        for j, cell in enumerate(row):
+            if cell is not None and (cell.value is not None or (start + i, c0 + j) in values):
+                values[(start + i, c0 + j)] = cell.value
+    return [], [CellWrite(grid.name, r, c, v) for (r, c), v in sorted(values.items())], inserts
+
+
+def _own_sources_cells(g: Grid) -> set[tuple[int, int]]:
+    """The cells of the block an earlier consolidation wrote on Källor (:func:`_sources_sheet`):
+    its title and text, the table of unit files and the table of the units' commentary; empty when
+    there is none. Everything else on the sheet is someone else's and stays."""
+    at = next(((r, c) for r, c, v in g.cells() if L.norm(v).startswith(L.norm(_SOURCES_TITLE))), None)
+    if at is None:
+        return set()
+    t, c0 = at
+    own = {(t, c0)}
+    if L.norm(g.get(t + 1, c0)).startswith(L.norm(_SOURCES_TEXT)):
+        own.add((t + 1, c0))
+
+    def table(head: int, header: tuple[str, ...]) -> int | None:
+        """Add the table whose header row is ``head``; the row after its last (each names its file)."""
+        if [L.norm(g.get(head, c0 + i)) for i in range(len(header))] != [L.norm(h) for h in header]:
+            return None
+        r = head
+        while r == head or g.get(r, c0 + 1) is not None:
+            own.update((r, c0 + i) for i in range(len(header)))
+            r += 1
+        return r
+
+    end = table(t + 3, _SOURCE_HEADER)
+    if end is not None and L.norm(g.get(end + 1, c0)) == L.norm(_COMMENTARY_TITLE) and \
+            table(end + 2, _COMMENTARY_HEADER) is not None:
+        own.add((end + 1, c0))
+    return own
 
 
 def _num(row, column: str) -> float | None:
@@ -457,6 +552,8 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
     except StructureError as exc:
         exc.file = str(base)
         raise
+    sources_name = next((n for n in names if L.norm(n) == L.norm(SHEET_SOURCES)), None)
+    sources_grid = read_grids(base, [sources_name])[1].get(sources_name) if sources_name else None
     base_meta = {"version": version_of(grids[L.SHEET_META]) or L.TEMPLATE_VERSION,
                  "namnd": central.meta.namnd, "year": central.meta.ar,
                  "month": central.meta.manad if central.meta.manad is not None else month_of_period(central.meta.period)}
@@ -494,7 +591,12 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         if L.norm(u) not in included:
             result.add(None, WARNING, f"Enheten '{u}' finns i nämndens lista men ingen godkänd fil för den ingår; "
                                       f"dess rad lämnas tom.", "konsolidering-enhet-saknas")
-    _warn_rows_not_consolidated(result, central, [s for s in sources if s.included])
+    in_order = [included[L.norm(u)] for u in listed if L.norm(u) in included]
+    financial = _financial_rows(result, central, in_order)
+    if any(f.severity == ERROR for _file, f in result.notes):
+        result.status = 1
+        return result
+    _warn_rows_not_consolidated(result, central, [s for s in sources if s.included], financial)
     result.units = listed
     ref = next((s for s in sources if s.included), None) or next((s for s in sources if s.readable), None)
 
@@ -509,13 +611,25 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         if extra > 0:
             last = summa - 1 if capacity > 0 else summa
             inserts.append((t.sheet, last, extra, last if capacity > 0 else t.header_row + 1))
-        in_order = [included[L.norm(u)] for u in listed if L.norm(u) in included]
         carried = _carried_explanations(result, central, in_order)
         if carried:
             inserts.extend(_rows_needed(central.explanation, len(carried)))
+        result.sources = sources
+        sources_sheets, sources_writes, sources_inserts = _sources_changes(
+            result, central.meta.namnd or (ref and ref.namnd), sources_grid)
+        inserts += sources_inserts
+        labels = []
+        if financial:  # below the bottom line, formatted like Kostnader, then like the bottom line
+            inc, bottom = central.income, central.resultat().row
+            cost = inc.get(L.ROW_KOSTNADER).row
+            inserts += [(inc.sheet, bottom + 1, len(financial), cost), (inc.sheet, bottom + 1 + len(financial), 1, bottom)]
+            labels = [CellWrite(inc.sheet, bottom + 1 + i, inc.label_col, label)
+                      for i, label in enumerate([*financial, L.ROW_RESULTAT_EFTER])]
         if inserts:
             copy_with_rows_inserted(base, tmp, inserts)
             work = tmp
+            if labels:  # the new rows' labels first: the reader finds its rows by them
+                apply_changes(tmp, ChangeSet(writes=labels), out=tmp)
             names, grids = read_grids(work, SHEETS)
             central = run(grids, names, actions=()).report
             t = central.units
@@ -526,8 +640,7 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         writes += _comment_writes(result, central, listed, included)
         if carried:
             writes += _explanation_writes(central, carried)
-        result.sources = sources
-        changes = ChangeSet(writes=writes, sheets=[_sources_sheet(result, central.meta.namnd or (ref and ref.namnd))])
+        changes = ChangeSet(writes=writes + sources_writes, sheets=sources_sheets)
         apply_changes(work, changes, out=tmp)
         refreshed = process(tmp, ("fill", "generate"), write=True)
         refreshed.file = str(out)
@@ -542,18 +655,23 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
     return result
 
 
-def _warn_rows_not_consolidated(result: ConsolidationResult, central: Report, units: list[UnitSource]) -> None:
+def _warn_rows_not_consolidated(result: ConsolidationResult, central: Report, units: list[UnitSource],
+                                added: list[str] = ()) -> None:
     """A row of a unit's Resultaträkning that the nämnd's table does not have is not summed: say so.
 
-    It never changes the nämnd's Intäkter, Kostnader or Resultat. The nämnd's table has those
-    rows (the reader requires them), so such a row is either a *varav* row (a part of Kostnader)
-    the nämnd's workbook lacks, or a row that is not in the template at all, which the unit's own
-    Resultat does not count either (its check Resultat = Intäkter + Kostnader would fail).
+    It never changes the nämnd's Intäkter, Kostnader or Resultat: a row the unit's bottom line
+    adds up is in the nämnd's table (the reader requires Intäkter and Kostnader, and
+    :func:`_financial_rows` adds the financial items, ``added``, or refuses), so such a row is a
+    *varav* row (a part of Kostnader) the nämnd's workbook lacks, a financial row the unit's own
+    result does not count, or a row that is not in the template at all, which the unit's own
+    result does not count either. A result row is not summed but computed from the nämnd's own
+    rows, so it is not named.
     """
     t = central.income
     for s in units:
         for key, values in s.income.items():
-            if t.get(key) is not None or all(v is None for v in values.values()):
+            if key in L.RESULT_ROWS or t.get(key) is not None or key in added or \
+                    all(v is None for v in values.values()):
                 continue
             cell, label = s.income_labels.get(key, (None, key))
             result.add(str(s.path), WARNING, f"Raden '{label}' finns inte i nämndens {t.name} och räknas inte med "
@@ -716,12 +834,78 @@ def _commentary_rows(sources: list[UnitSource]) -> list[tuple[str, str, str, str
     return out
 
 
+def _financial_rows(result: ConsolidationResult, central: Report, units: list[UnitSource]) -> list[str]:
+    """The financial rows (Finansiella intäkter, … Jämförelsestörande poster) that the units'
+    bottom lines add up but the nämnd's Resultaträkning lacks, in the template's order.
+
+    They are added below the nämnd's bottom line, with *Resultat efter finansiella poster* under
+    them, so that the nämnd's result is the sum of the units' (the unit table holds each unit's
+    bottom line). A unit whose bottom line the nämnd's table could still not reproduce (the rows
+    cannot be added, or the two count different rows) gets an error note: nothing is written.
+    """
+    t = central.income
+    have = {r.key for r in t.rows}
+
+    def used(s: UnitSource, key: str) -> bool:
+        return any(v is not None for v in s.income.get(key, {}).values())
+
+    wanted = {k for s in units for k in s.income_bottom if k in L.FINANCIAL_ROWS and k not in have and used(s, k)}
+    if L.ROW_FIN_POSTER in wanted:  # its two parts with it, when the units have them
+        wanted |= {k for k in (L.ROW_FIN_INTAKTER, L.ROW_FIN_KOSTNADER) if k not in have
+                   and any(used(s, k) for s in units)}
+    bottom = central.resultat()
+    why = None
+    if wanted:
+        there = [r.label for r in t.rows if r.key in (*L.FINANCIAL_ROWS, L.ROW_RESULTAT_EFTER)]
+        if there:
+            why = "den har redan raderna " + ", ".join(f"'{x}'" for x in there)
+        elif bottom is None or any(r.row > bottom.row for r in t.rows):
+            why = "den har rader under sitt resultat"
+        elif shared := [o.name for o in (central.units, central.explanation) if o.sheet == t.sheet]:
+            why = f"bladet {t.sheet} har också nämndens {shared[0]}"  # rows inserted there would move it
+    financial = [] if why is not None else [k for k in L.FINANCIAL_ROWS if k in wanted]
+    added = set(_bottom_keys(central)) | set(financial)
+    if L.ROW_FIN_POSTER in financial:
+        added -= {L.ROW_FIN_INTAKTER, L.ROW_FIN_KOSTNADER}
+    counted = ", ".join(f"'{k}'" for k in [*(r.key for r in sorted(t.rows, key=lambda r: r.row)), *financial]
+                        if k in added)
+    for s in units:
+        own = set(s.income_bottom)
+        differs = own != added and any(
+            abs(sum(s.income.get(k, {}).get(c) or 0.0 for k in own) - sum(s.income.get(k, {}).get(c) or 0.0
+                                                                          for k in added)) > 1e-9
+            for c in _INCOME_INPUTS)
+        if not differs:
+            continue
+        rows = [k for k in s.income_bottom if k not in added and used(s, k)]
+        rows += [k for k in sorted(added - own) if used(s, k)]
+        for key in rows or [None]:
+            cell, label = s.income_labels.get(key, (None, key))
+            if key is None:
+                what = f"Enhetens resultat räknar inte med samma rader som nämndens {t.name} ({counted})"
+            elif key not in own:
+                what = f"Raden '{label}' räknas med i nämndens {t.name} men inte i enhetens resultat"
+            elif key in have:
+                what = (f"Raden '{label}' räknas med i enhetens resultat men inte i nämndens {t.name}, som räknar "
+                        f"med {counted}")
+            else:
+                what = (f"Raden '{label}' räknas med i enhetens resultat, men nämndens {t.name} saknar raden"
+                        f"{f' och den kan inte läggas till där ({why})' if why else ''}")
+            result.add(str(s.path), ERROR, f"{what}: nämndens resultat skulle inte bli summan av enheternas. Ge "
+                       f"nämndens arbetsbok samma rader i {t.name} som enheterna och sammanställ med --into.",
+                       "konsolidering-resultat", s.income_sheet, cell)
+    return financial
+
+
 def _income_writes(central: Report, units: list[UnitSource]) -> list[CellWrite]:
+    """Each row of the nämnd's Resultaträkning the sum of the units' rows; each result row a formula
+    adding up its parts (Resultat = Intäkter + Kostnader; in the municipal shape, Resultat efter
+    finansiella poster = the result above it + the financial items), as the engine checks them."""
     t = central.income
     writes = []
     sums: dict[tuple[str, str], float | None] = {}
     for row in t.rows:
-        if row.key == L.ROW_RESULTAT:
+        if row.key in L.RESULT_ROWS:
             continue
         for col in _INCOME_INPUTS:
             if col not in t.columns:
@@ -732,13 +916,18 @@ def _income_writes(central: Report, units: list[UnitSource]) -> list[CellWrite]:
         for col in _COMPUTED:
             if col in t.columns:
                 writes.append(CellWrite(t.sheet, row.row, t.columns[col], None))
-    res, inc, cost = t.get(L.ROW_RESULTAT), t.get(L.ROW_INTAKTER), t.get(L.ROW_KOSTNADER)
-    if res is not None and inc is not None and cost is not None:
+    for res, parts in central.result_parts():  # in row order: a result row's parts are computed first
+        if not parts:
+            continue
         for col in _INCOME_INPUTS:
             if col not in t.columns:
                 continue
-            value = (sums.get((L.ROW_INTAKTER, col)) or 0.0) + (sums.get((L.ROW_KOSTNADER, col)) or 0.0)
-            writes.append(result_formula(t, col, value))
+            c = t.columns[col]
+            value = 0.0
+            for p in parts:
+                value += sums.get((p.key, col)) or 0.0
+            sums[(res.key, col)] = value
+            writes.append(CellWrite(t.sheet, res.row, c, value, "+".join(a1(p.row, c) for p in parts)))
         for col in _COMPUTED:
             if col in t.columns:
                 writes.append(CellWrite(t.sheet, res.row, t.columns[col], None))
