@@ -148,3 +148,26 @@ def test_a_unit_table_filled_beside_an_empty_income_statement_is_an_error():
     found = findings_with(empty)
     assert ("avstamning", "error", "Resultaträkning!E10") in found, sorted(found)
     assert ("avstamning", "error", "Resultaträkning!H10") in found, sorted(found)
+
+
+@pytest.mark.parametrize(("formula", "named"), [
+    ("SUM(C5:C12)+C7", "rad 7 (KLK Ekonomi och kvalitet) två gånger"),
+    ("SUM(C5:C12)+C20", "C20, som inte är en rad i tabellen"),
+])
+def test_a_summa_formula_that_adds_more_than_its_units_is_an_error(tmp_path, formula, named):
+    """Summa =SUM(C5:C12)+C7 (a unit twice) or +C20 (a cell below the table): more than the units,
+    by an amount a typed Summa's tolerance could hide."""
+    def edit(xml: bytes) -> bytes:
+        xml = replace_cell(xml, "C13", f"<f>{formula}</f><v>-91</v>")
+        return xml.replace(b"</sheetData>", b'<row r="20"><c r="C20"><v>0.1</v></c></row></sheetData>')
+
+    src = edit_sheet(tmp_path / "in.xlsx", "Driftredovisning", edit)
+    result = process(src, ())
+    hits = [f for f in result.findings if f.rule == "summa-tacker-inte" and f.cell == "C13"]
+    assert hits and named in hits[0].message, result.findings
+
+
+def test_a_result_formula_that_reads_a_row_twice_is_an_error(tmp_path):
+    src = cell_edit("Resultaträkning", "C10", "<f>SUM(C5:C6)+C6</f><v>-79.5</v>")(tmp_path / "in.xlsx")
+    hits = [f for f in process(src, ()).findings if f.rule == "resultat-tacker-inte" and f.cell == "C10"]
+    assert hits and "två gånger" in hits[0].message

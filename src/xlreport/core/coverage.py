@@ -28,7 +28,7 @@ from .template import part_rows, total_formula
 SUMMA_UTOKAD = declare("summa-utokad", "mall", WARNING,
                        "En Summa-formel räknar med tabellens alla rader (mallens formel utökas annars)")
 SUMMA_TACKER_INTE = declare("summa-tacker-inte", "mall", ERROR,
-                            "En Summa-formel som inte är mallens räknar med tabellens alla rader")
+                            "En Summa-formel som inte är mallens räknar med tabellens alla rader, och bara med dem")
 RESULTAT_TACKER_INTE = declare("resultat-tacker-inte", "mall", ERROR,
                                "En resultatrads formel räknar med alla rader resultatet består av, "
                                "och bara med dem")
@@ -54,7 +54,7 @@ def check_totals(report: Report, grids: Mapping[str, Grid]) -> Coverage:
         for column, col in table.columns.items():
             formula = grid.formulas.get((table.total.row, col))
             if formula is not None:
-                _check_total(out, report, table, column, col, formula)
+                _check_total(out, report, table, column, col, formula, grid)
     grid = by_name.get(L.norm(report.income.sheet))
     if grid is not None:
         _check_results(out, report, grid)
@@ -63,13 +63,35 @@ def check_totals(report: Report, grids: Mapping[str, Grid]) -> Coverage:
 
 def _covered_rows(formula: str, sheet: str, col: int) -> set[int] | None:
     """The rows of column ``col`` on ``sheet`` that ``formula`` reads; None when it cannot tell."""
+    counts = _row_counts(formula, sheet, col)
+    return None if counts is None else set(counts)
+
+
+def _row_counts(formula: str, sheet: str, col: int) -> dict[int, int] | None:
+    """How many of ``formula``'s references read each row of column ``col`` on ``sheet``
+    (=SUM(C5:C12)+C7 reads row 7 twice); None when it cannot tell."""
     try:
         refs = references(formula, sheet)
     except NotEvaluated:
         return None
     here = L.norm(sheet)
-    return {row for r in refs if r.left <= col <= r.right and L.norm(r.sheet) == here
-            for row in range(r.top, r.bottom + 1)}
+    counts: dict[int, int] = {}
+    for r in refs:
+        if r.left <= col <= r.right and L.norm(r.sheet) == here:
+            for row in range(r.top, r.bottom + 1):
+                counts[row] = counts.get(row, 0) + 1
+    return counts
+
+
+def _twice(out: Coverage, rule, ref, label: str, column: str, formula: str, sheet: str, col: int,
+           rows: list) -> None:
+    """A finding when the formula reads one of ``rows`` through two of its references."""
+    counts = _row_counts(formula, sheet, col) or {}
+    twice = [r for r in rows if counts.get(r.row, 0) > 1]
+    if twice:
+        names = ", ".join(f"rad {r.row + 1} ({r.label})" for r in twice)
+        out.findings.append(rule.at(ref, f"{label} / {column}: formeln ={formula} räknar med {names} två gånger.",
+                                    actual=formula))
 
 
 def _reads(row, covered: set[int], made_of: dict, depth: int = 0) -> bool:
@@ -119,20 +141,31 @@ def _check_results(out: Coverage, report: Report, grid: Grid) -> None:
                     t.ref(res, column), f"{res.label} / {column}: formeln ={formula} räknar också med {names}, "
                                         f"som inte ingår i {res.label}. {res.label} ska vara "
                                         f"{' + '.join(p.label for p in parts)}.", actual=formula))
+            _twice(out, RESULTAT_TACKER_INTE, t.ref(res, column), res.label, column, formula, t.sheet, col, t.rows)
 
 
-def _check_total(out: Coverage, report: Report, table: Table, column: str, col: int, formula: str) -> None:
+def _check_total(out: Coverage, report: Report, table: Table, column: str, col: int, formula: str,
+                 grid: Grid) -> None:
     covered = _covered_rows(formula, table.sheet, col)
     if covered is None:
         return  # not a formula of ours to judge; its value is trusted or reported by recalc
-    if not covered & set(part_rows(table)):
+    parts = part_rows(table)
+    if not covered & set(parts):
         return  # a formula of the totals (e.g. a deviation), not a sum of the rows
+    total = table.total
+    ref = table.ref(total, column)
+    # a number outside the table added in (=SUM(C5:C12)+C20): more than the units, by any amount
+    outside = sorted(r for r in covered if r not in parts and r != total.row and isinstance(grid.get(r, col), float))
+    if outside:
+        out.findings.append(SUMMA_TACKER_INTE.at(
+            ref, f"{total.label} / {column}: formeln ={formula} räknar också med "
+                 f"{', '.join(a1(r, col) for r in outside)}, som inte är en rad i tabellen {table.name}. Summa ska "
+                 f"vara summan av tabellens rader.", actual=formula))
+    _twice(out, SUMMA_TACKER_INTE, ref, total.label, column, formula, table.sheet, col, table.rows)
     left_out = [row for row in table.rows if row.row not in covered]
     if not left_out:
         return
-    total = table.total
     names = ", ".join(f"rad {row.row + 1} ({row.label})" for row in left_out)
-    ref = table.ref(total, column)
     m = _TEMPLATE_SUM.match(formula)
     if m and m.group(1).upper() == m.group(3).upper() == col_letter(col):
         value = sum(row.num(column) or 0.0 for row in table.rows)
