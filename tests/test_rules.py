@@ -34,6 +34,7 @@ CASES = [
     ("amounts-in-tkr", {"Resultaträkning!F5": 441_000.0}, "belopp-enhet", "error", "Resultaträkning!F5"),
     ("income-statement-empty", {f"Resultaträkning!{c}{r}": None for c in "BCDFG" for r in range(5, 11)},
      "avstamning", "error", "Resultaträkning!E10"),
+    ("prognosis-missing", {"Resultaträkning!F9": -50.0}, "avvikelse-tom-sida", "warning", "Resultaträkning!G9"),
     ("explanation-off", {"Avvikelseförklaring!B5": 5.0, "Avvikelseförklaring!B9": 8.8}, "forklaring", "error",
      "Avvikelseförklaring!B9"),
     ("explanation-total-stale", {"Avvikelseförklaring!B5": 5.0}, "forklaring", "error",

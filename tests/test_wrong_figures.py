@@ -137,7 +137,7 @@ def test_amounts_a_thousand_times_the_frame_are_an_error():
 
 
 def test_amounts_beyond_any_budget_are_an_error_without_a_frame():
-    found = findings_with({"Resultaträkning!F5": 441_000.0, "Uppgifter!B9": None})
+    found = findings_with({"Resultaträkning!F5": 441_000.0, "Uppgifter!B12": None})
     assert any(rule == "belopp-enhet" and where.startswith("Resultaträkning!") for rule, _, where in found), found
 
 
@@ -171,3 +171,26 @@ def test_a_result_formula_that_reads_a_row_twice_is_an_error(tmp_path):
     src = cell_edit("Resultaträkning", "C10", "<f>SUM(C5:C6)+C6</f><v>-79.5</v>")(tmp_path / "in.xlsx")
     hits = [f for f in process(src, ()).findings if f.rule == "resultat-tacker-inte" and f.cell == "C10"]
     assert hits and "två gånger" in hits[0].message
+
+
+@pytest.mark.parametrize(("cell", "text", "unit"), [
+    ("Uppgifter!B12", "407 200 tkr", "tkr"),  # Driftram, in mnkr
+    ("Uppgifter!E4", "500 tkr", "tkr"),  # Väsentlighetsgräns, in mnkr
+    ("Uppgifter!E4", "5 %", "%"),
+])
+def test_an_amount_of_uppgifter_in_another_unit_is_an_error(cell, text, unit):
+    """'407 200 tkr' as the Driftram was read as 407 200 mnkr, and '500 tkr' as the threshold
+    made every deviation immaterial: both with 0 fel."""
+    from support.memory import result_with
+
+    result = result_with({cell: text})
+    hits = [f for f in result.findings if f.rule == "uppgift-typ" and f"{f.sheet}!{f.cell}" == cell]
+    assert hits and f"(cellen anger {unit})" in hits[0].message, result.findings
+
+
+@pytest.mark.parametrize("text", ["407,2 mnkr", "407,2"])
+def test_an_amount_of_uppgifter_in_its_own_unit_is_read(text):
+    from support.memory import outcome_with
+
+    outcome = outcome_with({"Uppgifter!B12": text}, actions=())
+    assert outcome.report.meta.driftram == 407.2 and not outcome.findings

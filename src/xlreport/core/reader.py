@@ -193,10 +193,13 @@ def _read_meta(g: Grid, out: _Collector) -> Meta:
         if _is_percent(g.formats.get((row, col + 1))) and kind is float and is_number(raw):
             raw = float(raw) * 100  # "3 %" stored as 0.03: the target is in percent, as Excel shows it
         value = _meta_value(raw, kind, label)
-        if value is None:
+        unit = _meta_unit(raw, attr) if value is not None else None
+        if value is None or unit is not None:
             what = f"datumet {_date_text(raw)}" if isinstance(raw, _date_types()[:1]) else f"'{shown(raw)}'"
-            out.findings.append(UPPGIFT_TYP.at(ref, f"Uppgiften '{label}' ska vara {_KIND_SV[kind]}, men cellen "
-                                                    f"innehåller {what}.", actual=_jsonable(raw)))
+            why = f"ska vara {_KIND_SV[kind]}" if unit is None else \
+                f"är i {_META_UNITS[attr][0]} och ska vara ett tal i {_META_UNITS[attr][0]} (cellen anger {unit})"
+            out.findings.append(UPPGIFT_TYP.at(ref, f"Uppgiften '{label}' {why}, men cellen innehåller {what}.",
+                                               actual=_jsonable(raw)))
             meta.invalid.add(attr)
             continue
         setattr(meta, attr, value)
@@ -355,6 +358,23 @@ def _scale_of(code: str) -> int:
             n += 1
     _SCALES[code] = n
     return n
+
+
+# the unit each amount of Uppgifter is in, and the unit words a text value may carry for it
+_META_UNITS = {"driftram": ("mnkr", (None, "mnkr")), "vasentlighet": ("mnkr", (None, "mnkr")),
+               "sjukmal": ("procent", (None, "%"))}
+
+
+def _meta_unit(raw: Any, attr: str) -> str | None:
+    """The unit a text value of Uppgifter names when it is not the field's ('407 200 tkr' for the
+    Driftram in mnkr, '5 %' for the Väsentlighetsgräns): read as a number it would be a thousand
+    times (or a whole unit) off, so it is a finding, not a value."""
+    if not isinstance(raw, str) or attr not in _META_UNITS:
+        return None
+    number = read_number_text(raw)
+    if number is None or number.unit in _META_UNITS[attr][1]:
+        return None
+    return number.unit
 
 
 def _meta_value(raw: Any, kind: type, label: str = "") -> Any:

@@ -337,6 +337,24 @@ def _typed_deviation(report: Report, config: Config) -> Iterator[Hit]:
                           actual=typed)
 
 
+@rule("avvikelse-tom-sida", "ekonomi", WARNING,
+      "En rad med budget har också utfall och prognos (annars blir avvikelsen hela budgeten)")
+def _one_side_empty(report: Report, config: Config) -> Iterator[Hit]:
+    """Budget helår filled and Prognos helår empty gives a deviation of the whole budget, as
+    Excel's =G−F does: a unit that forgot its prognosis reports a surplus of its budget. An empty
+    budget beside an outcome is the template's own case (costs spread over the units later)."""
+    for table, row in _deviation_rows(report):
+        for col, filled, empty in ((L.COL_AVV, L.COL_BUDGET, L.COL_UTFALL),
+                                   (L.COL_AVV_HELAR, L.COL_BUDGET_HELAR, L.COL_PROGNOS)):
+            b = row.num(filled)
+            if col not in table.columns or empty not in table.columns or not b or row.num(empty) is not None \
+                    or empty in row.invalid:
+                continue
+            yield Hit(table.ref(row, empty), f"{row.label} / {empty} är tom men {filled} är {_mn(b)}: {col} blir "
+                                             f"{_mn(-b)}, hela budgeten. Fyll i {empty} (0 om det är rätt).",
+                      actual=None)
+
+
 # --- unit table ---------------------------------------------------------------------------
 
 @rule("summa-enheter", "ekonomi", ERROR, "Summa = summan av enheterna i varje kolumn")

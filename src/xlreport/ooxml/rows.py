@@ -51,12 +51,12 @@ def insert_rows(edit: PackageEdit, sheet: str, before: int, n: int, style_from: 
     for tag in _ANCHORED:
         if root.find(q(tag)) is not None:
             raise DepartmentError(f"Bladet {sheet} har bilder, kommentarer eller tabellobjekt; xlreport kan inte "
-                                  f"infoga rader där. Infoga {n} tomma rader ovanför Summa-raden i Excel och kör igen.",
+                                  f"infoga rader där. Infoga {n} tomma rader ovanför rad {before + 1} i Excel och kör igen.",
                                   file=edit.path, sheet=sheet)
     ext = root.find(q("extLst"))
     if ext is not None and b"sqref" in etree.tostring(ext):
         raise DepartmentError(f"Bladet {sheet} har utökad villkorsstyrd formatering; infoga {n} tomma rader "
-                              f"ovanför Summa-raden i Excel och kör igen.", file=edit.path, sheet=sheet)
+                              f"ovanför rad {before + 1} i Excel och kör igen.", file=edit.path, sheet=sheet)
     own = lambda s, r, c: shift(s, r, c, own=True)
     data = root.find(q("sheetData"))
     template_row = template_cols = None
