@@ -95,6 +95,22 @@ def test_a_missing_income_row_comment(tmp_path):
     assert "Kostnader: Avvikelse helår +7,8 mnkr och Avvikelse ack +12,9 mnkr" in f.message
 
 
+def test_a_comment_of_only_invisible_characters_explains_nothing(tmp_path):
+    """A Kommentar of a zero-width space (pasted from a web page) looks empty and is empty."""
+    path = variant(tmp_path / "bok.xlsx", {HR_COMMENT: "\u200b"})
+    assert [(f.rule, f.cell) for f in commentary(path)] == [("forklaring-enhet-saknas", "I8")]
+
+
+def test_a_chase_line_that_begins_like_a_formula_is_shown_not_run(tmp_path):
+    """A unit named "=1+1" (or "+46 …", "@…") would be a formula when Excel opens the CSV."""
+    from xlreport.commentary.chase import chase_file, csv_text
+
+    path = variant(tmp_path / "bok.xlsx", {"Driftredovisning!A8": "=1+1", "Uppgifter!A21": "=1+1",
+                                           HR_COMMENT: None})
+    rows = list(csv.reader(io.StringIO(csv_text([chase_file(path)])), delimiter=";"))
+    assert any(row[1] == "'=1+1" for row in rows[1:]), rows
+
+
 def test_the_threshold_comes_from_uppgifter_else_from_the_config(tmp_path):
     cleared = {f"Driftredovisning!I{r}": None for r in range(5, 13)} | \
               {f"Resultaträkning!I{r}": None for r in range(5, 10)}

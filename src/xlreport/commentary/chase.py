@@ -93,8 +93,15 @@ def csv_text(results: list[ChaseResult]) -> str:
     w.writerow(CSV_HEADER)
     for r in results:
         for file, unit, row, cell, helar, ack, status, what in r.lines():
-            w.writerow((file, unit, row, cell, csv_number(helar), csv_number(ack), status, what))
+            w.writerow((_text(file), _text(unit), _text(row), cell, csv_number(helar), csv_number(ack), status,
+                        _text(what)))
     return buf.getvalue()
+
+
+def _text(value: str) -> str:
+    """A text field as Excel opens it: one that begins like a formula (a unit named "=1+1",
+    "+46 ...", "@...") gets an apostrophe first, so Excel shows it instead of running it."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def write_csv(results: list[ChaseResult], target: str | Path) -> Path:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from ..records import Record, field
 from . import layout as L
 from .cells import CellRef, Grid, a1, is_number
+from .chars import visible
 from .errors import StructureError
 from .findings import ERROR, WARNING, Finding, RuleSpec, declare
 from .model import Meta, Report, Row, Table
@@ -589,7 +590,8 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
         raw = get(r, c)
         if isinstance(raw, float):
             raw = fmt_number(raw, 0 if raw.is_integer() else 2)
-        if isinstance(raw, str) and raw.strip() not in L.NO_VALUE_MARKS and not isinstance(raw, Uncalculated):
+        if isinstance(raw, str) and raw.strip() not in L.NO_VALUE_MARKS and not isinstance(raw, Uncalculated) \
+                and visible(raw).strip():  # a comment of only a zero-width space explains nothing
             row.texts[header] = " ".join(raw.split())
     values = row.values
     if not spec.numeric:  # text as the cell shows it; a blank cell (None, spaces) is None
