@@ -411,3 +411,137 @@ def test_period_and_full_year_words_after_the_number_and_in_compounds_pick_the_c
     result = claims(example, text)
     assert result.checks
     assert bool(result.contradictions) == wrong, [c.message for c in result.contradictions]
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    # the reference report's sentence with 108 put right: 74/34 are all 108 staff, not the 98's 68/30
+    ("På KLK finns per mars 98 tillsvidareanställda medarbetare varav 74 kvinnor och 34 män.",
+     ["74 kvinnor", "34 män"]),
+    ("På KLK finns per mars 98 tillsvidareanställda medarbetare varav 68 kvinnor och 30 män.", []),
+    ("Av de 9 visstidsanställda är 74 kvinnor och 34 män.", ["74 kvinnor", "34 män"]),
+    ("Av de 9 visstidsanställda är 5 kvinnor och 4 män.", []),
+    ("Antalet tillsvidareanställda är 98, varav 68 kvinnor.", []),
+    ("Förvaltningen har 108 anställda, varav 74 kvinnor och 34 män.", []),
+    # the published sentence: the whole as written (108) is all staff's, and the error is on it
+    ("På KLK finns per mars 108 tillsvidareanställda medarbetare varav 74 kvinnor och 34 män.",
+     ["108 tillsvidareanställda"]),
+])
+def test_a_varav_split_belongs_to_the_whole_before_it(example, text, wrong):
+    result = claims(example, text)
+    assert [c.claim.written for c in result.contradictions] == wrong, [c.message for c in result.contradictions]
+    assert not result.untied and all(c.figure.ref.sheet == "Personal" for c in result.checks if c.claim.kind == "antal")
+    if wrong and wrong[0] == "74 kvinnor":
+        message = result.contradictions[0].message
+        assert "tabellen har" in message and "74 är Summa anställda, Kvinnor" in message
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("KLK Välfärd och KLK HR visar överskott på 1,8 respektive 2,8 mnkr för perioden.", []),
+    ("KLK Välfärd och KLK HR visar överskott på 5,0 respektive 2,8 mnkr för perioden.", ["5,0 mnkr"]),
+    ("KLK Välfärd och KLK HR visar överskott på 2,8 respektive 1,8 mnkr för perioden.", ["2,8 mnkr", "1,8 mnkr"]),
+    ("Intäkterna och kostnaderna uppgår till 123,7 respektive 96,6 mnkr för perioden.", ["123,7 mnkr"]),
+    ("Intäkterna och kostnaderna uppgår till 113,7 respektive 96,6 mnkr för perioden.", []),
+    ("KLK HR, KLK Välfärd och KLK Ledning visar överskott på 2,8, 1,8 respektive 2,9 mnkr för perioden.", []),
+    ("Kvinnornas och männens sjukfrånvaro är 0,6 respektive 3,4 %.", ["0,6 %", "3,4 %"]),
+    ("Kvinnornas och männens sjukfrånvaro är 3,4 respektive 0,6 %.", []),
+])
+def test_respektive_pairs_the_numbers_with_the_names_in_order(example, text, wrong):
+    """The first number of "2,8 respektive 1,8 mnkr" takes the last one's unit; each number is
+    checked as the sentence with its own name alone, and the message quotes the sentence."""
+    result = claims(example, text)
+    assert [c.claim.written for c in result.contradictions] == wrong, [c.message for c in result.contradictions]
+    assert len(result.checks) == (3 if "KLK Ledning" in text else 2) and not result.untied
+    assert all(c.claim.sentence == text for c in result.checks)
+    assert all(text in c.message for c in result.contradictions)
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("Antalet tillsvidareanställda har ökat med 18 personer.", False),  # Tillsvidareanställda Förändring +18
+    ("Antalet tillsvidareanställda har ökat med 19 personer.", True),  # 19 is the total's
+    ("Antalet visstidsanställda har ökat med 1 person.", False),
+    ("Antalet anställda har ökat med 19 personer.", False),
+    ("Antalet tillsvidareanställda har ökat med 18 personer och antalet anställda har ökat med 19 personer.", False),
+])
+def test_a_staff_change_belongs_to_the_subject_not_to_personer(example, text, wrong):
+    result = claims(example, text)
+    assert result.checks and not result.untied
+    assert bool(result.contradictions) == wrong, [c.message for c in result.contradictions]
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("Kvinnornas sjukfrånvaro har ökat från 3,1 % till 3,4 %.", []),  # Kvinnor fg 3,1, Kvinnor 3,4
+    ("Sjukfrånvaron för kvinnor har ökat till 3,4 % från 3,1 %.", []),
+    ("Männens sjukfrånvaro har minskat från 1,4 % till 0,6 %.", []),
+    ("Männens sjukfrånvaro har minskat från 1,4 % till 0,4 %.", ["0,4 %"]),
+    ("Kvinnornas sjukfrånvaro har ökat från 3,1 % till 2,5 %.", ["2,5 %"]),  # 2,5 is the total's
+])
+def test_the_second_figure_of_from_to_is_of_the_same_women_or_men(example, text, wrong):
+    result = claims(example, text)
+    assert [c.claim.written for c in result.contradictions] == wrong, [c.message for c in result.contradictions]
+    if wrong == ["0,4 %"]:
+        assert "tabellen har 0,6 (Total sjukfrånvaro, Män" in result.contradictions[0].message
+
+
+@pytest.mark.parametrize(("text", "figures", "wrong"), [
+    ("Överskottet beror på bredbandsutbyggnad (1,0 mnkr) och verksamhetsutveckling (4,0 mnkr).",
+     ["Bredbandsutbyggnad", "Olika former av verksamhetsutveckling"], []),
+    ("Överskottet beror på bredbandsutbyggnad (4,0 mnkr) och verksamhetsutveckling (1,0 mnkr).",
+     ["Bredbandsutbyggnad", "Olika former av verksamhetsutveckling"], ["4,0 mnkr", "1,0 mnkr"]),
+    ("Bredbandsutbyggnaden bidrar med 1,0 mnkr till överskottet.", ["Bredbandsutbyggnad"], []),
+    ("Bredbandsutbyggnaden bidrar med 4,0 mnkr till överskottet.", ["Bredbandsutbyggnad"], ["4,0 mnkr"]),
+    ("Verksamhetsutvecklingen står för 4,0 mnkr av avvikelsen.", ["Olika former av verksamhetsutveckling"], []),
+])
+def test_an_explanation_item_is_the_label_right_before_its_figure_also_in_definite_form(example, text, figures, wrong):
+    result = claims(example, text)
+    assert [c.claim.written for c in result.contradictions] == wrong, [c.message for c in result.contradictions]
+    assert [c.figure.label.split(",")[0] for c in result.checks] == figures
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("Resultatet för januari–mars 2019 uppgick till 17,1 mnkr.", True),  # Resultat Utfall ack fg år 12,4
+    ("Resultatet för januari–mars 2019 uppgick till 12,4 mnkr.", False),
+    ("Intäkterna för januari-mars 2019 uppgick till 113,7 mnkr.", True),  # fg år 111,7
+    ("Intäkterna för januari-mars 2019 uppgick till 111,7 mnkr.", False),
+    ("Resultatet för januari–mars 2020 uppgick till 17,1 mnkr.", False),
+])
+def test_a_month_range_of_the_year_before_is_the_prior_years_column(example, text, wrong):
+    result = claims(example, text)
+    assert [c.claim.kind for c in result.contradictions] == (["belopp"] if wrong else [])
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("Totalt antal anställda är 118.", ["118"]),  # Summa anställda Totalt 108
+    ("Totalt antal anställda är 108.", []),
+    ("Antalet anställda är 118, varav 98 tillsvidareanställda.", ["118"]),
+    ("Antalet anställda har ökat från 89 till 118.", ["118"]),  # 89 is Totalt fg år
+    ("Antalet anställda har ökat från 79 till 108.", ["79"]),
+    ("Antalet tillsvidareanställda har ökat från 80 till 98.", []),
+    ("Antalet tillsvidareanställda är 98 personer.", []),
+    ("29 fler medarbetare än samma period 2019.", ["29 fler medarbetare"]),  # Förändring +19
+    ("Det är 19 fler medarbetare än samma period 2019.", []),
+    ("Antalet tillsvidareanställda är 28 fler än föregående år.", ["28 fler"]),  # Tillsvidareanställda +18
+    ("Antalet tillsvidareanställda är 18 fler än föregående år.", []),
+])
+def test_a_headcount_with_its_noun_before_the_number_is_checked(example, text, wrong):
+    result = claims(example, text)
+    assert [c.claim.written for c in result.contradictions] == wrong, [c.message for c in result.contradictions]
+    assert not [c for c in result.untied if c.kind != "år"]
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("Prognosen för helåret är ett överskott på knappt 7 mnkr.", True),  # Resultat Prognos helår 7,8
+    ("Prognosen för helåret är ett överskott på drygt 8 mnkr.", True),
+    ("Intäkterna för perioden är drygt 3,5 mnkr högre än budget.", True),  # Intäkter Avvikelse ack 3,43
+    ("Prognosen för helåret är ett överskott på knappt 8 mnkr.", False),
+    ("Prognosen för helåret är ett överskott på drygt 7 mnkr.", False),
+    ("Intäkterna för perioden är drygt 3,4 mnkr högre än budget.", False),
+    ("Prognosen för helåret är ett överskott på cirka 8 mnkr.", False),
+])
+def test_knappt_is_at_most_and_drygt_at_least_the_figure(example, text, wrong):
+    result = claims(example, text)
+    assert len(result.checks) == 1
+    assert bool(result.contradictions) == wrong
+    if wrong:
+        message = result.contradictions[0].message
+        assert "säger att talet är högst" in message or "säger att talet är minst" in message
+        assert "tabellen har 7,8" in message or "tabellen har 3,4" in message

@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from ..records import Record, field
+from ..records import Record, field, replace
 from . import layout as L
 from .cells import CellRef
 from .findings import CATALOGUE, ERROR, Finding, declare
@@ -100,6 +100,7 @@ class Claim(Record, frozen=True):
     kind: str
     signed: bool  # the text gives a sign (+4,0; −1,1; "en minskning med")
     approximate: bool = False  # "cirka 19 miljoner kronor": agrees within 5 % (or one unit of its last digit)
+    bound: int = 0  # "knappt 8" (-1: the figure is at most 8), "drygt 16" (+1: at least 16), within that tolerance
 
 
 class Check(Record, frozen=True):
@@ -407,13 +408,17 @@ def _numbers(sentence: str) -> list[_Number]:
     return out
 
 
-def _agrees(claim: float, decimals: int, signed: bool, figure: float, approximate: bool = False) -> bool:
+def _agrees(claim: float, decimals: int, signed: bool, figure: float, approximate: bool = False,
+            bound: int = 0) -> bool:
     """The claim agrees with the figure at the text's rounding (an unsigned amount is compared
     with the figure's size: "kostnaderna uppgår till 96,6 mnkr" for −96,6); an approximate claim
-    ("cirka 17", "knappt 8") within 5 % of itself or one unit of its last digit."""
+    ("cirka 17", "knappt 8") within 5 % of itself or one unit of its last digit, and on the side
+    its word says (``bound``: "knappt 8" is at most 8, "drygt 16" at least 16)."""
     f = figure if signed else abs(figure)
     c = claim if signed else abs(claim)
     if approximate:
+        if bound and (f - c) * bound < -1e-9:
+            return False
         return abs(f - c) <= max(10 ** -decimals, 0.05 * abs(c)) + 1e-9
     return abs(round_half_up(f, decimals) - c) < 10 ** -(decimals + 3)
 
@@ -458,10 +463,94 @@ def check_text(report: Report, paragraphs: Iterable[Paragraph]) -> TextResult:
         previous = ""
         for s in sentences(p.text):
             sent = _Sentence(s, previous)
-            for n in sent.numbers:
-                _check_number(report, amounts, p, sent, n, result)
+            paired = _respective(amounts, sent)
+            for i, n in enumerate(sent.numbers):
+                if i not in paired:
+                    _check_number(report, amounts, p, sent, n, result)
+                    continue
+                # "X och Y visar 2,8 respektive 1,8 mnkr": checked as "X visar 2,8 mnkr", filed under the sentence
+                text, start = paired[i]
+                own = _Sentence(text, previous)
+                alone = TextResult()
+                _check_number(report, amounts, p, own, next(o for o in own.numbers if o.start == start), alone)
+                result.untied.extend(replace(c, sentence=s) for c in alone.untied)
+                result.checks.extend(replace(c, claim=replace(c.claim, sentence=s), message=c.message.replace(
+                    f"\u201d{text}\u201d", f"\u201d{s}\u201d")) for c in alone.checks)
             previous = s
     return result
+
+
+_RESPEKTIVE = re.compile(rf"{_SPACES}*respektive{_SPACES}+$")
+_LIST_GAP = re.compile(rf"{_SPACES}*,{_SPACES}*$")
+_NAME_SEPARATOR = re.compile(r",\s*|\s+(?:och|samt)\s+")
+
+
+def _respective(a: _Amounts, s: _Sentence) -> dict[int, tuple[str, int]]:
+    """The numbers of "A och B … 2,8 respektive 1,8 mnkr", each with the sentence it states:
+    number index -> (the sentence with only that name and that number, with the last number's
+    unit, and where the number starts in it). The names pair with the numbers in order; when
+    they do not (not as many names as numbers), each number gets the unit and the names stay."""
+    nums, text = s.numbers, s.text
+    out: dict[int, tuple[str, int]] = {}
+    i = 0
+    while i < len(nums) - 1:
+        if not _RESPEKTIVE.search(text[nums[i].end:nums[i + 1].start]) or nums[i + 1].unit not in ("mnkr", "tkr", "%"):
+            i += 1
+            continue
+        first, last = i, i + 1
+        while first > 0 and _LIST_GAP.fullmatch(text[nums[first - 1].end:nums[first].start]):
+            first -= 1
+        group = list(range(first, last + 1))
+        unit = nums[last]
+        if any(nums[k].unit not in ("", unit.unit) for k in group):
+            i = last + 1
+            continue
+        digits = re.match(r"[^a-zA-ZåäöÅÄÖ%]*", unit.written)
+        unit_text = unit.written[len(digits.group().rstrip()):] if digits else ""
+        clause = max([o.end for o in s.split if o.end <= nums[first].start], default=0)
+        names = _names(a, text[clause:nums[first].start], unit.unit, len(group))
+        head = text[:nums[first].start] if names is None else None
+        for j, k in enumerate(group):
+            n = nums[k]
+            written = n.written if n.unit else n.written.rstrip() + unit_text
+            if names is not None:
+                (start0, _), (start, end), end_last = names[0], names[j], names[-1][1]
+                head = text[:clause + start0] + text[clause + start:clause + end] + text[clause + end_last:nums[first].start]
+            out[k] = (head + written + text[unit.end:], len(head))
+        i = last + 1
+    return out
+
+
+def _names(a: _Amounts, prefix: str, unit: str, count: int) -> list[tuple[int, int]] | None:
+    """The spans of the ``count`` names listed last in ``prefix`` ("KLK Välfärd och KLK HR
+    visar överskott på"): each the fewest words that name one row, a unit or an explanation
+    (a woman/men or a kort/lång word for a percentage); None unless there are that many."""
+    def names_one(words: str) -> bool:
+        low = words.lower()
+        if unit == "%":
+            return len(re.findall(r"\bkvinn\w*|\bmän(nen|nens|s)?\b|\b(kort|lång)\w*", low)) == 1
+        rows = _entities(a, low)
+        return rows is not None and len(rows) == 1
+
+    spans, start = [], 0
+    for sep in [*_NAME_SEPARATOR.finditer(prefix), None]:
+        end = sep.start() if sep else len(prefix)
+        chunk = prefix[start:end]
+        words = list(re.finditer(r"\S+", chunk))
+        found = None
+        for w in range(len(words)):  # the fewest words from the chunk's start that name one thing
+            stop = words[w].end()
+            if names_one(chunk[:stop]):
+                first = max(b for b in range(w + 1) if names_one(chunk[words[b].start():stop]))
+                found = (start + words[first].start(), start + stop)
+                break
+        spans.append(found)
+        start = sep.end() if sep else len(prefix)
+    named = [sp for sp in spans if sp is not None]
+    # the names are the list right before the numbers: the last ``count`` chunks, each named
+    if len(spans) < count or any(sp is None for sp in spans[-count:]) or len(named) != count:
+        return None
+    return spans[-count:]
 
 
 def _check_number(report: Report, amounts: _Amounts, p: Paragraph, s: _Sentence, n: _Number,
@@ -482,7 +571,8 @@ def _check_number(report: Report, amounts: _Amounts, p: Paragraph, s: _Sentence,
         value = n.value / 1000 if n.unit == "tkr" else n.value
         decimals = n.decimals + (3 if n.unit == "tkr" else 0)
         written = f"{rough.group(1)} {n.written}" if rough else n.written
-        claim = Claim(p, s.text, written, value, decimals, AMOUNT, n.signed, approximate=bool(rough))
+        bound = 0 if not rough else -1 if rough.group(1) in ("knappt", "nästan") else 1 if rough.group(1) == "drygt" else 0
+        claim = Claim(p, s.text, written, value, decimals, AMOUNT, n.signed, approximate=bool(rough), bound=bound)
         if _COMPARED.match(after) or _EXCEEDS.search(before):
             # "3,4 mnkr mer än budget", "överstiger budget med 3,4 mnkr": the row's deviation
             rows = _entities(amounts, s.low[:n.start]) or [amounts.rows.get("resultat", {})]
@@ -521,7 +611,8 @@ def _shown(value: float, claim: Claim) -> str:
     if claim.kind == AMOUNT and re.search(r"tkr|tusen", claim.written):
         return fmt_number(value * 1000 if claim.signed else abs(value) * 1000, max(claim.decimals - 3, 0),
                           sign=claim.signed) + " tkr"
-    return fmt_number(value if claim.signed else abs(value), claim.decimals, sign=claim.signed)
+    decimals = max(claim.decimals, 1) if claim.approximate else claim.decimals  # "drygt 8": the table's 7,8
+    return fmt_number(value if claim.signed else abs(value), decimals, sign=claim.signed)
 
 
 def _decide(result: TextResult, claim: Claim, candidates: Sequence[Figure], rule: str,
@@ -534,7 +625,7 @@ def _decide(result: TextResult, claim: Claim, candidates: Sequence[Figure], rule
         result.untied.append(claim)
         return
     agreeing = next((c for c in candidates if _agrees(claim.value, claim.decimals, claim.signed, c.value,
-                                                      claim.approximate)), None)
+                                                      claim.approximate, claim.bound)), None)
     if agreeing is not None:  # the figure that agrees first: the one --alla and the JSON name
         result.checks.append(Check(claim, (agreeing, *(c for c in candidates if c is not agreeing)), True))
         return
@@ -545,6 +636,9 @@ def _decide(result: TextResult, claim: Claim, candidates: Sequence[Figure], rule
     same = next((f for f in elsewhere if f not in candidates and _agrees(claim.value, claim.decimals, claim.signed,
                                                                          f.value)), None)
     there = f" {_shown(same.value, claim)} är {same.source()}." if same is not None else ""
+    if claim.bound and _agrees(claim.value, claim.decimals, claim.signed, best.value, True):  # near, on the wrong side
+        limit = fmt_number(abs(claim.value) if not claim.signed else claim.value, claim.decimals, sign=claim.signed)
+        there += f" \u201d{claim.written.split()[0]}\u201d säger att talet är {'högst' if claim.bound < 0 else 'minst'} {limit}."
     has = {YEAR: "året före rapportens år är" if best.label.startswith("År −") else "rapportens år är",
            MONTH: "rapportens månad är"}.get(claim.kind, "tabellen har")
     message = (f"texten säger \u201d{claim.written.strip()}\u201d, men {has} {shown} ({best.source()}){also}."
@@ -614,11 +708,14 @@ def _amount_candidates(a: _Amounts, prefix: str, before: str, after: str, unname
     not have (``unnamed``: "Avdelningen Kultur visar ett överskott på 7,8 mnkr" is not checked).
     The columns: the column terms before the number, else every figure of the row (a claim must
     then agree with one of them)."""
+    # a sentence that explains the deviation ("Överskottet beror på bredbandsutbyggnad (1,0 mnkr) och
+    # verksamhetsutveckling (4,0 mnkr)") may name each item by a word of its label, right before its figure
+    explained = bool(_EXPLAINED.search(prefix) or _EXPLAINED.search(after))
     rows = _entities(a, after[m.end():]) if (m := _NAMED_AFTER.match(after)) else None
     if rows is None or not any("" in r for r in rows) and not _named(a, after[m.end():]):
-        rows = _entities(a, before)
+        rows = _entities(a, before, explained=explained)
     if rows is None:
-        rows = _entities(a, prefix)
+        rows = _entities(a, prefix, explained=explained)
     if rows is None:
         rows = _entities(a, after, names=False)
     if rows is not None:
@@ -662,7 +759,9 @@ def _prior_year(report: Report):
         return lambda text: text
     year = re.compile(rf"\b{report.meta.ar - 1}\b")
     this = re.compile(rf"\bför (år )?{report.meta.ar}\b(?!\s*[-–])")  # "ett överskott på 7,8 mnkr för 2020"
-    return lambda text: this.sub("för helåret", year.sub("föregående år", text))
+    # "januari–mars 2019": last year's period, not this year's (the month range alone says Utfall ack)
+    months = re.compile(rf"\b(?:{_MONTHS_RE})\s*(?:[-–]\s*|\s)(?:{_MONTHS_RE})\s+{report.meta.ar - 1}\b")
+    return lambda text: this.sub("för helåret", year.sub("föregående år", months.sub("föregående år", text)))
 
 
 _NAMED_AFTER = re.compile(r"^[\s)]*(av|avser|för|inom)\s+")
@@ -694,17 +793,19 @@ def _other_subject(segment: str) -> bool:
     return bool(re.search(r"\binvester\w*|\bexploater\w*|\bsparkrav\w*|\beffektiviser\w*|\bkoncern\w*", segment))
 
 
-def _entities(a: _Amounts, segment: str, *, names: bool = True) -> list[dict[str, Figure]] | None:
+def _entities(a: _Amounts, segment: str, *, names: bool = True, explained: bool = False) -> list[dict[str, Figure]] | None:
     """The rows a segment names, most specific first: a unit's or an explanation's name,
     driftram, an income-statement row, the result. None when it names none. ``names=False``:
-    only the income statement's rows (a unit or an explanation is named before its figure)."""
+    only the income statement's rows (a unit or an explanation is named before its figure).
+    ``explained``: the sentence explains the deviation, so an explanation may be named by one
+    word of its label (see :func:`_post_words`), as the segment's own words allow too."""
     if names:
         units = [(name, figs) for name, figs in a.units.items() if _has_label(segment, name)] or \
             [(name, a.units[name]) for name, short in a.short.items() if _has_short(segment, short)]
-        posts = [(unit, f) for label, unit, f in a.posts if _has_label(segment, label)]
-        if not posts and _EXPLAINED.search(segment):
+        posts = [(unit, f) for label, unit, f in a.posts if _has_post(segment, label)]
+        if not posts and (explained or _EXPLAINED.search(segment)):
             words = _post_words(a)
-            posts = [(unit, f) for label, unit, f in a.posts if label in words and _has_label(segment, words[label])]
+            posts = [(unit, f) for label, unit, f in a.posts if label in words and _has_post(segment, words[label])]
         if posts:  # an explanation is more specific than its unit ("Utbildningar (KLK HR) +0,6 mnkr")
             named = {L.norm(n) for n, _ in units}
             return [{"": f} for unit, f in posts if not named or unit is None or L.norm(unit) in named] or \
@@ -720,6 +821,14 @@ def _entities(a: _Amounts, segment: str, *, names: bool = True) -> list[dict[str
     if _RESULT_TERM.search(segment) and "resultat" in a.rows:
         return [a.rows["resultat"]]
     return None
+
+
+def _has_post(segment: str, label: str) -> bool:
+    """The segment names an explanation by its label, its last word also in the definite form
+    ("Bredbandsutbyggnaden" for "Bredbandsutbyggnad", "utbildningarna")."""
+    lab = _label_text(label)
+    return bool(lab) and re.search(rf"(?<![\wåäö/]){re.escape(lab)}(en|et|n|t|na|ens|ets|nas)?(?![\wåäö])",
+                                   _label_text(segment)) is not None
 
 
 def _post_words(a: _Amounts) -> dict[str, str]:
@@ -842,11 +951,18 @@ def _check_percent(report: Report, p: Paragraph, s: _Sentence, n: _Number, befor
         row = _sick_row(s.low[:n.start]) if _sick_row(s.low[:n.start]) != L.ROW_SJUK_TOTAL else _sick_row(s.low)
         prior = bool(_PRIOR.search(near)) or bool(re.search(r"\bföregående\b|\bförra\b|\bfg\b", s.low[:n.start])
                                                  and "(" in s.text[max(0, n.start - 2):n.start])
-        cols = _sick_columns(before + " " + after[:30], prior)
+        segment = before + " " + after[:30]
+        if _FROM_TO.match(before):  # "Kvinnornas sjukfrånvaro har ökat från 3,1 % till 3,4 %": the same women
+            segment = s.low[:n.start] + " " + after[:30]
+        cols = _sick_columns(segment, prior)
         candidates = [_sick(report, row, c) for c in cols]
     claim = _claim(p, s, n, PERCENT)
     _decide(result, claim, candidates, TEXT_PROCENT.id)
     _direction_of_sick(report, result, claim, s, n)
+
+
+# the second figure of "från A till B" (or "till B från A"): the words before A are its words too
+_FROM_TO = re.compile(r"^[\s,]*(från|till)\s*$")
 
 
 def _sick_row(text: str) -> str:
@@ -907,7 +1023,7 @@ def _direction_of_sick(report: Report, result: TextResult, claim: Claim, s: _Sen
     head = s.low[:n.start]
     topic = [m.end() for m in _SICK_TOPIC.finditer(head)]
     verb = None
-    if topic and not re.search(r"\b(kort|lång)\w*", head):
+    if topic and not re.search(r"\b(kort|lång|kvinn)\w*", head) and not _MEN.search(head):  # the total's own verb
         verb = next((m for m in reversed(list(_CHANGE_VERB.finditer(head, topic[0])))), None)
         if verb is not None and re.search(r"\b(men|medan|samtidigt|trots)\b|,(?!\d)", head[verb.end():]):
             verb = None  # the verb is another clause's
@@ -954,6 +1070,20 @@ def _check_count(report: Report, p: Paragraph, s: _Sentence, n: _Number, before:
     if is_change:
         _check_staff_change(report, p, s, n, before, head, result)
         return
+    if _more_than_before(report, p, s, n, result):  # "29 fler medarbetare än samma period 2019"
+        return
+    subject = _COUNT_SUBJECT.search(s.low[:n.start])
+    own = _count_noun(head) is not None
+    if subject and _staff_row(subject.group("noun"))[0] and (
+            not own or _staff_row(head) == (True, None) and _staff_row(subject.group("noun"))[1] is not None):
+        # "Totalt antal anställda är 108", "Antalet tillsvidareanställda är 98 personer": the subject's noun
+        if subject.group("verb") == "från" and not re.match(r"\s+till\b", s.low[n.end:]):
+            result.untied.append(_claim(p, s, n, COUNT))  # "från 89 i december till": another time
+            return
+        head, rest = subject.group("noun"), ""
+        subject = None if own else subject  # "98 personer": the claim is written with its noun
+    else:
+        subject = None
     candidates: list[Figure | None] = []
     kind = _count_noun(head)
     # "19 av 24 åtaganden bedöms bli klara": 24 is the whole, 19 the part the status words are about
@@ -971,11 +1101,16 @@ def _check_count(report: Report, p: Paragraph, s: _Sentence, n: _Number, before:
         candidates.append(_leavers(report, None))
     elif kind == "staff":
         row, col = next(v for rx, v in _STAFF_NOUNS if rx.search(head))
-        if row is None and col != L.COL_TOTALT:  # kvinnor, män: of the total, or of a form the sentence names
+        split = _split_of(report, s, n, col) if row is None and col != L.COL_TOTALT else None
+        if split is not None:  # "98 tillsvidareanställda varav 68 kvinnor": the split of the whole before it
+            candidates.extend(split)
+        elif row is None and col != L.COL_TOTALT:  # kvinnor, män: of the total, or of a form the sentence names
             candidates.append(_staff(report, None, col))
             for rx, (form, _) in _STAFF_NOUNS[:3]:
                 if any(rx.search(w) for w in _words(s.low)):
                     candidates.append(_staff(report, form, col))
+        elif subject and subject.group("verb") == "från":  # "har ökat från 89 till 108": the year before
+            candidates.append(_staff(report, row, L.COL_TOTALT_FG))
         else:
             candidates.append(_staff(report, row, col))
         if _PRIOR_WORDS.search(_prior_year(report)(s.low)) and col == L.COL_TOTALT:  # "föregående år hade kontoret 89"
@@ -1006,9 +1141,101 @@ def _check_count(report: Report, p: Paragraph, s: _Sentence, n: _Number, before:
     else:
         result.untied.append(_claim(p, s, n, COUNT))
         return
-    noun = re.match(r"\s*[\wåäö/]+", s.text[n.end:]) if kind is not None and start == n.end else None
+    noun = re.match(r"\s*[\wåäö/]+", s.text[n.end:]) if kind is not None and start == n.end and not subject else None
     claim = Claim(p, s.text, s.text[n.start:start + (noun.end() if noun else 0)], n.value, 0, COUNT, False)
     _decide(result, claim, candidates, TEXT_ANTAL.id, _all_counts(report) if kind == "staff" else ())
+
+
+_VARAV = re.compile(r"\bvarav\b")
+# "Av de 9 visstidsanställda är 5 kvinnor": the whole named in the same sentence
+_OF_THE = re.compile(r"\bav\s+(?:de|dessa|nämndens|kontorets|förvaltningens)\s+(?:(?P<n>\d+)\s+)?(?P<noun>[a-zåäö]+)"
+                     r"\s+(?:är|var)\s+(?:\d+\s+[a-zåäö]+\s+(?:och|samt)\s+)?$")
+
+
+def _staff_row(word: str) -> tuple[bool, str | None]:
+    """(``word`` is a staff noun, the row it names: a form, or None for the total)."""
+    for rx, (row, col) in _STAFF_NOUNS:
+        if rx.search(word):
+            return col == L.COL_TOTALT, row
+    return False, None
+
+
+def _split_of(report: Report, s: _Sentence, n: _Number, col: str) -> list[Figure] | None:
+    """The figures a women/men count split after "varav" (or "av de 9 visstidsanställda är")
+    may mean: that column of the row the whole before it names ("98 tillsvidareanställda
+    medarbetare varav 68 kvinnor och 30 män": Tillsvidareanställda). When the whole as written
+    is another row's Totalt ("108 tillsvidareanställda varav 74 kvinnor", 108 being all staff),
+    the whole's number is the error (flagged on it) and that row's split is a candidate too.
+    None when the sentence does not split a staff whole: the caller's candidates."""
+    head = s.low[:n.start]
+    whole_value = None
+    if (of := _OF_THE.search(head)) is not None:
+        is_staff, row = _staff_row(of.group("noun"))
+        if not is_staff:
+            return None
+        whole_value = float(of.group("n")) if of.group("n") else None
+    else:
+        varav = [m.start() for m in _VARAV.finditer(head)]
+        if not varav or re.search(r"[.;:]", head[varav[-1]:]):
+            return None
+        cut = varav[-1]
+        whole = [o for o in s.numbers if o.end <= cut and not o.unit and o.decimals == 0]
+        if whole and re.fullmatch(r"[\s,]*([a-zåäö]+[\s,]+){0,2}", head[whole[-1].end:cut] + " ") is None:
+            whole = []  # the last number is not the whole right before "varav"
+        if whole:
+            after = _words(head[whole[-1].end:cut])
+            after = [w for w in after if not _GENERIC_COUNT.match(w)]
+            noun = after[0] if after else None
+            if noun is None:  # "Antalet tillsvidareanställda är 98, varav": the noun before the number
+                noun = next((w for w in reversed(_words(head[:whole[-1].start])) if _staff_row(w)[0]), None)
+            whole_value = whole[-1].value
+        else:
+            noun = next((w for w in reversed(_words(head[:cut])) if _staff_row(w)[0]), None)
+        if noun is None:
+            return None
+        is_staff, row = _staff_row(noun)
+        if not is_staff:
+            return None
+    out = [_staff(report, row, col)]
+    total = _staff(report, row, L.COL_TOTALT)
+    if whole_value is not None and total is not None and total.value != whole_value:
+        for r in report.staff.all_rows():
+            key = None if r is report.staff.total else r.key
+            other = _staff(report, key, L.COL_TOTALT)
+            if key != row and other is not None and other.value == whole_value:
+                out.append(_staff(report, key, col))
+    return [f for f in out if f is not None] or None
+
+
+# the staff noun before a count: "Totalt antal anställda är 118", "Antalet anställda har ökat från 89 till 108"
+_COUNT_SUBJECT = re.compile(r"\b(?:totalt\s+antal|antal(?:et)?|totalt)\s+(?P<noun>[a-zåäö]+)(?:\s+[a-zåäö0-9]+){0,8}?"
+                            r"\s+(?P<verb>är|var|blir|uppgår till|uppgick till|till|från)\s*$")
+# "29 fler medarbetare än samma period 2019", "är 18 fler än föregående år": a change
+_MORE_THAN = re.compile(r"^\s+(?P<word>fler|färre)\s+(?:(?P<noun>[a-zåäö]+)\s+)?än\s+"
+                        r"(?:vid\s+)?(?:samma|motsvarande)\s+(?:period|tid)\s+(?:i fjol|föregående år|förra året)"
+                        r"|^\s+(?P<word2>fler|färre)\s+(?:(?P<noun2>[a-zåäö]+)\s+)?än\s+(?:föregående år|förra året|i fjol)\b")
+
+
+def _more_than_before(report: Report, p: Paragraph, s: _Sentence, n: _Number, result: TextResult) -> bool:
+    """"29 fler medarbetare än samma period 2019" (the noun after "fler" or the subject before
+    the number) against the row's Förändring; False when the words are not such a change."""
+    m = _MORE_THAN.match(_prior_year(report)(s.low[n.end:]))
+    if m is None:
+        return False
+    word, noun = m.group("word") or m.group("word2"), m.group("noun") or m.group("noun2")
+    if noun is None:  # "Antalet anställda är 108. Det är 19 fler än föregående år"
+        noun = next((w for w in [*reversed(_words(s.low[:n.start])), *reversed(_words(s.previous))]
+                     if _count_noun(w)), None)
+    is_staff, row = _staff_row(noun or "")
+    if not is_staff and not (noun and row is not None):
+        result.untied.append(_claim(p, s, n, CHANGE))  # "5 fler kvinnor än": the tables have no such change
+        return True
+    value = -n.value if word == "färre" else n.value
+    words = s.text[n.start:n.end + m.end("noun" if m.group("noun") else "noun2" if m.group("noun2") else "word"
+                                          if m.group("word") else "word2")]
+    claim = Claim(p, s.text, words, value, 0, CHANGE, True)
+    _decide(result, claim, [_staff(report, row, L.COL_FORANDRING)], TEXT_FORANDRING.id)
+    return True
 
 
 def _all_counts(report: Report) -> list[Figure]:
@@ -1037,8 +1264,12 @@ def _status_word(rest: str) -> str | None:
 
 def _check_staff_change(report: Report, p: Paragraph, s: _Sentence, n: _Number, before: str, head: str,
                         result: TextResult) -> None:
+    subject = next((w for w in reversed(_words(s.low[:n.start])) if _count_noun(w)), "")
     if _count_noun(head) is None:  # no noun after the number: the subject named before it
-        head = next((w for w in reversed(_words(s.low[:n.start])) if _count_noun(w)), "")
+        head = subject
+    elif _staff_row(head) == (True, None) and _staff_row(subject)[1] is not None:
+        # "Antalet tillsvidareanställda har ökat med 18 personer": the subject's form, not the total
+        head = subject
     if _count_noun(head) != "staff":
         result.untied.append(_claim(p, s, n, CHANGE))
         return
