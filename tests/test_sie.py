@@ -481,3 +481,184 @@ def test_json_lists_the_lines(tmp_path, book):
     (f,) = doc["findings"]
     assert f["file"] == str(sie) and f["line"] == len(CHART) + len(records) and f["rule"] == "sie-fil"
     assert doc["output"] is None and doc["status"] == 2
+
+
+# --- total lines per account, allocations, the source of each year ---------------------------
+
+@pytest.fixture(scope="module")
+def stamped_two(tmp_path_factory) -> Path:
+    return namnd_workbook(tmp_path_factory.mktemp("mall2") / "ks.xlsx", UNITS[:2])
+
+
+@pytest.fixture
+def two(stamped_two, tmp_path) -> Path:
+    """A workbook for the units Ledning and Förskola (objects 10 and 20)."""
+    dest = tmp_path / "rapport.xlsx"
+    shutil.copyfile(stamped_two, dest)
+    return dest
+
+
+def test_a_total_line_for_one_account_does_not_drop_the_accounts_with_only_objects(tmp_path, two):
+    """An account's amount is its {} line when it has one, else the sum of its objects: decided per
+    account and period. Here the bank (1930) has a total line in 2019 and the result accounts only
+    objects; in 2020 3010 has both."""
+    sie = the_file(tmp_path, [
+        '#PSALDO 0 202001 3010 {1 "10"} -100000.00', '#PSALDO 0 202001 3010 {} -100000.00',
+        '#PSALDO 0 202002 5010 {1 "20"} 250000.00',
+        '#PSALDO -1 201901 3010 {1 "10"} -90000.00', '#PSALDO -1 201902 5010 {1 "20"} 200000.00',
+        '#PSALDO -1 201901 1930 {} 500000.00'])
+    run = xlreport("import-sie", sie, two)
+    assert run.returncode == 0, run.output
+    # 2020: 100 000 of revenue, 250 000 of salaries; 2019: 90 000 and 200 000 (the bank is not in it)
+    assert_figures(two, {L.ROW_INTAKTER: {UT: 0.10, FG: 0.09}, L.ROW_KOSTNADER: {UT: -0.25, FG: -0.20},
+                          L.ROW_PERSONAL: {UT: -0.25, FG: -0.20}, L.ROW_RESULTAT: {UT: -0.15, FG: -0.11}},
+                   {"Ledning": {UT: 0.10}, "Förskola": {UT: -0.25}})
+
+
+def test_an_account_only_in_another_dimension_is_an_error(tmp_path, two):
+    """A balance only on objects of dimension 6 (project) is not the account's total: it cannot be
+    counted, and it must not silently drop out."""
+    records = ['#DIM 6 "Projekt"', '#PSALDO 0 202001 3010 {1 "10"} -100000.00',
+               '#PSALDO 0 202001 3010 {} -100000.00', '#PSALDO 0 202002 7010 {6 "P1"} 40000.00']
+    sie = the_file(tmp_path, records)
+    out = _refused(two, sie, two, code=1)
+    line = len(CHART) + 4
+    assert f"{sie}: rad {line}: fel: Konto 7010 har #PSALDO år 0 (period 202002) bara per objekt i dimension 6" \
+        in out and "[sie-avstamning]" in out
+
+
+def test_an_unmapped_allocation_that_nets_to_zero_is_an_error(tmp_path, two):
+    """An internal allocation on an account without a row moves money between units while its total
+    is 0: the units would lose it silently."""
+    records = ['#PSALDO 0 202001 3010 {1 "10"} -1000000.00', '#PSALDO 0 202001 3010 {} -1000000.00',
+               '#PSALDO 0 202002 5010 {1 "20"} 2500000.00', '#PSALDO 0 202002 5010 {} 2500000.00',
+               '#PSALDO 0 202003 9110 {1 "10"} 500000.00', '#PSALDO 0 202003 9110 {1 "20"} -500000.00',
+               '#PSALDO 0 202003 9110 {} 0.00', '#KONTO 9110 "Intern fördelning"']
+    sie = the_file(tmp_path, records)
+    out = _refused(two, sie, two, code=1)
+    line = len(CHART) + 5
+    assert f"{sie}: rad {line}: fel: Konto 9110 'Intern fördelning' har belopp (Utfall ack: kontot summerar till 0 " \
+           f"men har objekt 10 500 000,00 kr, objekt 20 −500 000,00 kr i dimension 1)" in out
+    assert "[sie-konto]" in out
+    konton = tmp_path / "konton.csv"
+    konton.write_text("Konto;Rad\n91;Kostnader\n", encoding="utf-8")
+    run = xlreport("import-sie", sie, two, "--map", konton)
+    assert run.returncode == 0, run.output
+    # Ledning 1 000 000 − 500 000; Förskola −2 500 000 + 500 000
+    got = table(two, L.SHEET_UNITS, L.HEAD_UNITS)
+    assert (got["Ledning"][UT], got["Förskola"][UT]) == (pytest.approx(0.5), pytest.approx(-2.0))
+
+
+_VOUCHERS = ['#VER A 1 20200115 "Faktura"', '{', '#TRANS 3010 {1 "10"} -100000.00', '#TRANS 1930 {} 100000.00',
+             '}', '#VER A 2 20200215 "Lön"', '{', '#TRANS 5010 {1 "20"} 250000.00', '#TRANS 1930 {} -250000.00', '}']
+
+
+def test_period_balances_of_the_bank_only_do_not_hide_the_vouchers(tmp_path, two):
+    """#PSALDO or #TRANS is decided by the result accounts: a type 4 file with period balances for
+    the bank and vouchers for everything is read from its vouchers."""
+    sie = the_file(tmp_path, ['#PSALDO 0 202001 1930 {} 100000.00', '#PSALDO 0 202002 1930 {} -150000.00',
+                              *_VOUCHERS])
+    run = xlreport("import-sie", sie, two)
+    assert run.returncode == 0, run.output
+    assert "Utfall ack 2020-01–2020-03 (#TRANS)" in run.stdout
+    assert_figures(two, {L.ROW_INTAKTER: {UT: 0.10}, L.ROW_KOSTNADER: {UT: -0.25}, L.ROW_RESULTAT: {UT: -0.15}},
+                   {"Ledning": {UT: 0.10}, "Förskola": {UT: -0.25}})
+
+
+def test_period_balances_of_the_bank_only_warn_that_utfall_is_empty(tmp_path, two):
+    sie = the_file(tmp_path, ['#PSALDO 0 202001 1930 {} 100000.00'])
+    run = xlreport("import-sie", sie, two)
+    assert "SIE-filen har inga belopp för 2020-01–2020-03 (#PSALDO): Utfall ack blir tom. [sie-saknas]" in run.stdout
+
+
+# --- the municipal income-statement shape -----------------------------------------------------
+
+def municipal(book: Path, *, typed: str = "BCDFG", formula_in: str | None = None) -> Path:
+    """The template's income statement in the municipal shape: Resultat före finansiella poster
+    (row 10, the template's Resultat), Finansiella intäkter/kostnader (0,5 and −0,2 typed in the
+    columns ``typed``) and Resultat efter finansiella poster (a formula)."""
+    wb = openpyxl.load_workbook(book)
+    ws = wb[L.SHEET_INCOME]
+    ws["A10"] = L.ROW_RESULTAT_FORE
+    ws.insert_rows(11, 3)
+    ws["A11"], ws["A12"], ws["A13"] = L.ROW_FIN_INTAKTER, L.ROW_FIN_KOSTNADER, L.ROW_RESULTAT_EFTER
+    for col in "BCDFG":
+        ws[f"{col}10"] = f"={col}5+{col}6"
+        ws[f"{col}13"] = f"={col}10+{col}11+{col}12"
+    for col in typed:
+        ws[f"{col}11"], ws[f"{col}12"] = 0.5, -0.2
+    if formula_in:
+        ws[formula_in] = "=0.1+0.2"
+    wb.save(book)
+    return book
+
+
+def _formulas(book: Path, *cells: str) -> list:
+    ws = openpyxl.load_workbook(book)[L.SHEET_INCOME]
+    return [ws[c].value for c in cells]
+
+
+def test_the_municipal_shape_keeps_its_result_formulas_and_typed_financial_rows(tmp_path, two):
+    """A file without financial accounts: the financial rows the user typed stay (with a warning that
+    names the row), the result rows keep their formulas and get their new values."""
+    municipal(two)
+    amounts = {(0, "3010", "10", 1): "-1000000.00", (0, "5010", "20", 2): "2500000.00",
+               (-1, "3010", "10", 1): "-900000.00"}
+    budget = {(0, "3010", "10", 1): "-1000000.00", (0, "5010", "20", 2): "2000000.00"}
+    sie = the_file(tmp_path, ledger(amounts, budget=budget))
+    run = xlreport("import-sie", sie, two)
+    assert run.returncode == 0, run.output
+    assert f"{two}: Resultaträkning!B11: varning: Raden 'Finansiella intäkter' (rad 11) på bladet Resultaträkning " \
+           f"har värden (B11, C11, D11, F11) men SIE-filen har inga belopp på kontona 84, som hör till raden" \
+           in run.stdout
+    # Utfall ack: 1,0 − 2,5 = −1,5 före; −1,5 + 0,5 − 0,2 = −1,2 efter. fg år: 0,9 (no costs); 1,2 efter.
+    # Budget ack: 1,0 − 2,0 = −1,0; −0,7 efter.
+    assert_figures(two, {L.ROW_INTAKTER: {UT: 1.0, FG: 0.9}, L.ROW_KOSTNADER: {UT: -2.5, FG: None, BU: -2.0},
+                         L.ROW_RESULTAT_FORE: {UT: -1.5, FG: 0.9, BU: -1.0},
+                         L.ROW_FIN_INTAKTER: {UT: 0.5, FG: 0.5, BU: 0.5}, L.ROW_FIN_KOSTNADER: {UT: -0.2, FG: -0.2},
+                         L.ROW_RESULTAT_EFTER: {UT: -1.2, FG: 1.2, BU: -0.7}},
+                   {"Ledning": {UT: 1.0}, "Förskola": {UT: -2.5}})
+    assert _formulas(two, "B10", "C10", "D10", "C13", "G13") == ["=B5+B6", "=C5+C6", "=D5+D6", "=C10+C11+C12",
+                                                                 "=G10+G11+G12"]
+
+
+def test_the_municipal_shape_gets_the_financial_accounts_on_its_financial_rows(tmp_path, two):
+    """Kommun-Bas 84 and 85 go to Finansiella intäkter and Finansiella kostnader when the statement
+    has them (not to Intäkter and Kostnader: Resultat före finansiella poster would count them)."""
+    municipal(two, typed="BCDF")  # no Prognos helår: the units have none
+    amounts = {(0, "3010", "10", 1): "-1000000.00", (0, "5010", "20", 2): "2500000.00",
+               (0, "8410", "10", 3): "-300000.00", (0, "8510", "20", 3): "120000.00",
+               (-1, "3010", "10", 1): "-900000.00", (-1, "8510", "10", 2): "50000.00"}
+    budget = {(0, "3010", "10", 1): "-1000000.00", (0, "5010", "20", 2): "2000000.00",
+              (0, "8410", "10", 3): "-250000.00"}
+    sie = the_file(tmp_path, ledger(amounts, budget=budget))
+    run = xlreport("import-sie", sie, two)
+    assert run.returncode == 0, run.output
+    # Utfall ack: före 1,0 − 2,5 = −1,5; financial 0,3 and −0,12; efter −1,32. fg år: 0,9; no financial
+    # income (the typed 0,5 is replaced), −0,05; efter 0,85. Budget ack: −1,0; 0,25 and none; −0,75.
+    assert_figures(two, {L.ROW_INTAKTER: {UT: 1.0, FG: 0.9, BU: 1.0}, L.ROW_KOSTNADER: {UT: -2.5, FG: None},
+                         L.ROW_RESULTAT_FORE: {UT: -1.5, FG: 0.9, BU: -1.0},
+                         L.ROW_FIN_INTAKTER: {UT: 0.3, FG: None, BU: 0.25},
+                         L.ROW_FIN_KOSTNADER: {UT: -0.12, FG: -0.05, BU: None},
+                         L.ROW_RESULTAT_EFTER: {UT: -1.32, FG: 0.85, BU: -0.75}},
+                   {"Ledning": {UT: 1.3, BU: 1.25}, "Förskola": {UT: -2.62, BU: -2.0},
+                    "Summa": {UT: -1.32, BU: -0.75}})
+    line = next(x for x in run.stdout.splitlines() if x.split("  ")[1:2] == ["Utfall ack"])
+    assert line.split()[2:8] == ["−1", "320", "000,00"] * 2  # accounts and rows agree: −1 320 000,00
+    assert _formulas(two, "C10", "C13") == ["=C5+C6", "=C10+C11+C12"]
+
+
+def test_a_formula_in_a_cell_the_import_fills_is_an_error(tmp_path, two):
+    municipal(two, formula_in="C6")
+    sie = the_file(tmp_path, ledger({(0, "5010", "20", 2): "2500000.00"}))
+    out = _refused(two, sie, two, code=1)
+    assert f"{two}: Resultaträkning!C6: fel: Bladet Resultaträkning har formler där importen ska skriva siffror: " \
+           f"C6 (=0.1+0.2). Importen skriver inte över formler." in out and "[sie-formel]" in out
+
+
+def test_the_same_voucher_twice_is_refused(tmp_path, two):
+    """A voucher appended twice (A 1) would double its amounts: an error, the workbook untouched."""
+    sie = the_file(tmp_path, [*_VOUCHERS, *_VOUCHERS[:5]])
+    out = _refused(two, sie, two, code=2)
+    assert f"{sie}: rad {len(CHART) + 11}: fel: Verifikation A 1 finns redan på rad {len(CHART) + 1} (samma " \
+           f"serie och nummer, båda daterade 2020)" in out and "[sie-dubblett]" in out

@@ -250,6 +250,42 @@ def test_bad_files(tmp_path, lines, rule, line, words):
     assert (first.rule, first.line) == (rule, line) and words in first.message, first.message
 
 
+def _voucher(serie: str, number: str, date: str = "20200115") -> list[str]:
+    return [f"#VER {serie} {number} {date}", "{", "   #TRANS 4010 {} 10.00", "   #TRANS 2440 {} -10.00", "}"]
+
+
+@pytest.mark.parametrize("second", ["A 1 20200115", '"A" "1" 20200220', "A 1 20201231"])
+def test_the_same_voucher_twice_is_an_error(tmp_path, second):
+    """A voucher (series and number) twice in the same fiscal year would be counted twice: an
+    error naming both #VER lines, found by the fast path (a known date) and the full parse alike."""
+    serie, number, date = second.split()
+    lines = [*HEAD, *_voucher("A", "1"), *_voucher("A", "2"), *_voucher(serie, number, date)]
+    err = _fails(tmp_path, lines)
+    assert [(f.rule, f.line) for f in err.findings] == [("sie-dubblett", len(HEAD) + 11)]
+    assert f"Verifikation A 1 finns redan på rad {len(HEAD) + 1} (samma serie och nummer, båda daterade 2020)" in err.findings[0].message
+
+
+def test_vouchers_that_are_not_the_same(tmp_path):
+    """Another series, another fiscal year (#RAR -1) or no number at all: not repeats."""
+    lines = [*HEAD, *_voucher("A", "1"), *_voucher("B", "1"), *_voucher("A", "1", "20190115"),
+             *_voucher("A", '""'), *_voucher("A", '""'), *_voucher("A", "10")]
+    sie = _read(tmp_path, lines)
+    assert sie.vouchers == 6 and sie.trans[("202001", "4010", ())] == Decimal("50.00")
+    assert sie.trans[("201901", "4010", ())] == Decimal("10.00")
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_same_voucher_in_two_parts_is_found(tmp_path, workers):
+    lines = [*HEAD]
+    for n in range(1, 601):
+        lines += _voucher("A", str(n if n != 550 else 7), f"2020{n % 12 + 1:02d}01")
+    path = sie_file(tmp_path / "bok.se", lines)
+    with pytest.raises(SieError) as err:
+        read_sie(path, workers=workers)
+    assert [(f.rule, f.line) for f in err.value.findings] == [("sie-dubblett", len(HEAD) + 1 + 5 * 549)]
+    assert f"finns redan på rad {len(HEAD) + 1 + 5 * 6}" in err.value.findings[0].message
+
+
 def test_the_sum_of_a_voucher_checks_every_line_even_the_fast_ones(tmp_path):
     lines = [*HEAD]
     for n in range(1, 50):

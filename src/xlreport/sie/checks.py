@@ -21,13 +21,13 @@ from ..core.findings import ERROR, WARNING, Finding, RuleSpec, declare
 (
     SIE_FIL, SIE_TECKEN, SIE_AVKORTAD, SIE_VERIFIKATION, SIE_DUBBLETT,
     SIE_RAR, SIE_KARTA, SIE_AR, SIE_PERIOD, SIE_KONTO,
-    SIE_OBJEKT, SIE_AVSTAMNING, SIE_PLATS, SIE_KALLOR, SIE_SAKNAS,
+    SIE_OBJEKT, SIE_AVSTAMNING, SIE_PLATS, SIE_FORMEL, SIE_KALLOR, SIE_SAKNAS,
 ) = (declare(*spec) for spec in (
     ("sie-fil", "fil", ERROR, "SIE-filen är en läsbar SIE 4-fil (typ 1–4) med korrekt syntax"),
     ("sie-teckenkod", "fil", ERROR, "SIE-filen är skriven i PC8 (CP437) eller UTF-8, utan ersättningstecken (�)"),
     ("sie-avkortad", "fil", ERROR, "SIE-filen är hel: den slutar inte mitt i en verifikation"),
     ("sie-verifikation", "fil", ERROR, "Varje verifikations transaktioner summerar till noll"),
-    ("sie-dubblett", "fil", ERROR, "Varje saldo (#PSALDO, #PBUDGET, #RES) finns en gång"),
+    ("sie-dubblett", "fil", ERROR, "Varje saldo (#PSALDO, #PBUDGET, #RES) och verifikation (serie och nummer) finns en gång"),
     ("sie-rar", "fil", ERROR, "SIE-filen anger räkenskapsåret (#RAR 0)"),
     ("sie-mappningsfil", "fil", ERROR, "Mappningsfilerna (--map, --enheter) går att läsa och varje rad är giltig"),
     ("sie-ar", "ekonomi", ERROR, "SIE-filens räkenskapsår (#RAR 0) är rapportens År, januari–december"),
@@ -36,6 +36,7 @@ from ..core.findings import ERROR, WARNING, Finding, RuleSpec, declare
     ("sie-objekt", "ekonomi", ERROR, "Varje objekt med belopp i enhetsdimensionen hör till en enhet i listan Enheter"),
     ("sie-avstamning", "ekonomi", ERROR, "Kontona, Resultaträkningens rader och enheterna summerar till samma belopp, på öret"),
     ("sie-plats", "ekonomi", ERROR, "Driftredovisning har en rad för varje enhet i SIE-filen"),
+    ("sie-formel", "ekonomi", ERROR, "Cellerna som importen fyller i är inmatningsceller, utan formel"),
     ("sie-kallor", "ekonomi", ERROR, "Bladet Källor har plats för importens rad"),
     ("sie-saknas", "ekonomi", WARNING, "SIE-filen har uppgifter för varje kolumn som importen fyller (annars lämnas kolumnen)"),
 ))

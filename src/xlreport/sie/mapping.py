@@ -1,19 +1,23 @@
 """Which row of the income statement an account belongs to, and which unit an object is.
 
 Accounts: a list of rules, each an account prefix or a range of prefixes (``5``, ``60-61``,
-``4610``) and a row of Resultaträkning (Intäkter, Kostnader, one of the *varav* rows, or ``-`` for
-"not in the income statement"). The most specific rule that matches an account wins (the
-longest prefix; of equal ones, the later line). A *varav* row is a part of Kostnader, so an
-account mapped to it also counts in Kostnader. The rules of a CSV file (``--map``) come before
-the defaults: an account no rule of the file matches falls back to :data:`DEFAULT_RULES`.
+``4610``) and a row of Resultaträkning (Intäkter, Kostnader, one of the *varav* rows, one of the
+municipal shape's financial rows, or ``-`` for "not in the income statement"). The most specific
+rule that matches an account wins (the longest prefix; of equal ones, the later line). A *varav*
+row is a part of Kostnader, so an account mapped to it also counts in Kostnader. The rules of a
+CSV file (``--map``) come before the defaults: an account no rule of the file matches falls back
+to :data:`DEFAULT_RULES`.
 
 The defaults follow Kommun-Bas (the municipal chart of accounts, by account class): 1–2 balance
 sheet (not in the income statement), 3 verksamhetens intäkter, 4–7 kostnader of which 5
 personalkostnader, 46 köp av verksamhet (entreprenad och köp av huvudverksamhet) and 60–61
 lokalkostnader (lokal- och markhyror, fastighetskostnader); in class 8, 80–84 (skatter,
 generella statsbidrag, finansiella intäkter) are intäkter and 85 (finansiella kostnader)
-kostnader. The rest of class 8 and class 9 are used differently from one municipality to the
-next: they have no default, so an amount on them is an error until a CSV says where it goes.
+kostnader. In an income statement of the municipal shape (with the rows Finansiella intäkter,
+Finansiella kostnader or Finansiella poster), 84 and 85 go to those rows instead
+(:func:`financial_rules`). The rest of class 8 and class 9 are used differently from one
+municipality to the next: they have no default, so an amount on them is an error until a CSV
+says where it goes.
 
 Units: an object of the unit dimension is the unit whose name the CSV (``--enheter``) gives it,
 else the unit with the object's name (#OBJEKT), else the unit whose name is the object's code.
@@ -34,7 +38,7 @@ from .checks import SIE_KARTA, SieError, SieFinding
 
 EXCLUDED = "-"  # "not in the income statement"
 _EXCLUDED_WORDS = {"-", "–", "ingen", "inget", "utanför", "utanfor", "exkludera", "ej"}
-_ROWS = (L.ROW_INTAKTER, L.ROW_KOSTNADER, *L.VARAV_ROWS)
+_ROWS = (L.ROW_INTAKTER, L.ROW_KOSTNADER, *L.VARAV_ROWS, *L.FINANCIAL_ROWS)
 _ROW_OF = {L.norm(r): r for r in _ROWS}
 _ACCOUNT_HEADERS = {"konto", "konton", "kontonummer", "kontointervall"}
 _ROW_HEADERS = {"rad", "post", "rad i resultaträkning", "resultaträkning"}
@@ -76,6 +80,19 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     _rule("80-84", L.ROW_INTAKTER),
     _rule("85", L.ROW_KOSTNADER),
 )
+
+
+def financial_rules(rows: set[str]) -> tuple[Rule, ...]:
+    """The Kommun-Bas financial accounts for an income statement of the municipal shape (the
+    labels in ``rows``): 84 (finansiella intäkter) and 85 (finansiella kostnader) go to the rows
+    Finansiella intäkter and Finansiella kostnader, or both to Finansiella poster, when the
+    statement has them, instead of Intäkter and Kostnader."""
+    out = []
+    for span, own in (("84", L.ROW_FIN_INTAKTER), ("85", L.ROW_FIN_KOSTNADER)):
+        row = own if own in rows else L.ROW_FIN_POSTER if L.ROW_FIN_POSTER in rows else None
+        if row is not None:
+            out.append(_rule(span, row, "Kommun-Bas (finansiella poster)"))
+    return tuple(out)
 
 
 class Placement(Record, frozen=True):
@@ -132,6 +149,16 @@ class AccountMap(_FileMap):
                                     f"{', '.join(_ROWS)} eller - (inte i resultaträkningen).")
             rules.append(Rule(first, last, target, f"{path.name} rad {n}"))
         return cls(tuple(rules), source=str(path))
+
+    def for_statement(self, rows: set[str]) -> AccountMap:
+        """This map for an income statement with the rows ``rows`` (their labels): with the
+        municipal shape's financial rows, the defaults send 84 and 85 there (:func:`financial_rules`)."""
+        extra = financial_rules(rows) if self.defaults == DEFAULT_RULES else ()
+        return AccountMap(self.rules, self.defaults + extra, self.source) if extra else self
+
+    def targets(self) -> set[str]:
+        """Every row some rule sends accounts to (not EXCLUDED)."""
+        return {r.row for r in (*self.rules, *self.defaults) if r.row != EXCLUDED}
 
     def place(self, account: str) -> Placement:
         got = self._cache.get(account)

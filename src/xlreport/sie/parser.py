@@ -339,6 +339,10 @@ class _Part(Record):
     open_voucher: int  # line of a #VER whose block the part ends inside (0: none)
     pending: int  # line of a #VER whose '{' did not come
     balance_lines: dict[tuple, int]
+    #: every numbered voucher's first line by series, number and year of its date (b"A\\n12\\n2020"), and the
+    #: later ones (key, line)
+    voucher_ids: dict[bytes, int]
+    voucher_again: list[tuple[bytes, int]]
     records: int
     ksumma_open: bool
     ksumma_close: bool
@@ -361,6 +365,9 @@ class _Reader:
         self.dates: dict[bytes, defaultdict] = {}  # #VER date field -> that month's sums {hid: öre}
         self.months: dict[str, defaultdict] = {}  # "YYYYMM" -> {hid: öre}
         self.balance_lines: dict[tuple, int] = {}
+        # series, number and year of each numbered voucher (b"A\\n12\\n2020") -> its line; the repeats
+        self.voucher_ids: dict[bytes, int] = {}
+        self.voucher_again: list[tuple[bytes, int]] = []
         # voucher state (shared with the fast loop)
         self.bal: int | Decimal | None = None  # the open voucher's sum; None outside a block
         self.pending = 0  # line of a #VER whose '{' has not come yet
@@ -419,8 +426,8 @@ class _Reader:
             self.vline = 0
         self.collect()
         return _Part(self.out, self.problems, self.first_line, line - self.first_line, self.vline, self.pending,
-                     self.balance_lines, self.records, self.ksumma_open, self.ksumma_close, self.non_ascii,
-                     self.utf8_ok, self.ansi_at, self.replacement_at)
+                     self.balance_lines, self.voucher_ids, self.voucher_again, self.records,
+                     self.ksumma_open, self.ksumma_close, self.non_ascii, self.utf8_ok, self.ansi_at, self.replacement_at)
 
     def collect(self) -> None:
         """The vouchers' sums by (month, account, objects), in kronor."""
@@ -473,6 +480,7 @@ class _Reader:
         line the fast path doubts) goes to :meth:`slow`, which knows the whole syntax."""
         hget = self.heads.get
         dget = self.dates.get
+        ids, again = self.voucher_ids, self.voucher_again
         bal, pending, vline, vtext, pagg = self.bal, self.pending, self.vline, self.vtext, self.pagg
         ntrans = nother = nver = 0  # a line's number is first + ntrans + nother
         for line in lines:
@@ -514,6 +522,13 @@ class _Reader:
                         month = dget(parts[3])
                         if month is not None:
                             pagg, pending, vtext = month, first + ntrans + nother, s
+                            serie, number, day = parts[1], parts[2], parts[3]
+                            if number[0] == 34 or serie[0] == 34 or day[0] == 34:  # quoted: the text
+                                serie, number, day = serie.strip(b'"'), number.strip(b'"'), day.strip(b'"')
+                            if number:  # a voucher without a number is numbered by the receiver
+                                vid = b"%b\n%b\n%b" % (serie, number, day[:4])  # no line holds a line break
+                                if ids.setdefault(vid, pending) != pending:  # one look-up: a line is unique
+                                    again.append((vid, pending))
                             nver += 1
                             nother += 1
                             continue
@@ -583,9 +598,16 @@ class _Reader:
             self.problem(SIE_AVKORTAD, self.vline, "verifikationen avslutas inte med '}' före nästa #VER "
                                                    f"(rad {n}).")
             self.bal = None
-        _field(tokens, 1, "serien")
-        _field(tokens, 2, "verifikationsnumret")
-        date = _date(_field(tokens, 3, "verifikationsdatumet"))
+        serie = _field(tokens, 1, "serien")
+        number = _field(tokens, 2, "verifikationsnumret")
+        date_field = _field(tokens, 3, "verifikationsdatumet")
+        date = _date(date_field)
+        if number:  # a voucher without a number is numbered by the receiver: never a repeat
+            vid = f"{serie}\n{number}\n{date_field[:4]}".encode("latin-1")
+            if vid in self.voucher_ids:
+                self.voucher_again.append((vid, n))
+            else:
+                self.voucher_ids[vid] = n
         key = f"{date.year}{date.month:02d}"
         month = self.months.get(key)
         if month is None:
@@ -824,6 +846,8 @@ def _combine(path: Path, parts: list[_Part], digest: str) -> SieFile:
     out = SieFile(path=path, sha256=digest)
     problems: list[SieFinding] = []
     balance_lines: dict[tuple, int] = {}
+    voucher_ids: dict[bytes, int] = {}
+    voucher_again: list[tuple[bytes, int]] = []
     for i, part in enumerate(parts):
         o = part.out
         problems += part.problems
@@ -842,6 +866,12 @@ def _combine(path: Path, parts: list[_Part], digest: str) -> SieFile:
                                                          f"{balance_lines[key]}.", line))
             else:
                 balance_lines[key] = line
+        for vid, line in part.voucher_ids.items():
+            if vid in voucher_ids:  # the same voucher in two parts
+                voucher_again.append((vid, line))
+            else:
+                voucher_ids[vid] = line
+        voucher_again += part.voucher_again
         for attr in ("ib", "ub", "res", "psaldo", "pbudget"):
             getattr(out, attr).update(getattr(o, attr))
         for key, amount in o.trans.items():
@@ -877,6 +907,7 @@ def _combine(path: Path, parts: list[_Part], digest: str) -> SieFile:
     utf8_ok = all(p.utf8_ok for p in parts)
     problems += _charset(out, non_ascii, utf8_ok, next((p.ansi_at for p in parts if p.ansi_at), None),
                          next((p.replacement_at for p in parts if p.replacement_at), None))
+    problems += _repeated_vouchers(out, voucher_ids, voucher_again)  # named in the file's character set
     if problems:
         problems.sort(key=lambda f: (f.line is None, f.line or 0))
         problems = problems[:MAX_PROBLEMS]
@@ -887,6 +918,22 @@ def _combine(path: Path, parts: list[_Part], digest: str) -> SieFile:
     if non_ascii:
         _recode(out)
     return out
+
+
+def _repeated_vouchers(out: SieFile, first: dict[bytes, int], again: list[tuple[bytes, int]]) -> list[SieFinding]:
+    """A voucher number used twice in a series in the same year (of the voucher dates): the same
+    voucher read twice (a file appended to itself, a batch sent again) would be counted twice.
+    The spec numbers vouchers per series; one without a number (\"\") is numbered by the program
+    that reads the file, so it is never a repeat."""
+    problems = []
+    for vid, line in sorted(again, key=lambda t: t[1]):
+        serie, number, year = (_shown(v.decode("latin-1"), out.encoding) for v in vid.split(b"\n", 2))
+        problems.append(SieFinding(SIE_DUBBLETT, f"Verifikation {serie} {number} finns redan på rad {first[vid]} "
+                                                 f"(samma serie och nummer, båda daterade {year}): en verifikation "
+                                                 f"får bara finnas en gång, annars räknas den två gånger. Filen är "
+                                                 f"felaktig (kanske två exporter i samma fil); exportera den igen.",
+                                   line))
+    return problems
 
 
 def _charset(out: SieFile, non_ascii: bool, utf8_ok: bool, ansi_at, replacement_at) -> list[SieFinding]:

@@ -52,6 +52,7 @@ from ..records import Record, field
 from .checks import (
     SIE_AR,
     SIE_AVSTAMNING,
+    SIE_FORMEL,
     SIE_KALLOR,
     SIE_KONTO,
     SIE_OBJEKT,
@@ -187,8 +188,10 @@ class _Planner:
                  units: UnitMap, dimension: str, decimals: int, config: Config, imported_at: str | None):
         self.sie, self.grids, self.names, self.report = sie, grids, names, report
         self.accounts, self.units, self.dim, self.decimals, self.config = accounts, units, dimension, decimals, config
+        self.accounts = accounts.for_statement({r.key for r in report.income.rows})
         self.imported_at = imported_at
         self.avv_fg = False  # the units' Avvikelse ack fg år is written
+        self.lost_reported: set[tuple[str, int, str]] = set()  # (record, year, account) reported
         self.out = ImportPlan(sie=sie, report=report, decimals=decimals)
         self.findings = self.out.findings
 
@@ -265,20 +268,20 @@ class _Planner:
                     f"inga saldon eller verifikationer för {year} (#PSALDO, #VER/#TRANS eller #RES).")
             self.note(SieFinding(SIE_PERIOD, f"SIE-filen har {what}", sie.years[0].line))
             return None
-        if not utfall.totals:
+        if not any(v for a, v in utfall.totals.items() if self.result_account(a)):
             self.note(SieFinding(SIE_SAKNAS, f"SIE-filen har inga belopp för {utfall.span()} ({utfall.record}): "
                                              f"{L.COL_UTFALL} blir tom."))
         out: dict[str, Source | None] = {L.COL_UTFALL: utfall}
         out[L.COL_UTFALL_FG] = self.actual(L.COL_UTFALL_FG, -1, year - 1, fg, month)
         if out[L.COL_UTFALL_FG] is None:
             self.missing(L.COL_UTFALL_FG, f"inga saldon eller verifikationer för {year - 1}")
-        has_budget = any(k[0] == 0 for k in sie.pbudget)
+        has_budget = any(k[0] == 0 and self.result_account(k[2]) for k in sie.pbudget)
         out[L.COL_BUDGET] = self.balances(L.COL_BUDGET, "#PBUDGET", sie.pbudget, 0, ack) if has_budget else None
         out[L.COL_BUDGET_HELAR] = self.balances(L.COL_BUDGET_HELAR, "#PBUDGET", sie.pbudget, 0, whole) \
             if has_budget else None
         if not has_budget:
             self.missing(f"{L.COL_BUDGET} och {L.COL_BUDGET_HELAR}", "ingen budget (#PBUDGET) för år 0")
-        has_budget_fg = any(k[0] == -1 for k in sie.pbudget)
+        has_budget_fg = any(k[0] == -1 and self.result_account(k[2]) for k in sie.pbudget)
         out[BUDGET_FG] = self.balances(BUDGET_FG, "#PBUDGET", sie.pbudget, -1, fg) if has_budget_fg else None
         return out
 
@@ -286,43 +289,84 @@ class _Planner:
         self.note(SieFinding(SIE_SAKNAS, f"SIE-filen har {why}: {what} lämnas som {'de' if ' och ' in what else 'den'} "
                                          f"är i arbetsboken."))
 
+    def result_account(self, account: str) -> bool:
+        """An account of the income statement: every one the mapping does not leave out (by default
+        classes 3–9; 1–2 are the balance sheet)."""
+        return self.accounts.place(account).row != EXCLUDED
+
     def actual(self, column: str, index: int, year: int, periods: list[str], month: int) -> Source | None:
+        """The year's outcome: from the period balances when the file has them for a result
+        account, else from the vouchers, else (a whole year) from #RES. A file with #PSALDO only
+        for the balance sheet (the bank) and vouchers for everything is a file of vouchers."""
         sie = self.sie
-        if any(k[0] == index for k in sie.psaldo):
+        if any(k[0] == index and self.result_account(k[2]) for k in sie.psaldo):
             return self.balances(column, "#PSALDO", sie.psaldo, index, periods)
         months = {f"{year}{m:02d}" for m in range(1, 13)}
         if any(k[0] in months for k in sie.trans):
             return self.vouchers(column, periods)
         if month == 12 and any(y == index for y, _ in sie.res):
             return Source(column, "#RES", periods, {a: v for (y, a), v in sie.res.items() if y == index})
+        if any(k[0] == index for k in sie.psaldo):  # balances of the balance sheet only: an empty column
+            return self.balances(column, "#PSALDO", sie.psaldo, index, periods)
         return None
 
     def balances(self, column: str, record: str, store, index: int, periods: list[str]) -> Source:
+        """One column from period balances. An account's amount for a period is its total line
+        (``{}``) when the file has one for that account and period, else the sum of its lines
+        per object of the unit dimension: decided per account and period, never for the whole
+        file (a file may give the bank a total line and the result accounts only objects)."""
         src = Source(column, record, periods)
         wanted = set(periods)
         totals: dict[str, Decimal] = defaultdict(Decimal)
         by_object: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        has_total = False
+        total_of: dict[tuple[str, str], Decimal] = {}  # (account, period) -> its {} line
+        objects_of: dict[tuple[str, str], Decimal] = defaultdict(Decimal)  # (account, period) -> sum of objects
+        elsewhere: dict[tuple[str, str], str] = {}  # (account, period) -> another dimension it has lines in
         for (y, period, account, objects), amount in store.items():
             if y != index:
                 continue
-            if not objects:
-                has_total = True
-            elif len(objects) == 1 and objects[0][0] == self.dim:
+            if objects and len(objects) == 1 and objects[0][0] == self.dim:
                 src.has_objects = True
-            else:
+            elif objects:
+                if period in wanted and amount:
+                    elsewhere.setdefault((account, period), objects[0][0])
                 continue  # another dimension, or a combination: a breakdown the report does not use
             if period not in wanted:
                 continue
             if objects:
                 by_object[(account, objects[0][1])] += amount
+                objects_of[(account, period)] += amount
             else:
-                totals[account] += amount
-        if not has_total:  # only per object: the account totals are their sums
-            for (account, _obj), amount in by_object.items():
-                totals[account] += amount
+                total_of[(account, period)] = amount
+        for (account, _period), amount in total_of.items():
+            totals[account] += amount
+        for key, amount in objects_of.items():
+            if key not in total_of:  # only per object: the account's total is their sum
+                totals[key[0]] += amount
+        lost: dict[str, tuple[str, list[str]]] = {}  # account -> (the other dimension, its periods)
+        for (account, period), dim in sorted(elsewhere.items()):
+            if (account, period) not in total_of and (account, period) not in objects_of \
+                    and self.accounts.place(account).row != EXCLUDED:
+                lost.setdefault(account, (dim, []))[1].append(period)
+        for account, (dim, months) in list(lost.items())[:_LISTED]:
+            if (record, index, account) in self.lost_reported:
+                continue
+            self.lost_reported.add((record, index, account))
+            self.note(SieFinding(SIE_AVSTAMNING, f"Konto {account} har {record} år {index} (period "
+                                                 f"{', '.join(months)}) bara per objekt i dimension {dim}, varken som "
+                                                 f"totalsaldo ({{}}) eller per objekt i dimension {self.dim}, så "
+                                                 f"kontots belopp går inte att räkna fram. Exportera med totalsaldon "
+                                                 f"eller med objekt i dimension {self.dim}.",
+                                 self._line_of(account, dim)))
         src.totals, src.by_object = dict(totals), dict(by_object)
         return src
+
+    def _line_of(self, account: str, dim: str | None = None) -> int | None:
+        """The first line with an amount on ``account`` (on an object of ``dim``, when given)."""
+        if dim is None:
+            return self.sie.account_lines.get(account)
+        return min((n for (a, objs), n in self.sie.object_lines.items() if a == account and objs
+                    and objs[0][0] == dim), default=self.sie.account_lines.get(account))
 
     def vouchers(self, column: str, periods: list[str]) -> Source:
         src = Source(column, "#TRANS", periods)
@@ -346,10 +390,14 @@ class _Planner:
         used: set[str] = set()
         for src in self.out.sources:
             used.update(a for a, v in src.totals.items() if v)
+            # an account whose total nets to zero still has amounts when its objects do not (an
+            # internal allocation moving money between units): they belong to no row either
+            used.update(a for (a, _obj), v in src.by_object.items() if v)
         unmapped = sorted(a for a in used if self.accounts.place(a).row is None)
         for account in unmapped[:_LISTED]:
             name = self.sie.accounts.get(account)
-            self.note(SieFinding(SIE_KONTO, f"Konto {account}{' ' + repr(name) if name else ''} har belopp men hör "
+            self.note(SieFinding(SIE_KONTO, f"Konto {account}{' ' + repr(name) if name else ''} har belopp"
+                                            f"{self.netted(account)} men hör "
                                             f"inte till någon rad i {L.SHEET_INCOME}. Ange raden i en mappningsfil "
                                             f"(--map konton.csv, t.ex. '{account[:2]};{L.ROW_KOSTNADER}') eller '-' "
                                             f"om kontot inte hör till resultaträkningen.",
@@ -359,6 +407,15 @@ class _Planner:
                                             f"{', '.join(unmapped[_LISTED:_LISTED + 40])}"
                                             f"{' …' if len(unmapped) > _LISTED + 40 else ''}."))
         return not unmapped
+
+    def netted(self, account: str) -> str:
+        """For an account whose total nets to zero in every column: its amounts per object."""
+        if any(src.totals.get(account) for src in self.out.sources):
+            return ""
+        src = next(s for s in self.out.sources if any(a == account and v for (a, _o), v in s.by_object.items()))
+        parts = [f"objekt {obj} {_kr(v)} kr" for (a, obj), v in sorted(src.by_object.items()) if a == account and v]
+        return (f" ({src.column}: kontot summerar till 0 men har {', '.join(parts[:5])}{' …' if len(parts) > 5 else ''}"
+                f" i dimension {self.dim})")
 
     # --- the figures --------------------------------------------------------------------------
     def figures(self, sources: dict[str, Source | None]) -> list[CellWrite] | None:
@@ -383,55 +440,173 @@ class _Planner:
         rows: dict[str, dict[str, Decimal]] = {c: defaultdict(Decimal) for c in columns}
         seen: dict[str, set[str]] = {c: set() for c in columns}
         mapped_total: dict[str, Decimal] = {}
+        top = {L.ROW_INTAKTER, L.ROW_KOSTNADER}  # the rows that add up to the result (not the varav rows)
         for c in columns:
             total = Decimal(0)
             for account, amount in sources[c].totals.items():
-                place = self.accounts.place(account)
-                if place.row in (None, EXCLUDED):
+                main, also = self.place(account)
+                if main in (None, EXCLUDED):
                     continue
                 v = -amount  # SIE: credit (revenue) negative; the template: revenue positive
                 total += v
-                rows[c][place.row] += v
-                seen[c].add(place.row)
-                if place.part is not None:
-                    rows[c][place.part] += v
-                    seen[c].add(place.part)
+                rows[c][main] += v
+                seen[c].add(main)
+                top.add(main)
+                for part in also:
+                    rows[c][part] += v
+                    seen[c].add(part)
             mapped_total[c] = total
+        if not self.check_rows(sources, columns):
+            return None
         unit_values = self.unit_amounts(sources, unit_columns)
         if unit_values is None:
             return None
         writes: list[CellWrite] = []
         written: dict[tuple[str, int, int], float | None] = {}
+        blocked: list[CellRef] = []  # cells the import would fill that hold a formula
 
         def put(sheet: str, row: int, col: int, value) -> None:
+            if (row, col) in self.grids[sheet].formulas:
+                blocked.append(CellRef(sheet, row, col))
+                return
             writes.append(CellWrite(sheet, row, col, value))
             written[(sheet, row, col)] = value if not isinstance(value, str) else None
 
-        results: dict[str, float] = {}
+        filled = self.filled_rows(seen)
+        results: dict[str, float] = {}  # the bottom line as written: the top rows, each rounded
+        both: dict[str, float] = {}  # Intäkter + Kostnader as written (the template's Resultat)
         for c in columns:
             if c not in inc.columns:
                 continue
+            col = inc.columns[c]
             for row in inc.rows:
-                if row.key == L.ROW_RESULTAT:
-                    continue
+                if row.key not in filled:
+                    continue  # a result row, or a row the file has no amounts for: left as it is
+                if row.key == L.ROW_FIN_POSTER and row.key not in self.accounts.targets() \
+                        and (row.row, col) in self.grids[inc.sheet].formulas:
+                    continue  # Finansiella poster as the formula of its two parts
                 value = self.mnkr(rows[c][row.key]) if row.key in seen[c] else None
-                put(inc.sheet, row.row, inc.columns[c], value)
-            i_row, k_row = inc.get(L.ROW_INTAKTER), inc.get(L.ROW_KOSTNADER)
-            results[c] = (written.get((inc.sheet, i_row.row, inc.columns[c])) or 0.0) + \
-                (written.get((inc.sheet, k_row.row, inc.columns[c])) or 0.0)
+                put(inc.sheet, row.row, col, value)
+            results[c] = sum((written.get((inc.sheet, r.row, col)) or 0.0 for r in inc.rows if r.key in top), 0.0)
+            both[c] = sum((written.get((inc.sheet, r.row, col)) or 0.0 for r in inc.rows
+                           if r.key in (L.ROW_INTAKTER, L.ROW_KOSTNADER)), 0.0)
+        self.left_rows(columns, filled)
         summa = self.unit_writes(unit_values, unit_columns, put) if unit_columns else {}
+        if blocked:
+            self.formula_cells(blocked)
+            return None
         if summa is None:
             return None
         self.out.cells = len(writes)
-        for c, value in results.items():
-            if (w := result_formula(inc, c, value)) is not None:
-                writes.append(w)
+        if self.template_result():
+            for c, value in both.items():
+                if (w := result_formula(inc, c, value)) is not None:
+                    writes.append(w)
         for c, value in summa.items():
             if (w := total_formula(table, c, value)) is not None:
                 writes.append(w)
-        self.reconcile(columns, sources, rows, mapped_total, unit_values, results, summa)
+        writes += self.cached_values(writes)
+        self.reconcile(columns, sources, rows, top, mapped_total, unit_values, results, summa)
         self.out.sheets = sorted({w.sheet for w in writes}, key=[inc.sheet, table.sheet].index)
         return writes
+
+    def place(self, account: str) -> tuple[str | None, tuple[str, ...]]:
+        """The row ``account`` adds to (None: no rule; EXCLUDED) and the rows it also counts in:
+        the varav row it is part of, or Finansiella poster when the statement has it above its
+        two parts."""
+        p = self.accounts.place(account)
+        if p.row in (None, EXCLUDED):
+            return p.row, ()
+        if p.part is not None:
+            return p.row, (p.part,)
+        if p.row in (L.ROW_FIN_INTAKTER, L.ROW_FIN_KOSTNADER) and self.report.income.get(L.ROW_FIN_POSTER):
+            return p.row, (L.ROW_FIN_POSTER,)
+        return p.row, ()
+
+    def filled_rows(self, seen: dict[str, set[str]]) -> set[str]:
+        """The rows of Resultaträkning the import fills: the template's input rows (Intäkter,
+        Kostnader and the varav rows, which every account of the file is sorted into or out of)
+        and every other row the file has amounts for (a financial row of the municipal shape);
+        never a result row, whose formula adds up the rows above it."""
+        out = {L.ROW_INTAKTER, L.ROW_KOSTNADER, *L.VARAV_ROWS}
+        for keys in seen.values():
+            out |= keys
+        return out - set(L.RESULT_ROWS)
+
+    def check_rows(self, sources: dict[str, Source | None], columns: list[str]) -> bool:
+        """Every row an account with amounts goes to is a row of the workbook's Resultaträkning."""
+        present = {r.key for r in self.report.income.rows}
+        missing: dict[str, list[str]] = defaultdict(list)
+        for c in columns:
+            for account, amount in sources[c].totals.items():
+                main, _also = self.place(account)
+                if amount and main not in (None, EXCLUDED) and main not in present and account not in missing[main]:
+                    missing[main].append(account)
+        for row, accounts in missing.items():
+            rule = self.accounts.place(accounts[0]).rule
+            where = rule.origin if rule is not None else "mappningen"
+            self.note(SieFinding(SIE_KONTO, f"Konto {', '.join(sorted(accounts)[:_LISTED])} hör till raden '{row}' "
+                                            f"({where}), men {L.SHEET_INCOME} har ingen sådan rad. Lägg till raden "
+                                            f"eller ange en annan rad för kontona i mappningsfilen.",
+                                 self._line_of(min(accounts))))
+        return not missing
+
+    def left_rows(self, columns: list[str], filled: set[str]) -> None:
+        """A warning for each row of Resultaträkning that has figures in the columns the import
+        fills but no amounts in the file: it is left as it is (a result row is computed)."""
+        inc = self.report.income
+        cols = [c for c in columns if c in inc.columns]
+        for row in inc.rows:
+            if row.key in filled or row.key in L.RESULT_ROWS:
+                continue
+            cells = [a1(row.row, inc.columns[c]) for c in cols if row.values.get(c) is not None]
+            if not cells:
+                continue
+            spans = [r.first if r.first == r.last else f"{r.first}-{r.last}"
+                     for r in (*self.accounts.rules, *self.accounts.defaults) if r.row == row.key]
+            which = f"kontona {', '.join(spans)}, som hör till raden" if spans else "konton som hör till raden"
+            self.note(SIE_SAKNAS.at(inc.ref(row, cols[0]), f"Raden '{row.label}' (rad {row.row + 1}) på bladet "
+                                    f"{inc.sheet} har värden ({', '.join(cells)}) men SIE-filen har inga belopp "
+                                    f"på {which}, så importen lämnar dem som de är. Bokförs radens belopp på "
+                                    f"andra konton, ange dem i mappningsfilen (--map, t.ex. '8710;{row.key}'); "
+                                    f"annars kontrollera att värdena stämmer."))
+
+    def formula_cells(self, cells: list[CellRef]) -> None:
+        """An error per sheet: the import would have to write over formulas."""
+        by_sheet: dict[str, list[CellRef]] = defaultdict(list)
+        for ref in cells:
+            by_sheet[ref.sheet].append(ref)
+        for sheet, refs in by_sheet.items():
+            grid = self.grids[sheet]
+            first = refs[0]
+            shown = ", ".join(f"{r.a1} (={grid.formulas[(r.row, r.col)]})" for r in refs[:6])
+            self.note(SIE_FORMEL.at(first, f"Bladet {sheet} har formler där importen ska skriva siffror: {shown}"
+                                           f"{' …' if len(refs) > 6 else ''}. Importen skriver inte över formler. "
+                                           f"Skriv in värden i cellerna (eller töm dem) och kör igen."))
+
+    def template_result(self) -> bool:
+        """Whether Resultat is the template's: Intäkter + Kostnader, with no result row above it."""
+        for res, parts in self.report.result_parts():
+            if res.key == L.ROW_RESULTAT:
+                return sorted(p.key for p in parts) == sorted((L.ROW_INTAKTER, L.ROW_KOSTNADER))
+        return False
+
+    def cached_values(self, writes: list[CellWrite]) -> list[CellWrite]:
+        """The formulas of Resultaträkning and Driftredovisning with the values they have after
+        ``writes`` (a result row of the municipal shape, the user's own sums), so that every
+        cached value in the workbook is right even when the refresh after the import stops at
+        an error. The formulas themselves are kept as they are."""
+        from ..core.recalc import recalculate
+
+        sheets = {self.report.income.sheet, self.report.units.sheet}
+        grids = {name: _copy(g) for name, g in self.grids.items()}
+        for w in writes:
+            if w.sheet in sheets:
+                grids[w.sheet].set(w.row, w.col, w.value)
+                if w.formula is not None:
+                    grids[w.sheet].formulas[(w.row, w.col)] = w.formula
+        done = {(w.sheet, w.row, w.col) for w in writes}
+        return [w for w in recalculate(grids).refreshed if w.sheet in sheets and (w.sheet, w.row, w.col) not in done]
 
     def unit_amounts(self, sources: dict[str, Source | None], unit_columns: list[str]
                      ) -> dict[str, dict[str, Decimal]] | None:
@@ -525,7 +700,7 @@ class _Planner:
         return v if v is not None and str(v).strip() else None
 
     # --- the reconciliation -------------------------------------------------------------------
-    def reconcile(self, columns, sources, rows, mapped_total, unit_values, results, summa) -> None:
+    def reconcile(self, columns, sources, rows, top, mapped_total, unit_values, results, summa) -> None:
         for c in (L.COL_UTFALL_FG, BUDGET_FG) if self.avv_fg else ():  # the two sides of Avvikelse ack fg år
             accounts = sum((-v for a, v in sources[c].totals.items()
                             if self.accounts.place(a).row not in (None, EXCLUDED)), Decimal(0))
@@ -536,12 +711,13 @@ class _Planner:
                                                      f"{_kr(units - accounts)} kr).{self.differences(sources[c])}"))
         for c in columns:
             accounts = mapped_total[c]
-            both = rows[c][L.ROW_INTAKTER] + rows[c][L.ROW_KOSTNADER]
+            both = sum((rows[c][r] for r in top), Decimal(0))
             units = sum(unit_values[c].values(), Decimal(0)) if c in unit_values and c in summa else None
             self.out.reconciliation.append(Reconciliation(c, accounts, both, units, results.get(c, 0.0),
                                                           summa.get(c)))
             if both != accounts:
-                self.note(SieFinding(SIE_AVSTAMNING, f"{c}: Intäkter + Kostnader är {_kr(both)} kr men de mappade "
+                what = " + ".join(r for r in L.INCOME_ROWS if r in top)
+                self.note(SieFinding(SIE_AVSTAMNING, f"{c}: {what} är {_kr(both)} kr men de mappade "
                                                      f"kontona summerar till {_kr(accounts)} kr."))
             if units is not None and units != accounts:
                 self.note(SieFinding(SIE_AVSTAMNING, f"{c}: enheterna summerar till {_kr(units)} kr men kontona till "
