@@ -732,11 +732,13 @@ def test_hamta_sie_without_a_file_does_nothing(tmp_path):
 
 
 def test_the_door_reads_number_formats_only_where_they_change_a_figure():
-    """The sick-leave numbers and the target's value cell: not every cell of Uppgifter."""
+    """The sick-leave numbers, the amounts (a scaled format) and the target's value cell: not
+    every cell of Uppgifter, nor the staff counts."""
     from support.memory import example_grids
 
     _names, grids = example_grids()
-    sick = door._format_cells(grids["Sjukfrånvaro"])
-    assert sick and all(isinstance(grids["Sjukfrånvaro"].get(r, c), float) for r, c in sick)
+    for name in ("Sjukfrånvaro", "Driftredovisning", "Resultaträkning", "Avvikelseförklaring"):
+        cells = door._format_cells(grids[name])
+        assert cells and all(isinstance(grids[name].get(r, c), float) for r, c in cells), name
     assert door._format_cells(grids["Uppgifter"]) == [(10, 1)]  # B11, beside "Mål sjukfrånvaro (%)"
-    assert door._format_cells(grids["Driftredovisning"]) == []
+    assert door._format_cells(grids["Personal"]) == []

@@ -474,8 +474,8 @@ def read_grids(book, sheets: Iterable[str] | None = None) -> tuple[list[str], di
 def read_grid(sheet, name: str) -> Grid:
     """The sheet's used range as a Grid: one range read for the values (errors as text, e.g.
     "#DIV/0!") and one for the formulas; where a number format changes what a value means (the
-    sick-leave figures, the target), the formats of those cells, one read per run of cells down
-    a column."""
+    sick-leave figures, the target, the amounts), the formats of those cells, one read per run of
+    cells down a column."""
     used = sheet.used_range
     values = used.options(ndim=2, err_to_str=True).value
     top, left = used.row - 1, used.column - 1
@@ -487,11 +487,16 @@ def read_grid(sheet, name: str) -> Grid:
     return grid
 
 
+_FORMATTED_SHEETS = tuple(L.norm(n) for n in (L.SHEET_SICK, L.SHEET_INCOME, L.SHEET_UNITS, L.SHEET_EXPLANATION))
+
+
 def _format_cells(grid: Grid) -> list[tuple[int, int]]:
-    """The cells whose number format the reader needs: every number on Sjukfrånvaro, and the
-    value of the sick-leave target on Uppgifter."""
+    """The cells whose number format the reader needs: every number on Sjukfrånvaro (a percent
+    format shows 0,025 as 2,5 %) and on the three sheets of amounts (a format such as
+    ``#,##0.0,,`` shows kronor as mnkr), and the value of the sick-leave target on Uppgifter.
+    A column of one format is one read, however many units it has."""
     name = L.norm(grid.name)
-    if name == L.norm(L.SHEET_SICK):
+    if name in _FORMATTED_SHEETS:
         return [(r, c) for r, c, v in grid.cells() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if name == L.norm(L.SHEET_META):
         return [(r, c + 1) for r, c, v in grid.cells() if L.norm(v) == L.norm(L.META_SJUKMAL)][:1]
