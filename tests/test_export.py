@@ -20,7 +20,7 @@ import pytest
 from support.cli import xlreport
 from support.excel_payload import payload, read_sheets, remote_book
 from support.workbooks import EXAMPLE, sha, sheet_rows, variant
-from xlreport.core.generate import build_document, summary_paragraphs
+from xlreport.core.generate import ChartFigure, build_document, summary_paragraphs
 from xlreport.core.swedish import fmt_number
 from xlreport.doors.file import load, process
 
@@ -154,6 +154,135 @@ def test_totals_are_bold_and_numbers_right_aligned(exported):
     intakter = next(r for r in income.rows if r.cells[0].text == "Intäkter")
     assert not any(run.bold for c in intakter.cells for p in c.paragraphs for run in p.runs)
     assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in intakter.cells[1:])
+
+
+# --- charts with nothing to span: every value 0,0, all equal, one sign -----------------------
+
+_UNIT_BUDGETS = {5: 0.0, 6: -80.5, 7: -52.7, 8: -85.9, 9: -17.8, 10: -61.8, 11: -93.1, 12: -37.7}  # Budget helår
+
+
+def _every_unit_off_budget_by(amount: float) -> dict[str, object]:
+    """Each unit's Prognos helår ``amount`` from its budget, and the nämnd's figures and its
+    explanation following (a workbook without errors): 0,0 is the usual early-year report."""
+    total = amount * len(_UNIT_BUDGETS)
+    cells: dict[str, object] = {f"Driftredovisning!G{r}": b + amount for r, b in _UNIT_BUDGETS.items()}
+    cells.update({"Driftredovisning!G13": -429.5 + total, "Resultaträkning!G6": -441.0 + total,
+                  "Resultaträkning!G10": total})
+    cells.update({f"Avvikelseförklaring!{c}{r}": None for r in (5, 6, 7, 8) for c in "AB"})
+    if total:
+        cells.update({"Avvikelseförklaring!A5": "Övrigt", "Avvikelseförklaring!B5": total})
+    cells["Avvikelseförklaring!B9"] = total
+    return cells
+
+
+DEGENERATE_BOOKS = {
+    "every-unit-on-budget": _every_unit_off_budget_by(0.0),
+    "every-unit-overspent-alike": _every_unit_off_budget_by(-1.0),  # all equal, and negative only
+    "no-sick-leave-and-no-target": {**{f"Sjukfrånvaro!{c}{r}": 0.0 for r in (5, 6, 7) for c in "BCDEFGH"},
+                                    "Uppgifter!B11": None},
+}
+
+
+@pytest.mark.parametrize("case", list(DEGENERATE_BOOKS))
+def test_charts_without_a_span_are_exported_and_plot_the_tables_figures(tmp_path, case):
+    """All Avvikelse helår 0,0 (or all −1,0), or sick leave 0,0 without a target: the document is
+    written with both charts, each chart's figures are the table's as printed, and its axis
+    spans them (it used to divide by a zero span: "programfel")."""
+    from xlreport.core.generate import ChartFigure, ReportTable
+    from xlreport.export.charts import axis
+
+    book = variant(tmp_path / "rapport.xlsx", DEGENERATE_BOOKS[case])
+    out = tmp_path / "ut.docx"
+    run = xlreport("export", book, "--docx", out)
+    assert run.returncode == 0, run.output
+    assert out.exists() and "programfel" not in run.output
+    _, _, tables, images = docx_text(out)
+    assert images == list(CHART_TITLES)
+    doc = build_document(load(book).report)
+    units_chart, sick_chart = (b for b in doc.blocks() if isinstance(b, ChartFigure))
+    # the unit chart: one bar per unit, its Avvikelse helår as the unit table prints it
+    unit_table = next(b for b in doc.blocks() if isinstance(b, ReportTable) and b.head == "Enhet")
+    in_table = {r.label: r.values[-1] for r in unit_table.rows if not r.total}
+    plotted = dict(zip(units_chart.categories, units_chart.series[0][1]))
+    assert plotted == in_table
+    word = {row[0]: row[-1] for row in next(t for t in tables if t[0][0] == "Enhet")[1:]}
+    assert all(word[label] == fmt_number(v, 1) for label, v in plotted.items())
+    if case == "every-unit-on-budget":
+        assert set(plotted.values()) == {0.0} and set(word.values()) == {"0,0"}
+    # the sick-leave chart: Kvinnor, Män, Totalt of both periods, as the sick table prints them
+    sick = next(t for t in tables if t[1][0] == "Sjukfrånvaro")
+    total = next(row for row in sick if row[0] == "Total sjukfrånvaro")
+    assert [fmt_number(v, 1) for v in sick_chart.series[0][1] + sick_chart.series[1][1]] == total[1:7]
+    for fig in (units_chart, sick_chart):
+        ticks = axis(fig)
+        values = [v for _, vs in fig.series for v in vs if v is not None]
+        assert len(ticks) >= 2 and ticks == sorted(ticks) and ticks[0] < ticks[-1]
+        assert ticks[0] <= min([0.0, *values]) and ticks[-1] >= max([0.0, *values])
+
+
+def _figure(values, *, kind="mnkr", horizontal=True, target=None, series=1):
+    categories = tuple(f"Enhet {i}" for i in range(len(values)))
+    return ChartFigure("Diagram", "Enhet", categories,
+                       tuple((f"Serie {k}", tuple(values)) for k in range(series)), target=target,
+                       horizontal=horizontal, kind=kind)
+
+
+@pytest.mark.parametrize("values, kind, target", [
+    ((0.0,), "mnkr", None),  # one unit, on budget
+    ((0.0, 0.0, 0.0), "mnkr", None),  # every unit on budget
+    ((2.0, 2.0), "mnkr", None),  # all equal
+    ((-15.0, -0.4, -5.0), "mnkr", None),  # negative only, the lowest on a tick
+    ((0.1,), "mnkr", None),  # the smallest amount the table prints
+    ((-0.1, 0.0), "mnkr", None),
+    ((None, None), "mnkr", None),  # nothing to plot
+    ((0.0, 0.0, 0.0), "percent", None),  # sick leave 0,0 and no target
+    ((0.0, 0.0, 0.0), "percent", ("Mål 0,0 %", 0.0)),  # and a target of 0,0
+    ((None, None, None), "percent", ("Mål 3,0 %", 3.0)),  # the target alone
+    ((1234.5, 1234.5), "mnkr", None),
+])
+@pytest.mark.parametrize("horizontal", [True, False])
+def test_every_chart_draws_whatever_its_values(values, kind, target, horizontal):
+    """A chart with one value, equal values, none, only negative ones or only zeros has an axis
+    of at least two distinct labelled ticks that spans its values and the target: no division
+    by a zero span, no two tick labels alike."""
+    import io
+
+    from PIL import Image
+
+    from xlreport.export.charts import axis, chart_png
+
+    fig = _figure(values, kind=kind, target=target, horizontal=horizontal, series=1 if horizontal else 2)
+    ticks = axis(fig)
+    plotted = [v for v in values if v is not None] + ([target[1]] if target else [])
+    assert len(ticks) >= 2 and ticks[0] < ticks[-1]
+    assert ticks[0] <= min([0.0, *plotted]) and ticks[-1] >= max([0.0, *plotted])
+    labels = [fmt_number(t, 1) for t in ticks]
+    assert len(set(labels)) == len(labels), labels
+    if not any(plotted):  # all zero or none: one unit around the zero line
+        assert (ticks[0], ticks[-1]) == ((0.0, 1.0) if kind == "percent" else (-1.0, 1.0))
+    image = Image.open(io.BytesIO(chart_png(fig)))
+    assert image.format == "PNG" and image.width >= 1000
+
+
+def test_the_labels_of_negative_bars_keep_off_the_unit_names():
+    """The most negative bar ends at the axis's end; its label is drawn in room of its own, left of
+    the bars and right of the names, so it never covers a unit's name."""
+    from xlreport.export import charts
+
+    def leftmost_bar(fig) -> int:
+        import io
+
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(charts.chart_png(fig))).convert("RGB")
+        blue = tuple(int(charts.COLOURS[0][i:i + 2], 16) for i in (1, 3, 5))
+        row = image.height // 8  # through the first bar
+        return next(x for x in range(image.width) if image.getpixel((x, row)) == blue)
+
+    negative = _figure((-15.0, -0.4, -5.0))
+    positive = _figure((15.0, 0.4, 5.0))
+    label = charts._Pen(charts.FONT_PT).size(fmt_number(-15.0, 1))[0]
+    assert leftmost_bar(negative) - leftmost_bar(positive) >= label
 
 
 @pytest.mark.libreoffice

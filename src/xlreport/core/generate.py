@@ -52,12 +52,22 @@ def _period_text(report: Report) -> str:
     return f"{period} {m.ar}" if m.ar else period
 
 
+# Every word of a sentence (ökning, under målnivån, "1 person", oförändrat) follows the figures
+# as the sentence and the tables print them (printed(): rounded half away from zero), never the
+# unrounded values behind them.
+
+def _whole(count: float) -> float:
+    """A count as the report prints it (no decimals)."""
+    return printed(count, "integer")
+
+
 def _change_word(delta: float, unit_sg: str, unit_pl: str) -> str:
-    n = abs(round(delta))
+    shown = _whole(delta)
+    n = abs(shown)
     unit = unit_sg if n == 1 else unit_pl
     if n == 0:
         return "Antalet är oförändrat jämfört med föregående år."
-    return f"Det är en {'ökning' if delta > 0 else 'minskning'} med {fmt_int(n)} {unit} jämfört med föregående år."
+    return f"Det är en {'ökning' if shown > 0 else 'minskning'} med {fmt_int(n)} {unit} jämfört med föregående år."
 
 
 def summary_paragraphs(report: Report) -> list[list[str]]:
@@ -115,26 +125,27 @@ def _staff_sentences(report: Report) -> list[str]:
     forms = []
     for row in t.rows:
         v = row.num(L.COL_TOTALT)
-        if v is not None and v > 0:
+        if v is not None and _whole(v) > 0:
             sg, pl = _FORM_WORDS.get(row.key, (row.label.lower(), row.label.lower()))
-            forms.append(f"{fmt_int(v)} {sg if v == 1 else pl}")
+            forms.append(f"{fmt_int(v)} {sg if _whole(v) == 1 else pl}")
     s = f"Totalt antal anställda är {fmt_int(n)}"
     s += f", varav {_join(forms)}." if forms else "."
     out = [s]
     k, mn = total.num(L.COL_KVINNOR), total.num(L.COL_MAN)
     if k is not None and mn is not None:
-        out.append(f"Av dessa är {fmt_int(k)} {'kvinna' if k == 1 else 'kvinnor'} och {fmt_int(mn)} "
-                   f"{'man' if mn == 1 else 'män'}.")
+        out.append(f"Av dessa är {fmt_int(k)} {'kvinna' if _whole(k) == 1 else 'kvinnor'} och {fmt_int(mn)} "
+                   f"{'man' if _whole(mn) == 1 else 'män'}.")
     change = total.num(L.COL_FORANDRING)
     if change is None and total.num(L.COL_TOTALT_FG) is not None:
-        change = n - total.num(L.COL_TOTALT_FG)
+        change = _whole(n) - _whole(total.num(L.COL_TOTALT_FG))  # of the counts as the table prints them
     if change is not None:
         out.append(_change_word(change, "person", "personer"))
     lv = report.leavers
     if lv is not None and lv.total is not None and lv.total.num(L.COL_ANTAL) is not None:
         total_lv = lv.total.num(L.COL_ANTAL)
-        parts = [_counted(r.num(L.COL_ANTAL), r.label) for r in lv.rows if r.num(L.COL_ANTAL)]
-        s = f"Under perioden var det {fmt_int(total_lv)} {'avgång' if total_lv == 1 else 'avgångar'}"
+        parts = [_counted(r.num(L.COL_ANTAL), r.label) for r in lv.rows
+                 if r.num(L.COL_ANTAL) is not None and _whole(r.num(L.COL_ANTAL)) != 0]
+        s = f"Under perioden var det {fmt_int(total_lv)} {'avgång' if _whole(total_lv) == 1 else 'avgångar'}"
         out.append(s + (f", varav {_join(parts)}." if parts else "."))
     return out
 
@@ -142,7 +153,7 @@ def _staff_sentences(report: Report) -> list[str]:
 def _counted(n: float, label: str) -> str:
     """"1 pensionsavgång", "2 pensionsavgångar": the label's singular form for one."""
     singular = {L.norm(k): v for k, v in L.SINGULAR.items()}.get(L.norm(label))
-    return f"{fmt_int(n)} {singular if n == 1 and singular else label.lower()}"
+    return f"{fmt_int(n)} {singular if _whole(n) == 1 and singular else label.lower()}"
 
 
 def _sick_sentences(report: Report) -> list[str]:
@@ -150,16 +161,21 @@ def _sick_sentences(report: Report) -> list[str]:
     value = row.num(L.COL_TOTALT) if row else None
     if value is None:
         return []
+    # the words compare the percentages as the sentence prints them (one decimal): 2,96 against
+    # the target 3,0 is "3,0 % … i nivå med målnivån på 3,0 %", never "under" it
+    shown = printed(value, "percent")
     s = f"Sjukfrånvaron uppgår till {fmt_percent(value)}"
     target = report.meta.sjukmal
     if target is not None:
-        rel = "under" if value < target else "över" if value > target else "lika med"
+        goal = printed(target, "percent")
+        rel = "under" if shown < goal else "över" if shown > goal else "i nivå med"
         s += f" vilket är {rel} målnivån på {fmt_percent(target)}"
     before = row.num(L.COL_TOTALT_FGP)
     if before is not None:
-        diff = round(value - before, 1)
-        word = "en minskning" if diff < 0 else "en ökning" if diff > 0 else "oförändrat"
-        s += f". Det är {word} jämfört med föregående period ({fmt_percent(before)})"
+        then = printed(before, "percent")
+        said = "Sjukfrånvaron är oförändrad" if shown == then else \
+            f"Det är {'en minskning' if shown < then else 'en ökning'}"
+        s += f". {said} jämfört med föregående period ({fmt_percent(before)})"
     return [s + "."]
 
 
@@ -452,7 +468,7 @@ def sick_chart(report: Report) -> ChartFigure | None:
     before = tuple(printed(row.num(c), "percent") for c in (L.COL_KVINNOR_FG, L.COL_MAN_FG, L.COL_TOTALT_FGP))
     if all(v is None for v in now + before):
         return None
-    target = (f"Mål {fmt_percent(m.sjukmal)}", m.sjukmal) if m.sjukmal is not None else None
+    target = (f"Mål {fmt_percent(m.sjukmal)}", printed(m.sjukmal, "percent")) if m.sjukmal is not None else None
     return ChartFigure("Total sjukfrånvaro mot föregående period och målet (%)", "Total sjukfrånvaro",
                        ("Kvinnor", "Män", "Totalt"),
                        ((m.sjuk_period or "Denna period", now), (m.sjuk_period_fg or "Föregående period", before)),

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from ..core.generate import DECIMALS, ChartFigure
-from ..core.swedish import MINUS, fmt_number
+from ..core.swedish import MINUS, fmt_number, round_half_up
 
 WIDTH_CM = 16.0
 DPI = 200
@@ -69,14 +69,30 @@ class _Pen:
         return right - left, bottom - top
 
 
-def _ticks(lo: float, hi: float, want: int = 5) -> list[float]:
-    """Round tick values that cover lo..hi (1, 2 or 5 times a power of ten apart)."""
+def _ticks(lo: float, hi: float, want: int = 5, decimals: int = 1) -> list[float]:
+    """Round tick values that cover lo..hi (1, 2 or 5 times a power of ten apart, and never
+    closer than the ``decimals`` the labels print, so no two labels read the same): at least
+    two, the first below or at ``lo`` and the last above or at ``hi``."""
     span = hi - lo or abs(hi) or 1.0
     raw = span / want
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = max(next(m * power for m in (1, 2, 5, 10) if m * power >= raw), 10.0 ** -decimals)
     first = math.floor(lo / step) * step
-    return [first + i * step for i in range(math.ceil((hi - first) / step) + 1)]
+    return [first + i * step for i in range(max(math.ceil((hi - first) / step), 1) + 1)]
+
+
+def axis(fig: ChartFigure) -> list[float]:
+    """The value axis's ticks: from the lowest value (or 0) to the highest (or 0), the target
+    included. A chart whose values are all 0,0 (every unit on budget, as early in the year), or
+    that has none, gets an axis one unit around the zero line: −1..1 for amounts, which may go
+    either way, 0..1 for percentages, which cannot be negative."""
+    values = [v for _name, vs in fig.series for v in vs if v is not None and math.isfinite(v)]
+    if fig.target is not None and math.isfinite(fig.target[1]):
+        values.append(fig.target[1])
+    lo, hi = min([0.0, *values]), max([0.0, *values])
+    if hi - lo <= 0:
+        lo, hi = (0.0, 1.0) if fig.kind == "percent" else (-1.0, 1.0)
+    return _ticks(lo, hi, decimals=DECIMALS[fig.kind])
 
 
 def chart_png(fig: ChartFigure) -> bytes:
@@ -86,10 +102,11 @@ def chart_png(fig: ChartFigure) -> bytes:
     decimals = DECIMALS[fig.kind]
     pen = _Pen(FONT_PT)
     values = [v for _name, vs in fig.series for v in vs if v is not None]
-    if fig.target is not None:
-        values.append(fig.target[1])
-    ticks = _ticks(min([0.0, *values]), max([0.0, *values]))
+    ticks = axis(fig)
     lo, hi = ticks[0], ticks[-1]
+    # room for the labels of negative bars: left of the bars (horizontal) or below them (columns),
+    # off the category names even when the lowest value is the axis's end
+    negative = [fmt_number(v, decimals) for v in values if round_half_up(v, decimals) < 0]
     n, k = len(fig.categories), max(len(fig.series), 1)
     legend = [(name, COLOURS[i % len(COLOURS)]) for i, (name, _v) in enumerate(fig.series)] \
         if len(fig.series) > 1 or fig.target is not None else []
@@ -106,10 +123,12 @@ def chart_png(fig: ChartFigure) -> bytes:
         height = pad + plot_h + line_h + pad + axis_title_h + legend_h
         label_w = max((pen.size(c)[0] for c in fig.categories), default=0) + pad
         value_w = max(pen.size(fmt_number(v, decimals))[0] for v in [*values, lo, hi]) + pad
-        left, right, top = label_w + pad, width - value_w - pad, pad
+        negative_w = max((pen.size(t)[0] + 4 for t in negative), default=0)
+        left, right, top = label_w + pad + negative_w, width - value_w - pad, pad
     else:
         plot_h = _px(5.0)
-        height = pad + plot_h + 2 * line_h + pad + axis_title_h + legend_h
+        under = line_h if negative else 0  # the labels of negative columns, above the categories
+        height = pad + plot_h + under + 2 * line_h + pad + axis_title_h + legend_h
         tick_w = max(pen.size(fmt_number(t, decimals))[0] for t in ticks) + pad
         left, right, top = tick_w + pad, width - pad, pad + line_h
     image = Image.new("RGB", (width, height), "white")
@@ -128,7 +147,7 @@ def chart_png(fig: ChartFigure) -> bytes:
         bar = (slot - 8) / k
         for j, category in enumerate(fig.categories):
             y0 = top + j * slot + 4
-            write((left - pad, y0 + (slot - 8) / 2), category, "rm")
+            write((left - pad - negative_w, y0 + (slot - 8) / 2), category, "rm")
             for i, (_name, vs) in enumerate(fig.series):
                 v = vs[j]
                 if v is None:
@@ -154,7 +173,7 @@ def chart_png(fig: ChartFigure) -> bytes:
         bar = slot * 0.8 / k
         for j, category in enumerate(fig.categories):
             x0 = left + j * slot + slot * 0.1
-            write((left + (j + 0.5) * slot, top + plot_h + 6), category, "mt")
+            write((left + (j + 0.5) * slot, top + plot_h + under + 6), category, "mt")
             for i, (_name, vs) in enumerate(fig.series):
                 v = vs[j]
                 if v is None:
@@ -166,7 +185,7 @@ def chart_png(fig: ChartFigure) -> bytes:
         draw.line([(left, y(0.0)), (right, y(0.0))], fill=AXIS, width=2)
         if fig.target is not None:
             _dashed(draw, (left, y(fig.target[1])), (right, y(fig.target[1])))
-        below = top + plot_h + line_h + 2 * pad
+        below = top + plot_h + under + line_h + 2 * pad
         if fig.axis_title:
             write(((left + right) / 2, below), fig.axis_title, "mt")
     if legend:
