@@ -152,6 +152,23 @@ def test_nothing_else_changes_part_by_part_and_cell_by_cell(tmp_path):
         assert differ == {ref.rsplit("!", 1)[1] for ref in NUMBER_TEXTS if ref.startswith(sheet + "!")}, sheet
 
 
+def test_the_materiality_threshold_is_in_mnkr(tmp_path):
+    """Väsentlighetsgräns (Uppgifter E4) is an amount in mnkr like Driftram: '1,5 mnkr' is
+    1,5, '500 tkr' is left, saying the field is in mnkr."""
+    src = variant(tmp_path / "a.xlsx", {f"{META}!E4": "1,5 mnkr"})
+    out = tmp_path / "ut.xlsx"
+    run = run_fix(src, "-o", out)
+    assert run.returncode == 0, run.stdout
+    assert f"{META}!E4: '1,5 mnkr' → 1,5 (tal sparat som text, enheten mnkr borttagen)" in run.stdout, run.stdout
+    assert cell_value(out, f"{META}!E4").value == 1.5
+    src = variant(tmp_path / "b.xlsx", {f"{META}!E4": "500 tkr"})
+    doc = json.loads(run_fix(src, "--format", "json").stdout)
+    assert doc["changes"] == []
+    [note] = doc["not_fixed"]
+    assert (note["cell"], note["rule"]) == ("E4", "rattning-tal-enhet")
+    assert "anger enheten tkr, men uppgiften är i mnkr" in note["message"], note["message"]
+
+
 def test_a_stale_total_gets_its_recomputed_cached_value(tmp_path):
     """Driftredovisning!C6 typed as text: Excel's SUM skipped it, so the cached Summa is short by
     −17,22. After the fix the Summa's cached value is the sum of the numbers (and Resultat ties)."""
@@ -284,6 +301,31 @@ def test_unit_names_are_cleaned_the_same_everywhere(tmp_path):
     assert not [f for f in after["findings"] if f["rule"] in ("enhet-okand", "enhet-saknas", "okand-rad")]
 
 
+@pytest.mark.parametrize("name, cells", [
+    ("KLK\u00a0HR\u200b ", {f"{META}!A21", f"{UNITS}!A8", "Avvikelseförklaring!C6"}),  # NBSP, zero-width space
+    ("KLK Väl\u00adfärd", {f"{META}!A22", f"{UNITS}!A9", "Avvikelseförklaring!C5"}),  # soft hyphen (from Word)
+])
+def test_a_units_name_in_avvikelseforklaring_is_cleaned_with_the_unit(tmp_path, name, cells):
+    """The unit's name with invisible characters in the list, in Driftredovisning and in the
+    column Enhet of Avvikelseförklaring (the unit's explanation, its Kommentar emptied): all three
+    are cleaned, so the explanation still belongs to the unit and chase asks for nothing."""
+    unit_row = next(ref for ref in cells if ref.startswith(UNITS)).rsplit("!", 1)[1][1:]
+    edits = {ref: name for ref in cells} | {f"{UNITS}!I{unit_row}": None}
+    if "Väl" in name:  # KLK Välfärd's deviation (1,6) explained by row 5 instead of Övrigt
+        edits |= {"Avvikelseförklaring!B5": 1.6, "Avvikelseförklaring!B8": 4.2}
+    src = variant(tmp_path / "a.xlsx", edits)
+    out = tmp_path / "ut.xlsx"
+    run = run_fix(src, "-o", out, "--format", "json")
+    assert run.returncode == 0, run.stdout
+    assert {f"{c['sheet']}!{c['cell']}" for c in json.loads(run.stdout)["changes"]} == cells
+    for ref in cells:
+        assert cell_value(out, ref).value == clean(name), ref
+    chase = xlreport("chase", out, "--format", "json")
+    assert chase.returncode == 0 and json.loads(chase.stdout)["files"][0]["items"] == [], chase.stdout
+    a, b = cells_of(src, "Avvikelseförklaring"), cells_of(out, "Avvikelseförklaring")
+    assert {r for r in a if a[r] != b[r]} == {ref.rsplit("!", 1)[1] for ref in cells if ref.startswith("Avv")}
+
+
 def test_clean_keeps_what_the_cell_shows():
     assert clean("KLK\u00a0 HR ") == "KLK HR"
     assert clean("Kort sjukfrånvaro\n(0–14 dagar) ") == "Kort sjukfrånvaro\n(0–14 dagar)"  # Alt+Enter kept
@@ -333,27 +375,86 @@ def test_a_change_that_held_is_not_broken(tmp_path):
     assert doc["changes"] == [] and "Förändring" in doc["not_fixed"][0]["message"]
 
 
-def test_text_in_a_percent_formatted_cell_is_stored_as_its_percentage(tmp_path):
-    """Sjukfrånvaro!D5 formatted 0,0% holding the text '2,5 %': written as 0,025, so it shows
-    2,5 % and the reader reads 2,5 (the table is in percent)."""
+def test_a_fraction_proven_only_by_a_typo_in_the_total_is_left(tmp_path):
+    """Män: Total typed 11 (for 1,1), Kort 0,1, Lång 1,0. Kort ×100 would make 10 + 1 = 11 hold,
+    but the Total 11 already fails 'Totalt ligger mellan Kvinnor och Män' (2,5 is not between
+    3,4 and 11), and 10 would break that check on the Kort row: nothing is written, and the
+    note says why."""
+    src = variant(tmp_path / "a.xlsx", {f"{SICK}!C5": 11.0, f"{SICK}!C6": 0.1, f"{SICK}!C7": 1.0})
+    digest = sha(src)
+    run = run_fix(src, "--format", "json")
+    doc = json.loads(run.stdout)
+    assert doc["changes"] == [] and sha(src) == digest
+    [note] = [n for n in doc["not_fixed"] if n["cell"] == "C6"]
+    assert note["rule"] == "rattning-procent-oklart"
+    assert "beviset bygger på Total sjukfrånvaro / Män (11,0 %), som själv inte stämmer med kontrollen " \
+           "'Totalt ligger mellan Kvinnor och Män' (Sjukfrånvaro!D5:" in note["message"], note["message"]
+    assert "efter ×100 stämmer inte längre kontrollen 'Totalt ligger mellan Kvinnor och Män' " \
+           "(Sjukfrånvaro!D6:" in note["message"]
+
+
+def test_a_fraction_fix_that_breaks_a_check_that_held_is_left(tmp_path):
+    """As above with Totalt D5 typed 7,0, so that the Total 11 lies between 3,4 and 7,0 and is
+    no longer in doubt: Kort ×100 (10) would still break Totalt ligger mellan Kvinnor och Män on
+    the Kort row (0,8 is not between 1,0 and 10), which held with 0,1."""
+    src = variant(tmp_path / "a.xlsx", {f"{SICK}!C5": 11.0, f"{SICK}!C6": 0.1, f"{SICK}!C7": 1.0, f"{SICK}!D5": 7.0})
+    doc = json.loads(run_fix(src, "--format", "json").stdout)
+    assert doc["changes"] == []
+    [note] = [n for n in doc["not_fixed"] if n["cell"] == "C6"]
+    assert "beviset bygger på" not in note["message"]
+    assert "efter ×100 stämmer inte längre kontrollen 'Totalt ligger mellan Kvinnor och Män' " \
+           "(Sjukfrånvaro!D6:" in note["message"], note["message"]
+
+
+def percent_text_variant(dest: Path, sheet: str, texts: dict[str, str]) -> tuple[Path, int]:
+    """The example with the cells ``texts`` (A1 -> text, inline strings) of ``sheet`` formatted
+    0.00% (a new cell style); returns the file and that style's index."""
     def styles(xml: bytes) -> bytes:
         m = re.search(rb'<cellXfs count="(\d+)">', xml)
         n = int(m.group(1))
         xml = xml.replace(m.group(0), f'<cellXfs count="{n + 1}">'.encode(), 1)
         return xml.replace(b"</cellXfs>", b'<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" '
                                           b'applyNumberFormat="1"/></cellXfs>', 1)
+
+    def cells(xml: bytes) -> bytes:
+        for addr, text in texts.items():
+            xml = replace_cell(xml, addr, f"<is><t>{text}</t></is>", f's="{n_xfs}" t="inlineStr"', keep_style=False)
+        return xml
     n_xfs = int(re.search(rb'<cellXfs count="(\d+)">', zipfile.ZipFile(EXAMPLE).read("xl/styles.xml")).group(1))
-    src = edit_package(tmp_path / "p.xlsx", {
-        "xl/styles.xml": styles,
-        PARTS[SICK]: lambda x: replace_cell(x, "D5", "<is><t>2,5 %</t></is>", f's="{n_xfs}" t="inlineStr"',
-                                            keep_style=False)})
+    return edit_package(dest, {"xl/styles.xml": styles, PARTS[sheet]: cells}), n_xfs
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("2,5 %", "'2,5 %' → 2,5 % (cellen har procentformat) (tal sparat som text, enheten % borttagen)"),
+    ("2,5", "'2,5' → 2,5 % (cellen har procentformat) (tal sparat som text)"),
+    # the number Excel keeps when 0,025 is typed into a percent-formatted cell: it shows 2,5 %
+    ("0,025", "'0,025' → 0,025 (visas 2,5 %, cellen har procentformat) (tal sparat som text)"),
+])
+def test_text_in_a_percent_formatted_cell_is_stored_as_its_percentage(tmp_path, text, shown):
+    """Sjukfrånvaro!D5 formatted 0,00% holding the text: written as 0,025, as Excel stores the
+    text typed into the cell, so it shows 2,5 % and the reader reads 2,5 (the table is in percent)."""
+    src, n_xfs = percent_text_variant(tmp_path / "p.xlsx", SICK, {"D5": text})
     out = tmp_path / "ut.xlsx"
     run = run_fix(src, "-o", out)
     assert run.returncode == 0, run.stdout
-    assert "2,5 % (cellen har procentformat)" in run.stdout
+    assert f"{SICK}!D5: {shown}" in run.stdout, run.stdout
     assert cell_value(out, f"{SICK}!D5").value == pytest.approx(0.025)
     assert cell_xml(out, f"{SICK}!D5").get("s") == str(n_xfs)
     assert not findings_at(validate(out), [f"{SICK}!D5"])
+    assert validate(out)["files"][0]["errors"] == 0
+
+
+def test_text_below_one_in_a_percent_formatted_cell_that_may_mean_either_is_left(tmp_path):
+    """'0,5' in a percent-formatted Kort is 50 % to Excel but most likely 0,5 %; '−0,1' in
+    Förändring (procentenheter) may be either: both are left, saying the two readings."""
+    src, _ = percent_text_variant(tmp_path / "p.xlsx", SICK, {"C6": "0,5", "H5": "\u22120,1"})
+    run = run_fix(src, "--format", "json")
+    doc = json.loads(run.stdout)
+    assert doc["changes"] == []
+    notes = {n["cell"]: n for n in doc["not_fixed"]}
+    assert notes["C6"]["rule"] == "rattning-tal-oklart"
+    assert "kan betyda 0,5 % eller 50 %" in notes["C6"]["message"], notes["C6"]["message"]
+    assert "kan betyda −0,1 procentenheter eller −10 procentenheter" in notes["H5"]["message"], notes["H5"]
 
 
 # --- the same reading as the reader's finding -----------------------------------------------

@@ -10,11 +10,15 @@ Only cells of the template's tables and of ``Uppgifter`` are changed, never a fo
   non-breaking spaces as thousands separators, U+2212 and trailing minus, parentheses), the same
   reading the ``tal-som-text`` finding suggests. Not converted: a text whose separator could be a
   decimal or a thousands separator ("1.234", "12,500"), a text with another unit than its column
-  ("3 tkr" in a table in mnkr, "2 %" among amounts), and a formula that gives text;
+  ("3 tkr" in a table in mnkr, "2 %" among amounts), and a formula that gives text. In a
+  percentage cell with a percent format the text gets the number Excel stores when it is typed
+  into the cell ("2,5" and "0,025" both 0.025, shown 2,5 %); a text that may mean either (from
+  0,2 up to 1, or below 1 in Förändring) is not converted;
 * **invisible and stray characters** in names: row labels, the table and column headers, the
-  list of units and the text fields of ``Uppgifter`` (:func:`~xlreport.core.chars.clean`: soft
-  hyphens, zero-width spaces, non-breaking spaces, spaces at the ends and doubled). Every place
-  that names a unit is cleaned the same way, so the unit table and the list agree afterwards;
+  list of units, the column Enhet of Avvikelseförklaring and the text fields of ``Uppgifter``
+  (:func:`~xlreport.core.chars.clean`: soft hyphens, zero-width spaces, non-breaking spaces,
+  spaces at the ends and doubled). Every place that names a unit is cleaned the same way, so the
+  unit table, the list and the explanation rows agree afterwards;
   what a cell shows does not change;
 * **sick leave stored as a fraction** (0,025 where the table is in percent, 2,5) only where its
   column proves it: Kort + Lång = Total in that column does not hold as the cells are, and holds
@@ -22,7 +26,9 @@ Only cells of the template's tables and of ``Uppgifter`` are changed, never a fo
   a suspect cell being a typed number between 0 and 0,2 without a percent format (or one with a
   percent format showing more than 100 %, read ÷100), and at least one cell of the equation
   being a percentage that is not suspect. The fix must not break Förändring = Totalt − Totalt fg
-  period where that held. Anything less is left as the ``sjuk-procent-andel`` finding.
+  period, or another check of the table (:data:`_SICK_CHECKS`), where that held; and the figures
+  the proof rests on must not fail one of those checks themselves (a Total typed 11 for 1,1
+  "proves" Kort 0,1 to be 10). Anything less is left as the ``sjuk-procent-andel`` finding.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from decimal import Decimal
 from itertools import combinations
 from typing import Any
 
-from ..records import Record, field
+from ..records import Record, field, replace
 from . import layout as L
 from .cells import CellRef, Grid, a1, is_number
 from .changes import CellWrite, ChangeSet
@@ -45,8 +51,8 @@ from .findings import WARNING, Finding, declare
 from .model import Report, Row, Table
 from .reader import META_FIELDS, Uncalculated, _is_percent, read_report
 from .recalc import recalculate
-from .rules import PLAUSIBLE_PERCENT
-from .swedish import NumberText, fmt_number, read_number_text
+from .rules import PLAUSIBLE_PERCENT, RULES, Hit, Rule
+from .swedish import NumberText, fmt_number, fmt_percent, read_number_text
 
 RATTNING_TAL = declare("rattning-tal-oklart", "rattning", WARNING,
                        "Ett tal sparat som text rättas bara när det kan läsas på ett enda sätt")
@@ -172,7 +178,7 @@ def plan_fixes(grids: Mapping[str, Grid], sheet_names: list[str] | None = None, 
                                            shown_text(after))
     for table, row, column, units in _number_cells(report):
         _number_fix(grids, table.sheet, row, table.columns[column], f"{row.label} / {column}", units,
-                    table is report.sick, protected, found, plan.notes)
+                    table is report.sick, protected, found, plan.notes, points=column == L.COL_FORANDRING)
     for attr, label, units in _meta_numbers():
         ref = report.meta.cells.get(attr)
         if ref is not None:
@@ -246,16 +252,20 @@ def _tables(report: Report) -> list[Table]:
 
 def _name_cells(report: Report, grids: Mapping[str, Grid]) -> list[tuple[str, int, int]]:
     """Every cell of the template's tables and of Uppgifter that holds a name: the table and
-    column headers, the row labels (a unit's name), the text columns of Åtaganden, the labels
-    and text values of Uppgifter and its list of units."""
+    column headers (the text columns' too), the row labels (a unit's name), the unit each row of
+    Avvikelseförklaring belongs to (its column Enhet), the text columns of Åtaganden, the labels
+    and text values of Uppgifter and its list of units. Not the free text of a Kommentar."""
     out: list[tuple[str, int, int]] = []
     for t in _tables(report):
         out.append((t.sheet, t.header_row, t.label_col))
-        out += [(t.sheet, t.header_row, c) for c in t.columns.values()]
+        out += [(t.sheet, t.header_row, c) for c in (*t.columns.values(), *t.text_columns.values())]
+        unit_col = t.text_columns.get(L.COL_ENHET) if t is report.explanation else None
         for row in t.all_rows():
             out.append((t.sheet, row.row, t.label_col))
             if t is report.commitments:
                 out += [(t.sheet, row.row, c) for c in t.columns.values()]
+            if unit_col is not None:
+                out.append((t.sheet, row.row, unit_col))
     meta = report.meta
     for attr, kind in META_FIELDS.values():
         ref = meta.cells.get(attr)
@@ -297,7 +307,7 @@ def _number_cells(report: Report):
 
 
 def _meta_numbers():
-    allowed = {"ar": _COUNT, "manad": _COUNT, "sjukmal": _PERCENT, "driftram": _MNKR}
+    allowed = {"ar": _COUNT, "manad": _COUNT, "sjukmal": _PERCENT, "driftram": _MNKR, "vasentlighet": _MNKR}
     for label, (attr, kind) in META_FIELDS.items():
         if kind in (int, float):
             yield attr, label, allowed.get(attr, _COUNT)
@@ -306,7 +316,9 @@ def _meta_numbers():
 def _number_fix(grids: Mapping[str, Grid], sheet: str, row: Row | None, col: int, what: str,
                 units: frozenset, percent_table: bool, protected: Mapping[str, _Blocked],
                 found: dict[tuple[str, int, int], Fix], notes: list[Finding], *, row_index: int | None = None,
-                integer: bool = False) -> None:
+                integer: bool = False, points: bool = False) -> None:
+    """The fix of one numeric cell holding text, or a note why it is left. ``percent_table``: the
+    cell is a percentage (sick leave, the target), ``points`` one in procentenheter (Förändring)."""
     r = row.row if row is not None else row_index
     g = grids[sheet]
     raw = g.get(r, col)
@@ -325,9 +337,11 @@ def _number_fix(grids: Mapping[str, Grid], sheet: str, row: Row | None, col: int
                                         actual=raw))
         return
     if number.unit not in units:
-        want = " eller ".join(sorted(u for u in units if u)) or "ingen enhet"
-        notes.append(RATTNING_ENHET.at(ref, f"{what}: texten '{text}' anger enheten {number.unit}, men kolumnen "
-                                            f"är i {want}. Räkna om och skriv in talet för hand.",
+        want = " eller ".join(sorted(u for u in units if u))
+        where = "kolumnen" if row is not None else "uppgiften"
+        is_in = f"{where} är i {want}" if want else f"{where} ska vara ett tal utan enhet"
+        notes.append(RATTNING_ENHET.at(ref, f"{what}: texten '{text}' anger enheten {number.unit}, men {is_in}. "
+                                            f"Räkna om och skriv in talet för hand.",
                                        actual=raw))
         return
     if number.grouping_unclear or (integer and not float(number.value).is_integer()):
@@ -340,8 +354,21 @@ def _number_fix(grids: Mapping[str, Grid], sheet: str, row: Row | None, col: int
     value = number.value
     shown = fmt_number(value, number.decimals)
     if percent_table and _is_percent(g.formats.get((r, col))):
-        value = _scaled(value, -100)  # a percent format shows the value × 100: 2,5 % is 0.025
-        shown = f"{fmt_number(number.value, number.decimals)} % (cellen har procentformat)"
+        # The number Excel stores when the text is typed into the cell (automatic percent entry):
+        # '2,5' and '2,5 %' become 0,025, shown 2,5 %; a number below 1 is kept, so '0,025' is
+        # 0,025, shown 2,5 % too. The reader reads the cell × 100, as it shows.
+        if number.unit is None and 0 < abs(value) < 1:
+            if points or not 0 < value < PLAUSIBLE_PERCENT:
+                typed, as_excel = fmt_number(value, number.decimals), shown_number(_scaled(value, 100))
+                unit = "procentenheter" if points else "%"
+                notes.append(RATTNING_TAL.at(ref, f"{what}: texten '{text}' i en cell med procentformat kan betyda "
+                                                  f"{typed} {unit} eller {as_excel} {unit} (så visar Excel talet "
+                                                  f"{typed} i cellen); skriv in talet för hand.", actual=raw))
+                return
+            shown = f"{shown} (visas {shown_number(_scaled(value, 100))} %, cellen har procentformat)"
+        else:
+            value = _scaled(value, -100)  # a percent format shows the value × 100: 2,5 % is 0.025
+            shown = f"{fmt_number(number.value, number.decimals)} % (cellen har procentformat)"
     if integer:
         value = float(int(value))
     found[(sheet, r, col)] = Fix(sheet, r, col, raw, value, NUMBER, (_number_reason(raw, number),), shown)
@@ -384,11 +411,12 @@ def _percent_fixes(report: Report, grids: Mapping[str, Grid], protected: Mapping
     g = grids[t.sheet]
     tol = config.tolerance(3, percent=True)
     out: list[Fix] = []
-    for column in L.SICK_PERCENT_COLUMNS:
-        if column not in t.columns or any(column in r.invalid for r in rows):
-            continue
-        c = t.columns[column]
-        cells = [_sick_cell(g, r, c, column, protected.get(t.sheet, ())) for r in rows]
+    by_column = {column: [_sick_cell(g, r, t.columns[column], column, protected.get(t.sheet, ())) for r in rows]
+                 for column in L.SICK_PERCENT_COLUMNS
+                 if column in t.columns and not any(column in r.invalid for r in rows)}
+    every_suspect = {(x.row.row, x.col) for cells in by_column.values() for x in cells if x is not None and x.alt is not None}
+    failing: _Failures | None = None  # the sick-leave checks that fail as the cells are, once a proof needs them
+    for column, cells in by_column.items():
         if cells[0] is None:
             continue  # no total: nothing to prove with
         suspects = [i for i, x in enumerate(cells) if x is not None and x.alt is not None]
@@ -414,6 +442,12 @@ def _percent_fixes(report: Report, grids: Mapping[str, Grid], protected: Mapping
         if not _change_still_holds(t, {cells[i].row.key: cells[i].alt for i in swap}, column, tol):
             _note_unproven(notes, t, cells, swap, column,
                            f"då stämmer inte längre Förändring = {L.COL_TOTALT} − {L.COL_TOTALT_FGP}")
+            continue
+        if failing is None:
+            failing = _sick_failures(report, {}, config)
+        why = _proof_undermined(report, failing, cells, swap, every_suspect, config)
+        if why:
+            _note_unproven(notes, t, cells, swap, column, why)
             continue
         parts = [cells[i].alt if i in swap else cells[i].value if cells[i] else 0.0 for i in range(3)]
         proof = (f"Kort + Lång = Total i kolumnen {column} stämmer först så: {shown_number(parts[1])} + "
@@ -463,6 +497,80 @@ def _change_still_holds(t: Table, alts: dict[str, float], column: str, tol: floa
         if held and abs(now - before - change) > tol:
             return False
     return True
+
+
+#: The sick-leave checks that tie the figures of the table together: a ×100 fix must not break one
+#: that held, and a proof built on a figure that fails one of them proves nothing.
+_SICK_CHECKS = ("sjuk-kort-lang", "sjuk-forandring", "sjuk-procent", "sjuk-totalt-mellan")
+#: Kvinnor, Män and the Totalt that lies between them (the rule sjuk-totalt-mellan).
+_SICK_BETWEEN = ((L.COL_KVINNOR, L.COL_MAN, L.COL_TOTALT), (L.COL_KVINNOR_FG, L.COL_MAN_FG, L.COL_TOTALT_FGP))
+
+#: (rule, row, col) of a hit -> the rule, the hit and the cells (row, col) it compares
+_Failures = dict[tuple[str, int, int], tuple[Rule, Hit, frozenset[tuple[int, int]]]]
+
+
+def _sick_failures(report: Report, alts: Mapping[tuple[int, int], float], config: Config) -> _Failures:
+    """The hits of the sick-leave checks with the cells (row, col) each one compares, keyed by
+    rule and cell; with ``alts`` (row, col) -> value, as the table would read after those fixes."""
+    t = report.sick
+    if alts:
+        t = copy.deepcopy(t)
+        for row in t.all_rows():
+            for column, c in t.columns.items():
+                if (row.row, c) in alts:
+                    row.values[column] = alts[(row.row, c)]
+        report = replace(report, sick=t)
+    out: _Failures = {}
+    for rule in RULES:
+        if rule.id in _SICK_CHECKS:
+            for hit in rule.check(report, config):
+                if hit.ref is not None:
+                    out[(rule.id, hit.ref.row, hit.ref.col)] = (rule, hit, _compared(t, rule.id, hit.ref))
+    return out
+
+
+def _compared(t: Table, rule_id: str, ref: CellRef) -> frozenset[tuple[int, int]]:
+    """The cells a sick-leave check's hit at ``ref`` compares."""
+    column = next((name for name, c in t.columns.items() if c == ref.col), None)
+    row = next((x for x in t.all_rows() if x.row == ref.row), None)
+    if rule_id == "sjuk-kort-lang":
+        pairs = [(t.get(k), column) for k in L.SICK_ROWS]
+    elif rule_id == "sjuk-forandring":
+        pairs = [(row, c) for c in (L.COL_TOTALT, L.COL_TOTALT_FGP, L.COL_FORANDRING)]
+    elif rule_id == "sjuk-totalt-mellan":
+        pairs = [(row, c) for cols in _SICK_BETWEEN if cols[2] == column for c in cols]
+    else:
+        pairs = [(row, column)]
+    return frozenset((x.row, t.columns[c]) for x, c in pairs if x is not None and c in t.columns)
+
+
+def _proof_undermined(report: Report, failing: _Failures, cells: list[_Cell | None], swap: tuple[int, ...],
+                      every_suspect: set[tuple[int, int]], config: Config) -> str | None:
+    """Why a proof of Kort + Lång = Total does not hold up against the table's other checks, or
+    None: a figure it rests on (one not read ×100, most often the Total) fails a check that no
+    suspect cell takes part in, so the figure itself may be the typo (11 for 1,1); or the fix
+    breaks a check that held (one not waiting on another suspect cell of the table)."""
+    alts = {(cells[i].row.row, cells[i].col): cells[i].alt for i in swap}
+    basis = {(x.row.row, x.col): x for i, x in enumerate(cells) if x is not None and i not in swap}
+    why = []
+    for rule, hit, compared in failing.values():
+        if compared & basis.keys() and not compared & every_suspect:
+            x = basis[min(compared & basis.keys())]
+            why.append(f"beviset bygger på {x.row.label} / {_column_of(report.sick, x.col)} "
+                       f"({fmt_percent(x.value)}), som själv inte stämmer med kontrollen '{rule.description}' "
+                       f"({hit.ref.sheet}!{hit.ref.a1}: {hit.message.rstrip('.')})")
+            break
+    waiting = every_suspect - alts.keys()
+    for key, (rule, hit, compared) in _sick_failures(report, alts, config).items():
+        if key not in failing and not compared & waiting:
+            why.append(f"efter ×100 stämmer inte längre kontrollen '{rule.description}' ({hit.ref.sheet}!"
+                       f"{hit.ref.a1}: {hit.message.rstrip('.')})")
+            break
+    return "; ".join(why) or None
+
+
+def _column_of(t: Table, col: int) -> str:
+    return next(name for name, c in t.columns.items() if c == col)
 
 
 def _note_unproven(notes: list[Finding], t: Table, cells: list[_Cell | None], which: Iterable[int], column: str,
