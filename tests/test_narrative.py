@@ -545,3 +545,65 @@ def test_knappt_is_at_most_and_drygt_at_least_the_figure(example, text, wrong):
         message = result.contradictions[0].message
         assert "säger att talet är högst" in message or "säger att talet är minst" in message
         assert "tabellen har 7,8" in message or "tabellen har 3,4" in message
+
+
+@pytest.mark.parametrize(("text", "checked", "wrong"), [
+    # Driftredovisning's Avvikelse ack fg år: KLK Näringsliv 5,71 (8,71 this year), Summa Kommunstyrelsen 11,48
+    ("KLK Näringsliv hade en avvikelse på 5,7 mnkr samma period 2019.", ["5,7 mnkr"], []),
+    ("KLK Näringsliv hade en avvikelse på 8,7 mnkr samma period 2019.", ["8,7 mnkr"], ["8,7 mnkr"]),
+    ("Avvikelsen för perioden är 16,4 mnkr, att jämföra med 11,5 mnkr samma period 2019.",
+     ["16,4 mnkr", "11,5 mnkr"], []),
+    ("Avvikelsen för perioden är 16,4 mnkr, att jämföra med 16,4 mnkr samma period 2019.",
+     ["16,4 mnkr", "16,4 mnkr"], ["16,4 mnkr"]),
+])
+def test_the_year_befores_words_after_a_deviation_make_it_the_prior_years_deviation(example, text, checked, wrong):
+    result = claims(example, text)
+    assert [c.claim.written for c in result.checks if c.claim.kind == "belopp"] == checked
+    assert [c.claim.written for c in result.contradictions] == wrong, [c.message for c in result.contradictions]
+    last = [c for c in result.checks if c.claim.kind == "belopp"][-1]  # the amount "samma period 2019" follows
+    if not wrong:
+        assert "Avvikelse ack fg år" in last.figure.label and last.figure.ref.sheet == "Driftredovisning"
+    else:
+        assert "Avvikelse ack fg år, Driftredovisning!B" in result.contradictions[0].message
+
+
+@pytest.mark.parametrize(("text", "outcome"), [
+    # the example: Total sjukfrånvaro 2,5 %, Kvinnor 3,4 %, the target 3,0 % (Förändring −0,1)
+    ("Sjukfrånvaron uppgår till 2,5 % vilket är 0,5 procentenheter lägre än målnivån på 3,0 %.", "ok"),
+    ("Sjukfrånvaron uppgår till 2,5 % vilket är 0,5 procentenheter under målnivån.", "ok"),
+    ("Sjukfrånvaron är 0,5 procentenheter från målet.", "ok"),
+    ("Kvinnornas sjukfrånvaro är 3,4 %, 0,4 procentenheter över målet.", "ok"),
+    ("Sjukfrånvaron uppgår till 2,5 % vilket är 0,4 procentenheter under målnivån.", "fel"),
+    ("Sjukfrånvaron uppgår till 2,5 % vilket är 0,5 procentenheter högre än målnivån.", "fel"),
+    ("Den korta sjukfrånvaron är 1,0 procentenheter under målet.", "untied"),  # the target is the total's
+    ("Sjukfrånvaron har minskat med 0,1 procentenheter.", "ok"),  # a change: Förändring, as before
+])
+def test_procentenheter_to_the_target_are_the_distance_to_it_not_the_change(example, text, outcome):
+    result = claims(example, text)
+    distance = [c for c in result.checks if "procentenheter" in c.claim.written]
+    got = "untied" if not distance else "fel" if any(not c.ok for c in distance) else "ok"
+    assert got == outcome, [c.message for c in result.contradictions]
+    assert all(c.rule == "text-procent" for c in result.contradictions)
+    if outcome != "untied" and "mål" in text:
+        assert "minus Mål sjukfrånvaro (%)" in distance[0].figure.label
+
+
+def test_a_change_verb_exempts_only_the_amounts_after_it(example):
+    """The reference report's Ekonomi list runs into a commitment ("… förbättrar kommunkoncernens
+    ekonomi med 300 miljoner kronor") with no full stop: the list's amounts are checked, the
+    movement after the verb is not."""
+    head = ("Avvikelsen består av: Olika former av verksamhetsutveckling +4,0 mnkr Bredbandsutbyggnad {} mnkr "
+            "Evenemang, bidrag, utbildningar mm +1,0 mnkr Övrigt {} mnkr")
+    tail = " Utarbeta förslag som sammanlagt förbättrar kommunkoncernens ekonomi med 300 miljoner kronor till 2022."
+    right = claims(example, head.format("+1,0", "+1,8") + tail)
+    assert [(c.claim.written, c.ok) for c in right.checks if c.claim.kind == "belopp"] == \
+        [("+4,0 mnkr", True), ("+1,0 mnkr", True), ("+1,0 mnkr", True), ("+1,8 mnkr", True)]
+    assert [c.written for c in right.untied if c.kind == "belopp"] == ["300 miljoner kronor"]
+    for text in (head.format("+2,0", "+9,9") + tail, head.format("+2,0", "+9,9")):
+        assert [c.claim.written for c in claims(example, text).contradictions] == ["+2,0 mnkr", "+9,9 mnkr"]
+    # after the verb, as before: a movement is not tied
+    moved = claims(example, "Prognosen har förbättrats med 1,2 mnkr sedan februari, främst inom KLK HR (+0,8 mnkr).")
+    assert not [c for c in moved.checks if c.claim.kind == "belopp"] and len(moved.untied) == 2
+    # right before the verb, the amount is the movement too
+    moved = claims(example, "KLK HR (+0,8 mnkr) har förbättrat sin prognos sedan februari.")
+    assert not moved.checks and [c.written for c in moved.untied] == ["+0,8 mnkr"]

@@ -21,10 +21,11 @@ How a claim is tied to a figure (conservative: a number the module cannot tie is
   candidate ("98, Personal!D5").
 * A change ("en ökning med 19 personer") is compared with the table's Förändring, with its sign;
   an amount after a change verb ("förbättrats med 1,2 mnkr") is not tied (the tables have no
-  such figure). "under målnivån", "en ökning/minskning jämfört med", "har ökat från A till B",
-  "överskott/underskott", "positiv/negativ avvikelse", "positivt/negativt resultat" are checked
-  against the figures' order and sign; an amount with those words is a deviation or the result,
-  never a net cost.
+  such figure; the amounts before the verb are). "0,5 procentenheter lägre än målnivån" is the
+  sick leave's distance to the target, not a change. "under målnivån", "en ökning/minskning
+  jämfört med", "har ökat från A till B", "överskott/underskott", "positiv/negativ avvikelse",
+  "positivt/negativt resultat" are checked against the figures' order and sign; an amount with
+  those words is a deviation or the result, never a net cost.
 * A unit is named by its full name or its distinctive words ("HR" for "KLK HR"); a sentence
   about a unit the tables do not have ("Avdelningen Kultur") is not tied to the nämnd's figures.
 
@@ -180,6 +181,7 @@ _GENERIC_COUNT = re.compile(r"^(st|stycken|styck)$")
 _CHANGE_BEFORE = re.compile(r"(ökning|ökningen|ökat|ökade|minskning|minskningen|minskat|minskade|sänkning|sänkt|"
                             r"höjning|höjt|förbättr\w*|försämr\w*|förändring\w*)\b[^.]*?\b(med|på)\s*$")
 _MOVED = re.compile(r"\b(förbättr|försämr|förändr)\w*")
+_MOVED_RIGHT_AFTER = re.compile(r"^[\s)]*(?:(?:har|hade|är|var|blev)\s+(?:en\s+|ett\s+)?)?(förbättr|försämr|förändr)\w*")
 _ROUGHLY = {"ca", "cirka", "omkring", "ungefär", "drygt", "knappt", "nästan", "runt"}
 _APPROXIMATE = re.compile(r"\b(ca|cirka|omkring|ungefär|drygt|knappt|nästan|minst|högst|runt|uppemot|över|"
                          r"under|mer än|mindre än|fler än|färre än)\.?\s*$")
@@ -274,6 +276,14 @@ def _amounts(report: Report) -> _Amounts:
             a.posts.append((row.label, unit, Figure(AMOUNT, row.num(L.COL_BELOPP),
                                                     f"{row.label}{f' ({unit})' if unit else ''}, {L.COL_BELOPP}",
                                                     report.explanation.ref(row, L.COL_BELOPP))))
+    total = report.units.total
+    result, units_total = a.rows.get("resultat"), a.units.get(total.label) if total is not None else None
+    if result is not None and units_total and L.COL_AVV_FG not in result and L.COL_AVV_FG in units_total and \
+            L.COL_AVV in result and L.COL_AVV in units_total and \
+            round_half_up(result[L.COL_AVV].value, 1) == round_half_up(units_total[L.COL_AVV].value, 1):
+        # the bottom line's deviation the year before is the unit table's total's ("Avvikelsen för perioden
+        # är 16,4 mnkr, att jämföra med 11,5 mnkr samma period 2019"), when both tables have the same deviation
+        result[L.COL_AVV_FG] = units_total[L.COL_AVV_FG]
     m = report.meta
     if m.driftram is not None:
         a.driftram = Figure(AMOUNT, m.driftram, L.META_DRIFTRAM, m.cells.get("driftram"))
@@ -564,8 +574,11 @@ def _check_number(report: Report, amounts: _Amounts, p: Paragraph, s: _Sentence,
     is_change = bool(_CHANGE_BEFORE.search(before))
     if n.unit in ("mnkr", "tkr"):
         # the tables have no "changed by" amounts: not tied ("förbättrats med 1,2 mnkr sedan
-        # februari, främst inom KLK HR (+0,8 mnkr)": both are movements)
-        if is_change or (_MOVED.search(s.low) and not _columns(before)):
+        # februari, främst inom KLK HR (+0,8 mnkr)": both are movements); only the amounts after
+        # the verb, or right before it ("KLK HR (+0,8 mnkr) har förbättrat"): a list of explanations
+        # before "… förbättrar ekonomin med 300 miljoner kronor" is checked
+        moved = _MOVED.search(s.low[:n.start]) or _MOVED_RIGHT_AFTER.match(after)
+        if is_change or (moved and not _columns(before)):
             result.untied.append(_claim(p, s, n, AMOUNT))
             return
         value = n.value / 1000 if n.unit == "tkr" else n.value
@@ -661,6 +674,8 @@ _RESULT_TERM = re.compile(r"\b(delårs|helårs|års)?resultat(et)?\b")
 _SURPLUS = re.compile(r"\böverskott(et)?\b|\bunderskott(et)?\b")
 # the sentence (or paragraph) explains the deviation: its items may be named by a word of their label
 _EXPLAINED = re.compile(r"\bavvikelse\w*|\bförklar\w*|\bbestår av\b|\bberor på\b")
+# the year before the report's (written so by _prior_year: "samma period 2019" is "samma period föregående år")
+_PRIOR_COLUMNS = re.compile(r"\bföregående år\b|\bförra året\b|\bfg år\b")
 _COL_TERMS = (
     (re.compile(r"\bprognos\w*|\bberäknas\b|\bbedöms\b|\bförväntas\b|\bhelårsresultat\w*|\bårsresultat\w*"),
      (L.COL_PROGNOS,)),
@@ -668,7 +683,7 @@ _COL_TERMS = (
     (re.compile(r"\bbudget\w*"), (L.COL_BUDGET_HELAR, L.COL_BUDGET)),
     (re.compile(r"\butfall\w*|\bhittills\b|\bför perioden\b|\bunder perioden\b|\bperiodens\b|\bdelårsresultat\w*"
                 rf"|\b({_MONTHS_RE})\s*[-–]\s*({_MONTHS_RE})\b|\b({_MONTHS_RE}) ({_MONTHS_RE})\b"), (L.COL_UTFALL,)),
-    (re.compile(r"\bföregående år\b|\bförra året\b|\bfg år\b"), (L.COL_UTFALL_FG, L.COL_AVV_FG)),
+    (_PRIOR_COLUMNS, (L.COL_UTFALL_FG, L.COL_AVV_FG)),
 )
 _YEAR_WORDS = re.compile(r"helår\w*|\bhela året\b|\bför året\b|prognos|\bårets(?! (tre|fyra|första|\w+ första))"
                          r"|\bårsskiftet\b|\bårsresultat")
@@ -695,7 +710,14 @@ def _columns(segment: str, context: str = "") -> list[str]:
         cols = [c for c in cols if c not in (L.COL_BUDGET, L.COL_AVV)] or cols
     elif period and not year:
         cols = [c for c in cols if c not in (L.COL_BUDGET_HELAR, L.COL_AVV_HELAR)] or cols
+    if context and not _PRIOR_COLUMNS.search(segment) and _PRIOR_COLUMNS.search(context):
+        # "en avvikelse på 5,7 mnkr samma period 2019": the words right after the number say it
+        # is the year before's deviation or outcome
+        cols = list(dict.fromkeys(_PRIOR_OF.get(c, c) for c in cols))
     return cols
+
+
+_PRIOR_OF = {L.COL_AVV: L.COL_AVV_FG, L.COL_UTFALL: L.COL_UTFALL_FG}
 
 
 def _amount_candidates(a: _Amounts, prefix: str, before: str, after: str, unnamed: bool = False) -> list[Figure]:
@@ -939,6 +961,9 @@ def _check_percent(report: Report, p: Paragraph, s: _Sentence, n: _Number, befor
         result.untied.append(_claim(p, s, n, PERCENT))
         return
     near = before[-60:]
+    if n.unit == "pe" and (to := _TO_TARGET.match(after)):  # "0,5 procentenheter lägre än målnivån"
+        _check_distance_to_target(report, p, s, n, to, result)
+        return
     if n.unit == "pe" or is_change:
         fig = _sick(report, _sick_row(s.low), L.COL_FORANDRING)
         signed = n.signed or bool(_DOWN.search(before) or _UP.search(before))
@@ -959,6 +984,35 @@ def _check_percent(report: Report, p: Paragraph, s: _Sentence, n: _Number, befor
     claim = _claim(p, s, n, PERCENT)
     _decide(result, claim, candidates, TEXT_PROCENT.id)
     _direction_of_sick(report, result, claim, s, n)
+
+
+# the words right after a difference in procentenheter that make it the distance to the target
+_TO_TARGET = re.compile(r"^\s*(?P<word>lägre än|högre än|under|över|från|ifrån|kvar till)\s+"
+                        r"(?:(?:det|den|nämndens|kommunens|förvaltningens|kontorets)\s+)?mål\w*")
+
+
+def _check_distance_to_target(report: Report, p: Paragraph, s: _Sentence, n: _Number, to: re.Match,
+                              result: TextResult) -> None:
+    """"2,5 % vilket är 0,5 procentenheter lägre än målnivån": the sick leave minus the target as the
+    tables print them (of the women or men the words before name), signed by "lägre/under" and
+    "högre/över"; "från målet" is the size. Not tied without a target, for the short or long sick
+    leave (the target is the total's) or without the figure."""
+    target = _target(report)
+    word = to.group("word")
+    sign = -1 if word in ("lägre än", "under") else 1 if word in ("högre än", "över") else 0
+    value = n.value if n.signed else (sign or 1) * abs(n.value)
+    claim = Claim(p, s.text, s.text[n.start:n.end + to.end()], value, n.decimals, PERCENT, n.signed or bool(sign))
+    candidates = []
+    # the target is the total sick leave's: a distance of the short or long sick leave is not tied
+    total = _sick_row(s.low[:n.start]) == L.ROW_SJUK_TOTAL and target is not None
+    for col in _sick_columns(s.low[:n.start], False) if total else ():
+        fig = _sick(report, L.ROW_SJUK_TOTAL, col)
+        if fig is not None:
+            have, goal = round_half_up(fig.value, 1), round_half_up(target.value, 1)
+            candidates.append(Figure(PERCENT, round(have - goal, 6),
+                                     f"{fig.source()} ({fmt_number(have, 1)}) minus {target.source()} "
+                                     f"({fmt_number(goal, 1)})", None))
+    _decide(result, claim, candidates, TEXT_PROCENT.id)
 
 
 # the second figure of "från A till B" (or "till B från A"): the words before A are its words too
