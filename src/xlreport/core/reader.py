@@ -54,6 +54,12 @@ FORMEL_UTAN_VARDE = declare("formel-utan-varde", "celler", ERROR,
 OKAND_RAD = declare("okand-rad", "mall", WARNING, "Raderna i tabeller med fasta rader är mallens rader")
 ETIKETT_SAKNAS = declare("etikett-saknas", "mall", ERROR, "En rad med värden har ett namn")
 DUBBLETT_RAD = declare("dubblett-rad", "mall", ERROR, "Varje rad (enhet, post) finns en gång i sin tabell")
+KOLUMN_STAVNING = declare("kolumn-stavning", "mall", WARNING,
+                          "En rubrik i tabellen som liknar en av mallens kolumner är stavad som i mallen "
+                          "(annars läses kolumnen inte)")
+FORANDRING_UTAN_BAS = declare("forandring-utan-bas", "mall", WARNING,
+                              "En tabell med kolumnen Förändring har också kolumnen den räknas från (Totalt fg år, "
+                              "Totalt fg period), så att Förändring kan kontrolleras")
 VASENTLIGHETSGRANS = declare("vasentlighetsgrans", "forklaringar", ERROR,
                              f"Uppgiften {L.META_VASENTLIGHET} är ett belopp i mnkr, 0 eller större")
 
@@ -73,6 +79,7 @@ class TableSpec(Record, frozen=True):
     total_required: bool = False
     one_of: tuple[str, ...] = ()  # at least one of these rows is required (the result rows)
     percent: bool = False  # the values are percentages (a percent-formatted cell is read as shown)
+    change_base: str | None = None  # the column Förändring is Totalt minus (its check needs both)
 
 
 INCOME = TableSpec("Resultaträkning", L.SHEET_INCOME, L.HEAD_INCOME, L.INCOME_COLUMNS,
@@ -84,11 +91,12 @@ EXPLANATION = TableSpec("Avvikelseförklaring", L.SHEET_EXPLANATION, L.HEAD_EXPL
                         L.EXPLANATION_COLUMNS, L.EXPLANATION_COLUMNS, total=True,
                         text_columns=L.EXPLANATION_TEXT_COLUMNS)
 STAFF = TableSpec("Personal", L.SHEET_STAFF, L.HEAD_STAFF, L.STAFF_COLUMNS, L.STAFF_COLUMNS[:3],
-                  rows=L.STAFF_FORMS, total=True, total_required=True)
+                  rows=L.STAFF_FORMS, total=True, total_required=True, change_base=L.COL_TOTALT_FG)
 LEAVERS = TableSpec("Avgångar", L.SHEET_STAFF, L.HEAD_LEAVERS, L.LEAVERS_COLUMNS, L.LEAVERS_COLUMNS,
                     total=True)
 SICK = TableSpec("Sjukfrånvaro", L.SHEET_SICK, L.HEAD_SICK, L.SICK_COLUMNS, L.SICK_COLUMNS[:3],
-                 rows=L.SICK_ROWS, required_rows=L.SICK_ROWS, prefixes=L.SICK_PREFIXES, percent=True)
+                 rows=L.SICK_ROWS, required_rows=L.SICK_ROWS, prefixes=L.SICK_PREFIXES, percent=True,
+                 change_base=L.COL_TOTALT_FGP)
 COMMITMENTS = TableSpec("Åtaganden", L.SHEET_COMMITMENTS, L.HEAD_COMMITMENTS, L.COMMITMENT_COLUMNS,
                         (L.COL_STATUS,), numeric=False)
 
@@ -461,8 +469,82 @@ def _read_table(g: Grid, spec: TableSpec, out: _Collector, index: dict[str, dict
                         f"Kontrollera att rubriken är stavad exakt '{h}'.")
     table = Table(name=spec.name, sheet=g.name, header_row=hr, label_col=hc, columns=columns, text_columns=texts,
                   free_col=last_filled + 1)
+    misspelt = _check_misspelt_headers(g, spec, table, out)
     _read_rows(g, spec, table, out)
+    if spec.change_base is not None and spec.change_base not in misspelt:
+        _check_change_base(spec, table, out)
     return table
+
+
+#: Words that make a header the previous year's or period's column ("Totalt föregående år" is
+#: "Totalt fg år" misspelt, "Totalt fg år" on Sjukfrånvaro is its "Totalt fg period").
+_PREVIOUS_WORDS = frozenset({"fg", "föreg", "föregående", "förra", "fjol", "fjolåret", "fjolårets"})
+
+
+def _header_signature(text: str) -> tuple[str, bool]:
+    """A header's first word and whether it names the previous year or period."""
+    words = "".join(ch if ch.isalnum() else " " for ch in L.norm(text)).split()
+    return (words[0] if words else ""), any(w in _PREVIOUS_WORDS for w in words[1:])
+
+
+def _near_column(text: str, candidates: list[str]) -> str | None:
+    """The one template column of ``candidates`` that the header ``text`` most likely misspells:
+    the same first word and the same previous-year marker ("Totalt föregående år" for "Totalt fg
+    år"), or nearly the same letters ("Förändrng"); None when no one column is that close."""
+    sig = _header_signature(text)
+    same = [h for h in candidates if _header_signature(h) == sig]
+    if len(same) == 1:
+        return same[0]
+    import difflib  # only for a header the template does not have
+
+    close = difflib.get_close_matches(L.norm(text), [L.norm(h) for h in candidates], n=2, cutoff=0.85)
+    if len(close) != 1:
+        return None
+    return next(h for h in candidates if L.norm(h) == close[0])
+
+
+def _check_misspelt_headers(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> set[str]:
+    """A warning for each header inside the table (between its first column and its last template
+    column) that is not the template's but nearly spells a template column the table lacks: the
+    column is not read, and a check that needs it (Förändring = Totalt − Totalt fg år) does not
+    run. The text columns (Kommentar) and the user's own columns right of the table are not looked
+    at. Returns the template columns so reported."""
+    missing = [h for h in spec.columns if h not in table.columns and h not in spec.required_columns]
+    if not missing or not table.columns:
+        return set()
+    known = {L.norm(h) for h in (*spec.columns, *spec.text_columns)}
+    found: set[str] = set()
+    for c in range(table.label_col + 1, max(table.columns.values())):
+        v = g.get(table.header_row, c)
+        if not isinstance(v, str) or not v.strip() or L.norm(v) in known:
+            continue
+        match = _near_column(v, [h for h in missing if h not in found])
+        if match is None:
+            continue
+        found.add(match)
+        unchecked = (f", så Förändring kontrolleras inte mot {L.COL_TOTALT} − {match}"
+                     if match == spec.change_base and L.COL_FORANDRING in table.columns else "")
+        out.findings.append(KOLUMN_STAVNING.at(
+            CellRef(g.name, table.header_row, c),
+            f"Rubriken '{shown(v)}' i tabellen {spec.name} är inte en av mallens kolumner. Den liknar "
+            f"'{match}', som saknas i tabellen, och kolumnen läses inte{unchecked}. Skriv rubriken exakt "
+            f"'{match}'.", expected=match, actual=v))
+    return found
+
+
+def _check_change_base(spec: TableSpec, table: Table, out: _Collector) -> None:
+    """A warning when the table has Förändring filled in but not the column it is computed from:
+    the change the report prints cannot be checked."""
+    base = spec.change_base
+    if base in table.columns or L.COL_FORANDRING not in table.columns:
+        return
+    if not any(row.num(L.COL_FORANDRING) is not None for row in table.all_rows()):
+        return
+    out.findings.append(FORANDRING_UTAN_BAS.at(
+        CellRef(table.sheet, table.header_row, table.columns[L.COL_FORANDRING]),
+        f"Tabellen {spec.name} har kolumnen {L.COL_FORANDRING} men inte '{base}', så {L.COL_FORANDRING} kan inte "
+        f"kontrolleras ({L.COL_FORANDRING} = {L.COL_TOTALT} − {base}). Lägg till kolumnen med mallens rubrik "
+        f"'{base}'.", expected=base))
 
 
 def _label_key(spec: TableSpec, label: str) -> str | None:
@@ -510,7 +592,8 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
             continue
         n = L.norm(v)
         if spec.total and n.startswith("summa"):
-            total_row, end, found_end = r, r, True
+            total_row = _last_total(g, spec, lc, r, value_cols) if spec.rows else r
+            end, found_end = total_row, True
             break
         if n == head:
             end = r  # the next table of the same kind (e.g. last year's, copied below) is not read
@@ -581,6 +664,31 @@ def _read_rows(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
         out.missing(table.header_ref(), RAD_SAKNAS,
                     f"Raden '{spec.one_of[1]}' (eller '{spec.one_of[0]}' och '{spec.one_of[-1]}') saknas i "
                     f"tabellen {spec.name} på bladet {g.name}.")
+
+
+def _last_total(g: Grid, spec: TableSpec, lc: int, r: int, value_cols: list[int]) -> int:
+    """The total row of a table of fixed rows whose first "Summa…" row is ``r``: the last "Summa…"
+    row among the rows right below it that are still the table's (its own rows, rows with numbers
+    and more "Summa…" rows, up to a blank row or the next table). "Summa månadsavlönade" above
+    Timanställda is a subtotal inside the table (reported as a row the template does not have),
+    not its end; a row of the table left below the total is reported by the rules (``after_total``)."""
+    get, head = g.get, L.norm(spec.head)
+    last = r
+    for rr in range(r + 1, g.n_rows):
+        v = get(rr, lc)
+        numbers = any(isinstance(get(rr, c), float) for c in value_cols)
+        if isinstance(v, str) and v.strip():
+            n = L.norm(v)
+            if n == head:
+                break
+            if n.startswith("summa") and numbers:  # not a note below the table ("Summa enligt HR-systemet")
+                last = rr
+                continue
+            if _label_key(spec, v) is not None:
+                continue
+        if not numbers:
+            break  # a blank row, a note or the next table's header: the table has ended
+    return last
 
 
 def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: str, out: _Collector) -> Row:

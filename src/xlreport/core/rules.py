@@ -10,6 +10,7 @@ own finding).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ..records import Record
@@ -18,7 +19,7 @@ from .cells import CellRef
 from .chars import INVISIBLE  # characters that do not show in a cell
 from .chars import visible as _visible  # the text without them (one str.translate)
 from .commentary import unit_key
-from .config import DEFAULT, Config
+from .config import DEFAULT, Config, typed_decimals
 from .findings import ERROR, WARNING, Finding, RuleSpec, declare
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from .findings import Severity
 from .model import Report, Row, Table
-from .swedish import fmt_int, fmt_number, fmt_percent
+from .swedish import fmt_int, fmt_number, fmt_percent, round_half_up
 
 
 class Hit(Record, frozen=True):
@@ -147,18 +148,19 @@ def _range_check(t: Table, row: Row, columns: Iterable[str], lo: float, hi: floa
             yield Hit(t.ref(row, col), message(row, col, v), actual=v)
 
 
-def _change_check(t: Table, rows: Iterable[Row], before_col: str, tol: float, fmt: Callable[[float], str],
-                  tail: Callable[[float, float], str], *, rounded: bool = False) -> Iterator[Hit]:
-    """Förändring = Totalt − ``before_col`` (the change against last year) on each row within tol;
-    skipped where a figure is empty. The message shows the figures with ``fmt`` and ends with
-    ``tail(now, before)``."""
+def _change_check(t: Table, rows: Iterable[Row], before_col: str, tol: Callable[[Sequence[float]], float],
+                  fmt: Callable[[float], str], tail: Callable[[float, float], str], *,
+                  rounded: bool = False) -> Iterator[Hit]:
+    """Förändring = Totalt − ``before_col`` (the change against last year) on each row within
+    ``tol(figures)``; skipped where a figure is empty. The message shows the figures with ``fmt``
+    and ends with ``tail(now, before)``."""
     if not (t.has(L.COL_FORANDRING) and t.has(before_col)):
         return
     for row in rows:
         now, before, change = row.num(L.COL_TOTALT), row.num(before_col), row.num(L.COL_FORANDRING)
-        if None in (now, before, change):
+        if now is None or before is None or change is None:
             continue
-        if abs(now - before - change) > tol:
+        if abs(now - before - change) > tol((now, before, change)):
             diff = now - before
             yield Hit(t.ref(row, L.COL_FORANDRING), f"{row.label}: Förändring är {fmt(change)} men Totalt − "
                                                     f"{before_col} är {fmt(diff)}{tail(now, before)}.",
@@ -495,15 +497,32 @@ def _commitments_without_status(report: Report, config: Config) -> Iterator[Hit]
 
 # --- staff --------------------------------------------------------------------------------
 
-@rule("personal-heltal", "personal", ERROR, "Antal anställda är hela, icke-negativa tal")
+def _as_held(v: float) -> float:
+    """``v`` as Excel holds and shows it, at 15 significant digits: =0,57*100 is 57, not the
+    57.00000000000001 binary arithmetic gives."""
+    return float(f"{v:.15g}")
+
+
+def _count_text(v: float) -> str:
+    """A count as a message quotes it: "−3", "4,5", "0,25" (its own decimals, at most six)."""
+    return fmt_number(v, min(typed_decimals(v), 6))
+
+
+@rule("personal-heltal", "personal", ERROR, "Antal anställda är hela, icke-negativa tal, och Förändring ett heltal")
 def _staff_ints(report: Report, config: Config) -> Iterator[Hit]:
     for t in filter(None, (report.staff, report.leavers)):
-        counts = [c for c in t.columns if c != L.COL_FORANDRING]
         for row in t.all_rows():
-            for col in counts:
+            for col in t.columns:
                 v = row.num(col)
-                if v is not None and (v < 0 or not float(v).is_integer()):
-                    yield Hit(t.ref(row, col), f"{row.label} / {col}: {fmt_number(v, 2)} är inget antal personer "
+                if v is None:
+                    continue
+                held = _as_held(v)
+                if col == L.COL_FORANDRING:  # a change in headcount: whole, of either sign
+                    if not held.is_integer():
+                        yield Hit(t.ref(row, col), f"{row.label} / {col}: {_count_text(held)} är ingen förändring "
+                                                   f"av ett antal personer (ska vara ett heltal).", actual=v)
+                elif held < 0 or not held.is_integer():
+                    yield Hit(t.ref(row, col), f"{row.label} / {col}: {_count_text(held)} är inget antal personer "
                                                f"(ska vara ett heltal ≥ 0).", actual=v)
 
 
@@ -524,18 +543,83 @@ def _staff_sum(report: Report, config: Config) -> Iterator[Hit]:
         if t.total is None:
             continue
         for col in t.columns:
+            if _all_empty(t.rows, col):
+                continue  # the forms' figures not given ("–"), only their sum: nothing to add up
             yield from _sum_check(t, t.total, t.rows, col, 1e-9, f"{t.name}: {t.total.label} ska vara summan av raderna",
                                   fmt=fmt_int)
+
+
+def _all_empty(rows: Iterable[Row], column: str) -> bool:
+    """Whether ``column`` is empty (no value, "–") on every one of ``rows``; an unreadable cell
+    is not empty (it has its own finding, and the sum it is part of is skipped)."""
+    return all(r.num(column) is None and column not in r.invalid for r in rows)
+
+
+@rule("personal-summa-tom", "personal", WARNING, "Totalt och Summa är ifyllda när delarna de summerar är det")
+def _staff_total_empty(report: Report, config: Config) -> Iterator[Hit]:
+    """A total left empty (or "–") beside its filled parts: to the report it is no value, so the
+    sentence that states it is left out without a word; the user meant to type it."""
+    seen: set[CellRef] = set()
+    t = report.staff
+    for row in t.all_rows():
+        k, m = row.num(L.COL_KVINNOR), row.num(L.COL_MAN)
+        if t.has(L.COL_TOTALT) and row.num(L.COL_TOTALT) is None and L.COL_TOTALT not in row.invalid \
+                and (k is not None or m is not None):
+            seen.add(ref := t.ref(row, L.COL_TOTALT))
+            yield Hit(ref, f"{row.label} / {L.COL_TOTALT} är tom, men Kvinnor ({fmt_int(k)}) och Män ({fmt_int(m)}) "
+                           f"är ifyllda. Fyll i {L.COL_TOTALT}: en tom cell är inget värde, och rapporten utelämnar "
+                           f"det.", expected=(k or 0.0) + (m or 0.0))
+    for t in filter(None, (report.staff, report.leavers)):
+        total = t.total
+        if total is None:
+            continue
+        for col in t.columns:
+            if total.num(col) is not None or col in total.invalid or _all_empty(t.rows, col) \
+                    or any(col in r.invalid for r in t.rows) or (ref := t.ref(total, col)) in seen:
+                continue
+            s = sum(r.num(col) or 0.0 for r in t.rows)
+            yield Hit(ref, f"{t.name}: {total.label} / {col} är tom, men raderna ovanför summerar till {fmt_int(s)}. "
+                           f"Fyll i summan: en tom cell är inget värde, och rapporten utelämnar det.", expected=s)
+
+
+@rule("personal-rad-under-summa", "personal", ERROR,
+      "Anställningsformerna och avgångarna står ovanför raden Summa i sina tabeller")
+def _staff_below_total(report: Report, config: Config) -> Iterator[Hit]:
+    """A row of the template (Timanställda, Externa avgångar) typed below its table's Summa row is
+    not part of the table: the report would leave it out of the figures, so say so."""
+    for t, labels in ((report.staff, L.STAFF_FORMS), (report.leavers, L.LEAVER_ROWS)):
+        if t is None or t.total is None:
+            continue
+        present = {L.norm(r.label) for r in t.rows} | {L.norm(r.key) for r in t.rows}
+        for label in labels:
+            below = t.after_total.get(L.norm(label))
+            if below is None or L.norm(label) in present:
+                continue
+            yield Hit(CellRef(t.sheet, below, t.label_col),
+                      f"Raden '{label}' står på rad {below + 1}, under raden '{t.total.label}' (rad {t.total.row + 1}) "
+                      f"i tabellen {t.name}, och räknas inte med. Flytta den ovanför Summa-raden och ta med den i "
+                      f"summan.", expected=label)
 
 
 @rule("personal-forandring", "personal", ERROR, f"Förändring = Totalt − {L.COL_TOTALT_FG}")
 def _staff_change(report: Report, config: Config) -> Iterator[Hit]:
     t = report.staff
-    yield from _change_check(t, t.all_rows(), L.COL_TOTALT_FG, 1e-9, fmt_int,
+    yield from _change_check(t, t.all_rows(), L.COL_TOTALT_FG, lambda figures: 1e-9, fmt_int,
                              lambda now, before: f" ({fmt_int(now)} − {fmt_int(before)})")
 
 
 _SICK_ROW_COLUMNS = ((L.COL_KVINNOR, L.COL_MAN, L.COL_TOTALT), (L.COL_KVINNOR_FG, L.COL_MAN_FG, L.COL_TOTALT_FGP))
+
+
+def _sick_tolerance(config: Config) -> Callable[[Sequence[float | None]], float]:
+    """The rounding a sick-leave equation may be off by, from the decimals its figures carry
+    (``Config.tolerance_of``): 0,05 for each figure of one decimal, 0,005 for one of two."""
+    return lambda figures: config.tolerance_of(figures, percent=True)
+
+
+def _shown_percent(v: float, config: Config) -> float:
+    """A percentage as the tables and the report print it (``percent_decimals``, halves away from zero)."""
+    return round_half_up(v, config.percent_decimals)
 
 
 @rule("sjuk-kort-lang", "personal", ERROR, "Kort + Lång sjukfrånvaro = Total sjukfrånvaro i varje kolumn")
@@ -545,26 +629,68 @@ def _sick_parts(report: Report, config: Config) -> Iterator[Hit]:
     if rows is None:
         return
     total, short, long_ = rows
-    tol = config.tolerance(3, percent=True)
     for col in L.SICK_PERCENT_COLUMNS:
         if col not in t.columns or any(col in r.invalid for r in (short, long_)):
             continue
         tot, s, lg = total.num(col), short.num(col), long_.num(col)
-        parts = _parts_sum_off(tot, (s, lg), tol)
+        parts = _parts_sum_off(tot, (s, lg), config.tolerance_of((tot, s, lg), percent=True))
         if parts is not None:
             yield Hit(t.ref(total, col), f"Sjukfrånvaro / {col}: Kort ({fmt_percent(s)}) + Lång ({fmt_percent(lg)}) "
-                                         f"= {fmt_percent(parts)}, men Total sjukfrånvaro är {fmt_percent(tot)}.",
+                                         f"= {fmt_percent(parts)}, men Total sjukfrånvaro är {fmt_percent(tot)}"
+                                         f"{_typed_detail((tot, s, lg))}.",
                       expected=round(parts, 6), actual=tot)
+
+
+def _typed_detail(figures: Sequence[float | None]) -> str:
+    """" (inskrivet 0,85 + 1,75 = 2,60 mot 2,5)" when a figure carries more decimals than the
+    report prints, so the message shows what is compared; else ""."""
+    if all(v is None or typed_decimals(v) <= 1 for v in figures):
+        return ""
+    d = min(max(typed_decimals(v) for v in figures if v is not None), 6)
+    tot, s, lg = figures
+    return (f" (inskrivet {fmt_number(s, d)} + {fmt_number(lg, d)} = {fmt_number((s or 0) + (lg or 0), d)} mot "
+            f"{fmt_number(tot, d)})")
+
+
+@rule("sjuk-total-tom", "personal", WARNING, "Total sjukfrånvaro och Totalt är ifyllda när delarna är det")
+def _sick_total_empty(report: Report, config: Config) -> Iterator[Hit]:
+    """A total left empty (or "–") while its parts are filled: to the report it is no value, and
+    the sentence on sick leave (and the comparison with the target) is left out without a word."""
+    t = report.sick
+    seen: set[CellRef] = set()
+    rows = _fixed_rows(t, L.ROW_SJUK_TOTAL, L.ROW_SJUK_KORT, L.ROW_SJUK_LANG)
+    if rows is not None:
+        total, short, long_ = rows
+        for col in L.SICK_PERCENT_COLUMNS:
+            if col not in t.columns or total.num(col) is not None or col in total.invalid:
+                continue
+            s, lg = short.num(col), long_.num(col)
+            if s is None and lg is None:
+                continue
+            seen.add(ref := t.ref(total, col))
+            yield Hit(ref, f"{total.label} / {col} är tom, men Kort ({fmt_percent(s)}) och Lång ({fmt_percent(lg)}) "
+                           f"sjukfrånvaro är ifyllda. Fyll i {total.label}: en tom cell är inget värde, och rapporten "
+                           f"utelämnar det.", expected=round((s or 0.0) + (lg or 0.0), 6))
+    for row in t.rows:
+        for k_col, m_col, t_col in _SICK_ROW_COLUMNS:
+            if t_col not in t.columns or row.num(t_col) is not None or t_col in row.invalid:
+                continue
+            k, m = row.num(k_col), row.num(m_col)
+            if (k is None and m is None) or (ref := t.ref(row, t_col)) in seen:
+                continue
+            yield Hit(ref, f"{row.label} / {t_col} är tom, men kvinnors ({fmt_percent(k)}) och mäns "
+                           f"({fmt_percent(m)}) sjukfrånvaro är ifylld. Fyll i {t_col}: en tom cell är inget värde, och "
+                           f"rapporten utelämnar det.")
 
 
 @rule("sjuk-forandring", "personal", ERROR, f"Förändring = Totalt − {L.COL_TOTALT_FGP}")
 def _sick_change(report: Report, config: Config) -> Iterator[Hit]:
     t = report.sick
-    yield from _change_check(t, t.rows, L.COL_TOTALT_FGP, config.tolerance(3, percent=True),
+    yield from _change_check(t, t.rows, L.COL_TOTALT_FGP, _sick_tolerance(config),
                              lambda v: fmt_number(v, 1), lambda now, before: " procentenheter", rounded=True)
 
 
-@rule("sjuk-procent", "personal", ERROR, "Sjukfrånvaro i procent ligger mellan 0 och 100")
+@rule("sjuk-procent", "personal", ERROR, "Sjukfrånvaro och målnivån i procent ligger mellan 0 och 100")
 def _sick_range(report: Report, config: Config) -> Iterator[Hit]:
     t = report.sick
     for row in t.rows:
@@ -572,10 +698,38 @@ def _sick_range(report: Report, config: Config) -> Iterator[Hit]:
             f"{r.label} / {col}: {fmt_percent(v)} är ingen andel av arbetstiden (ska vara 0–100 %)."))
         yield from _range_check(t, row, (L.COL_FORANDRING,), -100, 100, lambda r, col, v: (
             f"{r.label} / {col}: {fmt_number(v, 1)} procentenheter är orimligt."))
+    target = report.meta.sjukmal
+    if _outside(target, 0, 100):
+        hint = ""
+        if 100 < target <= 10_000:  # 3 in a cell formatted as percent shows (and is read as) 300 %
+            hint = (f" Om cellen är formaterad som procent visar den {fmt_number(target / 100, 1)} som "
+                    f"{fmt_percent(target)}: skriv {fmt_number(target / 100, 1)} % i cellen, eller "
+                    f"{fmt_number(target / 100, 1)} utan procentformat.")
+        yield Hit(report.meta.cells.get("sjukmal"), f"{L.META_SJUKMAL}: {fmt_percent(target)} är ingen andel av "
+                                                    f"arbetstiden (ska vara 0–100 %).{hint}", actual=target)
 
 
 #: Below this, a sick-leave percentage is most likely a fraction typed without a percent format.
 PLAUSIBLE_PERCENT = 0.2
+
+
+def _suspect(row: Row, col: str) -> bool:
+    """A typed percentage that looks like a fraction (0,025 for 2,5 %)."""
+    v = row.num(col)
+    return v is not None and 0 < v < PLAUSIBLE_PERCENT and col not in row.percent_formatted
+
+
+def _column_proves_percent(t: Table, col: str, config: Config) -> bool:
+    """Whether Kort + Lång = Total holds in ``col`` as typed, with a percentage in the equation
+    that does not look like a fraction: then a small figure of it is a percentage (Kort 0,5 +
+    Lång 0,1 = 0,6), as ``xlreport fix`` reads the column before it changes a cell."""
+    rows = _fixed_rows(t, L.ROW_SJUK_TOTAL, L.ROW_SJUK_KORT, L.ROW_SJUK_LANG)
+    if rows is None or col not in t.columns or any(col in r.invalid for r in rows):
+        return False
+    tot, s, lg = (r.num(col) for r in rows)
+    if tot is None or not any(r.num(col) and not _suspect(r, col) for r in rows):
+        return False
+    return _parts_sum_off(tot, (s, lg), config.tolerance_of((tot, s, lg), percent=True)) is None
 
 
 @rule("sjuk-procent-andel", "personal", WARNING, "Procenttalen ser ut som procent, inte som andelar (0,025 för 2,5 %)")
@@ -585,11 +739,15 @@ def _percent_plausible(report: Report, config: Config) -> Iterator[Hit]:
                 f"{fmt_number(v * 100, 1)} eller formatera cellen som procent.")
 
     t = report.sick
+    proven: dict[str, bool] = {}
     for row in t.rows:
         for col in L.SICK_PERCENT_COLUMNS:
-            v = row.num(col)
-            if v is not None and 0 < v < PLAUSIBLE_PERCENT and col not in row.percent_formatted:
-                yield Hit(t.ref(row, col), f"{row.label} / {col}: {hint(v)}", actual=v)
+            if not _suspect(row, col):
+                continue
+            if col not in proven:
+                proven[col] = _column_proves_percent(t, col, config)
+            if not proven[col]:
+                yield Hit(t.ref(row, col), f"{row.label} / {col}: {hint(row.num(col))}", actual=row.num(col))
     target = report.meta.sjukmal
     if target is not None and 0 < target < PLAUSIBLE_PERCENT:
         yield Hit(report.meta.cells.get("sjukmal"), f"{L.META_SJUKMAL}: {hint(target)}", actual=target)
@@ -597,14 +755,16 @@ def _percent_plausible(report: Report, config: Config) -> Iterator[Hit]:
 
 @rule("sjuk-totalt-mellan", "personal", WARNING, "Totalt ligger mellan Kvinnor och Män")
 def _sick_between(report: Report, config: Config) -> Iterator[Hit]:
+    """Compared as the table prints the figures: rounding keeps the order of figures, so a Totalt
+    between Kvinnor and Män is between them printed too (3,45 printed 3,5 above Kvinnor 3,4 is not)."""
     t = report.sick
-    tol = config.tolerance(1, percent=True)
     for row in t.rows:
         for k_col, m_col, t_col in _SICK_ROW_COLUMNS:
             k, m, tot = row.num(k_col), row.num(m_col), row.num(t_col)
             if tot is None or (k is None and m is None):
                 continue
-            if _outside(tot, min(k or 0, m or 0) - tol, max(k or 0, m or 0) + tol):
+            low, high = (_shown_percent(v, config) for v in (min(k or 0, m or 0), max(k or 0, m or 0)))
+            if _outside(_shown_percent(tot, config), low, high):
                 yield Hit(t.ref(row, t_col), f"{row.label} / {t_col}: {fmt_percent(tot)} ligger inte mellan kvinnors "
                                              f"({fmt_percent(k)}) och mäns ({fmt_percent(m)}) sjukfrånvaro.",
                           actual=tot)
@@ -612,6 +772,8 @@ def _sick_between(report: Report, config: Config) -> Iterator[Hit]:
 
 @rule("sjuk-mal", "personal", WARNING, "Total sjukfrånvaro jämförs med målnivån")
 def _sick_target(report: Report, config: Config) -> Iterator[Hit]:
+    """Compared as printed, as the report's sentence compares them: 3,04 (printed 3,0) is in
+    line with the target 3,0, not above it."""
     t = report.sick
     total = t.get(L.ROW_SJUK_TOTAL)
     value = total.num(L.COL_TOTALT) if total else None
@@ -621,6 +783,59 @@ def _sick_target(report: Report, config: Config) -> Iterator[Hit]:
     if target is None:
         yield Hit(report.meta.cells.get("sjukmal") or CellRef(L.SHEET_META, 0, 0),
                   f"'{L.META_SJUKMAL}' är inte ifylld; sjukfrånvaron kan inte jämföras med målet.")
-    elif value > target:
+    elif _shown_percent(value, config) > _shown_percent(target, config):
         yield Hit(t.ref(total, L.COL_TOTALT), f"Total sjukfrånvaro {fmt_percent(value)} är över målnivån "
                                               f"{fmt_percent(target)}.", expected=target, actual=value)
+
+
+def _month_of(word: str) -> int | None:
+    """1–12 for a Swedish month name or its abbreviation of three letters or more ("feb",
+    "sept", "okt."), else None."""
+    w = word.casefold().rstrip(".")
+    if len(w) < 3:
+        return None
+    found = [i for i, name in enumerate(L.MONTHS, 1) if name.startswith(w)]
+    return found[0] if len(found) == 1 else None
+
+
+def _period_months(text: str | None) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """A period as written on Uppgifter ("mars 2019–feb 2020", "mars 2019–februari 2020"): its
+    first and last month as (year, month); None when it does not read as month-and-year names."""
+    if not text:
+        return None
+    found = []
+    for word, year in re.findall(r"([^\W\d_]+)\.?\s*(\d{4})", text):
+        month = _month_of(word)
+        if month is None:
+            return None
+        found.append((int(year), month))
+    if len(found) not in (1, 2):
+        return None
+    return found[0], found[-1]
+
+
+def _month_text(ym: tuple[int, int]) -> str:
+    return f"{L.MONTHS[ym[1] - 1]} {ym[0]}"
+
+
+@rule("sjuk-period", "personal", WARNING, "Sjukfrånvarons period och jämförelseperiod är olika, i rätt ordning och "
+                                          "inte efter rapportens period")
+def _sick_periods(report: Report, config: Config) -> Iterator[Hit]:
+    """The periods of the sick-leave table's two column groups (Uppgifter): the comparison period
+    before the period, and the period not ending after the report's month (År, Månad). A period
+    that does not read as month names is not judged."""
+    m = report.meta
+    now_text, fg_text = m.sjuk_period, m.sjuk_period_fg
+    now, fg = _period_months(now_text), _period_months(fg_text)
+    now_ref, fg_ref = m.cells.get("sjuk_period"), m.cells.get("sjuk_period_fg")
+    if now_text and fg_text and (L.norm(now_text) == L.norm(fg_text) or (now is not None and now == fg)):
+        yield Hit(fg_ref, f"'{L.META_SJUK_PERIOD_FG}' är samma period som '{L.META_SJUK_PERIOD}' ({now_text}); "
+                          f"jämförelseperioden ska ligga före (oftast ett år tidigare).", actual=fg_text)
+    elif now is not None and fg is not None and fg[1] >= now[1]:
+        yield Hit(fg_ref, f"'{L.META_SJUK_PERIOD_FG}' ({fg_text}) slutar inte före '{L.META_SJUK_PERIOD}' "
+                          f"({now_text}); jämförelseperioden ska ligga före. Är perioderna omkastade?", actual=fg_text)
+    if now is not None and m.ar is not None and m.manad is not None and 1 <= m.manad <= 12 \
+            and now[1] > (m.ar, m.manad):
+        yield Hit(now_ref, f"'{L.META_SJUK_PERIOD}' ({now_text}) slutar i {_month_text(now[1])}, efter rapportens "
+                           f"period, som slutar i {_month_text((m.ar, m.manad))} ({L.META_AR} och {L.META_MANAD} på "
+                           f"bladet {L.SHEET_META}).", actual=now_text)
