@@ -126,6 +126,38 @@ def test_new_many_by_cli(tmp_path):
     assert dup.returncode == 2 and "två gånger" in dup.stderr and not (tmp_path / "ut2").exists()
 
 
+def test_an_empty_enheter_list_is_refused_never_read_from_the_labels_of_uppgifter(tmp_path):
+    """The template's Enheter list is empty: the labels under "Enhet" on Uppgifter (Rapport, År,
+    Period …) were stamped as ten units into a folder named namnd.xlsx, with exit 0."""
+    empty = "Listan över enheter i mall.xlsx är tom: fyll i Enheter på bladet Uppgifter"
+    with pytest.raises(DepartmentError, match=empty):
+        read_unit_list(TEMPLATE)
+    out = tmp_path / "namnd.xlsx"
+    proc = xlreport("new", "--period", "2020-03", "--template", TEMPLATE, "-o", out, *_stamp_args())
+    assert proc.returncode == 2 and empty in proc.stderr, proc.stdout + proc.stderr
+    assert not out.exists()
+    proc = xlreport("new", "--units", TEMPLATE, "--period", "2020-03", "-o", tmp_path / "ut")
+    assert proc.returncode == 2 and empty in proc.stderr and not (tmp_path / "ut").exists()
+    proc = xlreport("consolidate", tmp_path, "--units", TEMPLATE, "-o", tmp_path / "n.xlsx")
+    assert proc.returncode == 2 and empty in proc.stderr and not (tmp_path / "n.xlsx").exists()
+    # several units (a folder) for an -o that names a workbook
+    proc = xlreport("new", "--unit", "A", "--unit", "B", "--period", "2020-03", "-o", out)
+    assert proc.returncode == 2 and "namnd.xlsx ser ut som en arbetsbok, men 2 enheter skrivs som en fil var " \
+        "i en mapp: ange en mapp med -o (t.ex. namnd)" in proc.stderr, proc.stderr
+    assert not out.exists()
+    # a list workbook that is not xlreport's is still read from its first sheet
+    book = openpyxl.Workbook()
+    book.active.append(["Kod", "Enhet"])
+    book.active.append([1, "KLK HR"])
+    book.active.append([2, "KLK Välfärd"])
+    book.save(tmp_path / "lista.xlsx")
+    assert read_unit_list(tmp_path / "lista.xlsx") == ["KLK HR", "KLK Välfärd"]
+
+
+def _stamp_args() -> list[str]:
+    return ["--kommun", STAMP["kommun"], "--namnd", STAMP["namnd"], "--rapport", STAMP["rapport"]]
+
+
 # --- the walk-through ---------------------------------------------------------------------
 
 def test_walkthrough_reproduces_the_reference_unit_table(units_dir, tmp_path):
@@ -780,3 +812,85 @@ def test_consolidating_into_a_workbook_keeps_the_rest_of_kallor(units_dir, tmp_p
     assert rows[at + 2][:3] == ["KLK HR", str(hr), "Driftredovisning!I5"]
     assert [row[0] for row in rows[at + 3:] if row and row[0]] == ["Granskad av revisorn."]
     assert not rows[at + 3][0]  # a blank row between the block and the note
+
+
+# --- consolidation into a filled nämnd workbook with fewer files -------------------------------
+
+def _first_consolidation(units_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """All eight units, KLK Ledning with a Kommentar and KLK Välfärd with a row of its
+    Avvikelseförklaring, consolidated (both carried, keyed to their units); and a folder with
+    only KLK HR's file, as when the rest have not come in."""
+    folder = copy_units(units_dir, tmp_path / "alla")
+    variant(folder / "KLK_Ledning.xlsx", {"Driftredovisning!I5": "Ledningen sparar"},
+            src=units_dir / "KLK_Ledning.xlsx")
+    valfard = FIGURES["KLK Välfärd"]
+    variant(folder / "KLK_Valfard.xlsx", {"Avvikelseförklaring!A5": "Evenemang",
+                                          "Avvikelseförklaring!B5": round(valfard[L.COL_PROGNOS] -
+                                                                          valfard[L.COL_BUDGET_HELAR], 2)},
+            src=units_dir / "KLK_Valfard.xlsx")
+    first = tmp_path / "forsta.xlsx"
+    assert consolidate([folder], first, units=UNITS).status == 0
+    assert sheet(first, L.SHEET_EXPLANATION)[4][:3] == ["Evenemang", 1.6, "KLK Välfärd"]
+    hr_only = tmp_path / "bara_hr"
+    hr_only.mkdir()
+    shutil.copyfile(units_dir / "KLK_HR.xlsx", hr_only / "KLK_HR.xlsx")
+    return first, hr_only
+
+
+def test_a_consolidation_with_errors_is_written_but_says_it_is_not_finished(units_dir, tmp_path):
+    """Into a filled nämnd workbook with one unit's file: the nämnd's own Avvikelseförklaring no
+    longer adds up, so the refresh writes nothing. The figures are in (the user needs them to fix
+    the explanation), but the command said "Sammanställde …" alone and the old Rapport and
+    Kontroller stayed, describing the figures of before."""
+    first, hr_only = _first_consolidation(units_dir, tmp_path)
+    ks = next(i for i, r in enumerate(sheet(first, L.SHEET_UNITS)) if r[0] == "KS/kommunledningskontoret") + 1
+    into = variant(tmp_path / "namnd.xlsx", {f"Driftredovisning!I{ks}": "Nämndens text om KS.",
+                                             "Avvikelseförklaring!A5": "Nämndens post", "Avvikelseförklaring!B5": 6.2,
+                                             "Avvikelseförklaring!C5": None}, src=first)
+    out = tmp_path / "ut.xlsx"
+    proc = xlreport("consolidate", hr_only, "--into", into, "-o", out, "--units", _listing(tmp_path))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Avvikelseförklaring!B10: fel: Posterna i Avvikelseförklaring summerar till 6,2 mnkr" in proc.stdout
+    assert (f"{out}: varning: Arbetsboken är inte klar: siffrorna är sammanställda, men avvikelsekolumnerna och bladet "
+            f"Rapport skrevs inte på grund av felen (de står på bladet Kontroller). Rätta felen och kör xlreport "
+            f"refresh \"{out}\". [konsolidering]") in proc.stdout, proc.stdout
+    units = {r[0]: r for r in sheet(out, L.SHEET_UNITS)[4:13]}
+    assert units["KLK HR"][1:4] == [-0.89, -18.67, -21.48] and units["KLK HR"][4] == ""  # no deviations
+    summa = units["Summa Kommunstyrelsen"]  # its deviation formulas hold the new figures' values
+    assert (round_half_up(summa[4], 2), round_half_up(summa[7], 2)) == (2.81, 1.0)
+    assert sheet(out, L.SHEET_REPORT)[1][0].startswith("Rapporten är inte skriven: den sammanställda arbetsboken "
+                                                        "har fel, som står på bladet Kontroller.")
+    assert ["Fel", "Avvikelseförklaring", "B10", "forklaring"] in [r[:4] for r in sheet(out, L.SHEET_FINDINGS)]
+    # the emptied unit rows: the nämnd's own Kommentar stays, with a warning at its cell; the one
+    # carried from KLK Ledning's file by the first run goes, with a warning
+    assert units["KS/kommunledningskontoret"][8] == "Nämndens text om KS."
+    assert (f"Driftredovisning!I{ks}: varning: Enheten 'KS/kommunledningskontoret' är inte med i "
+            f"sammanställningen, så dess rad har inga siffror, men nämndens egen Kommentar på raden står kvar") \
+        in proc.stdout
+    assert units["KLK Ledning"][8] == ""
+    assert f"Driftredovisning!I{ks + 1}: varning: Enheten 'KLK Ledning' är inte med i sammanställningen: den " \
+        f"Kommentar som en tidigare sammanställning hämtade från dess fil togs bort" in proc.stdout
+    r = consolidate([hr_only], tmp_path / "ut2.xlsx", into=into, units=UNITS)
+    assert (r.status, r.finished) == (1, False)
+    assert r.summary().startswith(f"Sammanställde 1 av 1 filer (8 enheter i listan) till {r.out}, men "
+                                  f"arbetsboken är inte klar: siffrorna är sammanställda")
+    # once the explanation is fixed, refresh finishes it
+    fixed = variant(tmp_path / "rattad.xlsx", {"Avvikelseförklaring!B5": 1.0}, src=out)
+    assert xlreport("refresh", fixed).returncode == 0
+    assert not sheet(fixed, L.SHEET_REPORT)[1][0].startswith("Rapporten är inte skriven")
+    done = consolidate([units_dir], tmp_path / "alla.xlsx", units=UNITS)
+    assert done.finished and done.summary() == (f"Sammanställde 8 av 8 filer (8 enheter i listan) till "
+                                                f"{done.out}.")
+
+
+def test_the_keyed_explanation_rows_of_a_unit_left_out_are_cleared(units_dir, tmp_path):
+    """The rows an earlier run carried into the nämnd's Avvikelseförklaring (each with its Enhet)
+    stayed when no unit of the new run had rows to carry, explaining figures no longer there."""
+    first, hr_only = _first_consolidation(units_dir, tmp_path)
+    out = tmp_path / "ut.xlsx"
+    r = consolidate([hr_only], out, into=first, units=UNITS)
+    assert r.status == 0, [f.message for _file, f in r.notes]
+    assert [row[:3] for row in sheet(out, L.SHEET_EXPLANATION)[4:9]] == [["", "", ""]] * 5
+    assert "Enheten 'KLK Välfärd' är inte med i sammanställningen: dess rader i nämndens Avvikelseförklaring " \
+        "(från en tidigare sammanställning) togs bort." in [f.message for _file, f in r.notes]
+    assert r.finished

@@ -527,11 +527,7 @@ def _consolidate(args) -> int:
         where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
         sev = "fel" if f.is_error else "varning"
         print(f"{file + ': ' if file else ''}{where + ': ' if where else ''}{sev}: {f.message} [{f.rule}]")
-    if r.out is None:
-        print("Inget skrevs: rätta filerna ovan och kör igen.")
-    else:
-        used = sum(1 for s in r.sources if s.included)
-        print(f"Sammanställde {used} av {len(r.sources)} filer ({len(r.units)} enheter i listan) till {r.out}.")
+    print(r.summary())
     return r.status
 
 # --- end of batch and departments block ------------------------------------------------------

@@ -53,6 +53,9 @@ _SOURCES_TITLE = "Källor till sammanställningen"
 _SOURCES_TEXT = "Skapas av xlreport consolidate."
 _COMMENTARY_TITLE = "Enheternas förklaringar (Kommentar och Avvikelseförklaring)"
 _COMMENTARY_HEADER = ("Enhet", "Fil", "Cell", "Förklaring", "Belopp (mnkr)")
+#: What a consolidated workbook with errors lacks, and what to do (the summary, the finding, Rapport).
+_NOT_FINISHED = ("siffrorna är sammanställda, men avvikelsekolumnerna och bladet Rapport skrevs inte på grund "
+                 "av felen (de står på bladet Kontroller). Rätta felen och kör xlreport refresh")
 
 
 class UnitSource(Counted, Record):
@@ -123,6 +126,21 @@ class ConsolidationResult(Record):
     def add(self, file: str | None, severity, message: str, rule: str = "konsolidering", sheet: str | None = None,
             cell: str | None = None) -> None:
         self.notes.append((file, Finding(rule, severity, message, sheet, cell)))
+
+    @property
+    def finished(self) -> bool:
+        """Whether ``out`` was written and refreshed: its deviations, Rapport and Kontroller are written."""
+        return self.out is not None and self.central is not None and self.central.written is not None
+
+    def summary(self) -> str:
+        """The last line of the command: what was written, and whether the workbook is done."""
+        if self.out is None:
+            return "Inget skrevs: rätta filerna ovan och kör igen."
+        used = sum(1 for s in self.sources if s.included)
+        done = f"Sammanställde {used} av {len(self.sources)} filer ({len(self.units)} enheter i listan) till {self.out}"
+        if self.finished:
+            return done + "."
+        return f"{done}, men arbetsboken är inte klar: {_NOT_FINISHED} \"{self.out}\"."
 
 
 def _iso(epoch: float) -> str:
@@ -506,7 +524,9 @@ def consolidate(paths, out: str | Path, into: str | Path | None = None, *, templ
     nothing and give status 1. A unit file with errors is left out with a warning (unless
     ``include_errors`` and it could be read), so is a file whose tables are all empty; a listed
     unit without a file, and a row of a unit's Resultaträkning that the nämnd's table does not
-    have, give a warning.
+    have, give a warning. When the consolidated workbook has errors, it is written with the figures
+    but not refreshed (status 1): Kontroller lists the errors and Rapport says it is not written
+    (:attr:`ConsolidationResult.finished` is False; :meth:`ConsolidationResult.summary` says so).
 
     ``out`` is written as the file door writes: refused while open in Excel or read-only, under
     its xlreport lock from reading to writing, built in a temporary file beside it (removed by
@@ -590,7 +610,7 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
     for u in listed:
         if L.norm(u) not in included:
             result.add(None, WARNING, f"Enheten '{u}' finns i nämndens lista men ingen godkänd fil för den ingår; "
-                                      f"dess rad lämnas tom.", "konsolidering-enhet-saknas")
+                                      f"dess rad lämnas utan siffror.", "konsolidering-enhet-saknas")
     in_order = [included[L.norm(u)] for u in listed if L.norm(u) in included]
     financial = _financial_rows(result, central, in_order)
     if any(f.severity == ERROR for _file, f in result.notes):
@@ -612,6 +632,7 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
             last = summa - 1 if capacity > 0 else summa
             inserts.append((t.sheet, last, extra, last if capacity > 0 else t.header_row + 1))
         carried = _carried_explanations(result, central, in_order)
+        rewrite = _stale_rows(result, central, carried, included)
         if carried:
             inserts.extend(_rows_needed(central.explanation, len(carried)))
         result.sources = sources
@@ -638,7 +659,7 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         writes += _unit_table_writes(central, listed, included, central.meta.namnd or (ref and ref.namnd))
         writes += _income_writes(central, in_order)
         writes += _comment_writes(result, central, listed, included)
-        if carried:
+        if rewrite:
             writes += _explanation_writes(central, carried)
         changes = ChangeSet(writes=writes + sources_writes, sheets=sources_sheets)
         apply_changes(work, changes, out=tmp)
@@ -646,6 +667,8 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
         refreshed.file = str(out)
         if refreshed.written:
             refreshed.written = out
+        else:
+            _show_unfinished(tmp, out, refreshed, central.meta.namnd or (ref and ref.namnd))
         result.central = refreshed
         epoch = max(_epoch(s.read_at) for s in sources)
         set_entry_times(tmp, changed_entries(base, tmp), epoch)
@@ -653,6 +676,34 @@ def _consolidate(paths, out: Path, into, template, units, include_errors: bool, 
     worst_unit = max((s.status for s in sources), default=0)
     result.status = max(min(worst_unit, 1), refreshed.status)
     return result
+
+
+def _show_unfinished(tmp: Path, out: Path, refreshed, namnd: str | None) -> None:
+    """The refresh found errors, so it wrote nothing: the figures are in, the deviation columns
+    are blank (and the formulas the figures feed would keep their old saved values). The
+    workbook must not look done: Kontroller gets the findings (as the Excel door shows them) and
+    Rapport, which would still describe the figures of before, says why it is not written. Both
+    are the tool's own sheets; nothing of the user's is touched. The command's findings end with
+    one that says so, next to the errors it is about (a warning of the rule ``konsolidering``:
+    the errors themselves are the refresh's)."""
+    from ..core.engine import SHEETS
+    from ..core.generate import findings_sheet
+    from ..core.recalc import recalculate
+    from ..doors.file import read_grids
+    from ..ooxml.apply import apply_changes
+
+    # the formulas the consolidation's figures feed (the Summa row's deviations, the explanation's
+    # Summa) get their recomputed values, as a refresh saves them: no reader sees the old totals
+    stale = recalculate(read_grids(tmp, SHEETS)[1]).refreshed
+    report = SheetContent(L.SHEET_REPORT, col_widths={0: 100})
+    report.add(Cell(f"Rapport{' – ' + namnd if namnd else ''}", "title"))
+    report.add(Cell("Rapporten är inte skriven: den sammanställda arbetsboken har fel, som står på bladet "
+                    "Kontroller. Enheternas siffror är inskrivna, men avvikelsekolumnerna och rapporten skrivs "
+                    "först när felen är rättade. Rätta dem och kör xlreport refresh på arbetsboken.", "wrap"))
+    report.row_heights = row_heights(report)
+    apply_changes(tmp, ChangeSet(writes=stale, sheets=[report, findings_sheet(refreshed.findings, namnd)]), out=tmp)
+    refreshed.findings = [*refreshed.findings, Finding(
+        "konsolidering", WARNING, f"Arbetsboken är inte klar: {_NOT_FINISHED} \"{out}\".")]
 
 
 def _warn_rows_not_consolidated(result: ConsolidationResult, central: Report, units: list[UnitSource],
@@ -747,7 +798,12 @@ def _comment_writes(result: ConsolidationResult, central: Report, listed: list[s
                     included: dict[str, UnitSource]) -> list[CellWrite]:
     """Each unit's Kommentar (its own, and its income statement's, with the source file) on its row
     of the nämnd's Driftredovisning. A comment the nämnd wrote itself on the same unit's row is
-    kept when the unit's file has none; one carried from an earlier run is cleared."""
+    kept when the unit's file has none; one carried from an earlier run is cleared.
+
+    A listed unit without a file in this run gets an empty row: a comment carried from its file
+    by an earlier run is cleared (the text is the unit's, still in its file), the nämnd's own is
+    kept (it is the user's text) but may explain figures no longer there; either way a warning
+    at the cell says so."""
     t = central.units
     commented = [s for s in included.values() if s.comments]
     if L.COL_KOMMENTAR not in t.text_columns:
@@ -766,10 +822,20 @@ def _comment_writes(result: ConsolidationResult, central: Report, listed: list[s
         text = src.comment() if src is not None else None
         before = old.get(r)
         mine = before.texts.get(L.COL_KOMMENTAR) if before is not None else None
-        if text is None and mine and unit and L.norm(before.label) == L.norm(unit) and "(källa: " not in mine:
+        same_unit = unit is not None and before is not None and L.norm(before.label) == L.norm(unit)
+        if text is None and mine and same_unit and "(källa: " not in mine:
+            if src is None:
+                result.add(None, WARNING, f"Enheten '{unit}' är inte med i sammanställningen, så dess rad har inga "
+                                          f"siffror, men nämndens egen {L.COL_KOMMENTAR} på raden står kvar. Den kan "
+                                          f"gälla siffror som inte längre finns där: ändra eller ta bort den.",
+                           "konsolidering-enhet-saknas", t.sheet, a1(r, col))
             continue  # the nämnd's own comment on this unit
         if text != mine:
             writes.append(CellWrite(t.sheet, r, col, text))
+            if src is None and mine and same_unit:
+                result.add(None, WARNING, f"Enheten '{unit}' är inte med i sammanställningen: den {L.COL_KOMMENTAR} "
+                                          f"som en tidigare sammanställning hämtade från dess fil togs bort från "
+                                          f"raden, som nu är tom.", "konsolidering-enhet-saknas", t.sheet, a1(r, col))
     return writes
 
 
@@ -798,6 +864,30 @@ def _carried_explanations(result: ConsolidationResult, central: Report,
                                   f"bladet {SHEET_SOURCES}.", "konsolidering", e.sheet)
         return []
     return rows
+
+
+def _stale_rows(result: ConsolidationResult, central: Report, carried: list[tuple[str, float | None, str]],
+                included: dict[str, UnitSource]) -> bool:
+    """Whether the nämnd's Avvikelseförklaring is rewritten with ``carried``: when there is
+    something to carry, or when it holds only rows an earlier run carried (each with its Enhet),
+    which would otherwise stay although their units' files no longer have them. A unit whose rows
+    go and that is not in this run gets a warning (its rows are still in its own file)."""
+    e = central.explanation
+    if L.COL_ENHET not in e.text_columns or e.total is None:
+        return bool(carried)
+    keyed = [r for r in e.rows if r.texts.get(L.COL_ENHET)]
+    own = [r for r in e.rows if not r.texts.get(L.COL_ENHET) and (r.label or r.num(L.COL_BELOPP) is not None)]
+    if not keyed or (own and not carried):
+        return bool(carried)
+    gone: dict[str, str] = {}
+    for r in keyed:
+        unit = str(r.texts[L.COL_ENHET]).strip()
+        if L.norm(unit) not in included:
+            gone.setdefault(L.norm(unit), unit)
+    for unit in gone.values():
+        result.add(None, WARNING, f"Enheten '{unit}' är inte med i sammanställningen: dess rader i nämndens {e.name} "
+                                  f"(från en tidigare sammanställning) togs bort.", "konsolidering-enhet-saknas", e.sheet)
+    return True
 
 
 def _rows_needed(e, n: int) -> list[tuple[str, int, int, int]]:

@@ -28,6 +28,9 @@ from .common import (
     version_of,
 )
 
+#: Names that are workbooks, not folders: ``new_many`` refuses to make a folder so named.
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
 
 class StampResult(Record):
     unit: str
@@ -141,8 +144,13 @@ def new_many(units: list[str], period: str | None, template: str | Path | None =
         if L.norm(u) in seen:
             raise DepartmentError(f"Enheten '{u}' finns två gånger i listan.")
         seen[L.norm(u)] = u
-    plan = _plan(template)
     folder = Path(out_dir)
+    if folder.suffix.lower() in _WORKBOOK_SUFFIXES:  # -o namnd.xlsx would become a folder of that name
+        many = f"{len(units)} enheter skrivs" if len(units) > 1 else f"Enheten '{units[0]}' skrivs"
+        raise DepartmentError(f"{folder.name} ser ut som en arbetsbok, men {many} som en fil var i en mapp: "
+                              f"ange en mapp med -o (t.ex. {folder.with_suffix('').name}). Inget skrevs.",
+                              file=folder)
+    plan = _plan(template)
     targets = [folder / n for n in unique_names([safe_stem(u) for u in units])]
     existing = [t for t in targets if t.exists()]
     if existing and not force:
@@ -162,7 +170,8 @@ def new_many(units: list[str], period: str | None, template: str | Path | None =
 def read_unit_list(path: str | Path, sheet: str | None = None) -> list[str]:
     """Unit names from a text file (one per line, ``#`` comments), a CSV file (column ``Enhet``,
     else the first column) or a workbook (``sheet``; by default the Enheter list on Uppgifter,
-    else the first sheet's ``Enhet`` column or first column)."""
+    which must not be empty in an xlreport workbook, else the first sheet's ``Enhet`` column or
+    first column)."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _units_from_workbook(path, sheet)
@@ -191,9 +200,17 @@ def _units_from_workbook(path: Path, sheet: str | None) -> list[str]:
 
     names, grids = read_grids(path, None)
     if sheet is None and L.SHEET_META in grids:
-        _head, listed = unit_list(grids[L.SHEET_META])
+        meta = grids[L.SHEET_META]
+        head, listed = unit_list(meta)
         if listed:
             return listed
+        # An xlreport workbook (its Enheter list, or its Mallversion, says so): the list is the
+        # only place its units are. Its first sheet is Uppgifter itself, whose label "Enhet" has
+        # the labels Rapport, År, Period ... below it, which are no units.
+        if head is not None or version_of(meta) is not None:
+            raise DepartmentError(f"Listan över enheter i {path.name} är tom: fyll i {L.META_UNITS_HEADER} på "
+                                  f"bladet {L.SHEET_META} eller ange enheterna med --unit/--units.", file=path,
+                                  sheet=L.SHEET_META)
     name = sheet or (names[0] if names else None)
     if name not in grids:
         raise DepartmentError(f"Bladet '{name}' finns inte i listan.", file=path)
