@@ -71,7 +71,12 @@ def typed_decimals(value: float) -> int:
     """The decimals ``value`` carries: those of its shortest decimal text at 15 significant digits,
     as Excel holds it (0.85 has 2, 2.5 has 1, 3.0 has none; 0.1 + 0.2 is 0.3, with 1). A float
     does not keep what was typed: 2,50 is 2.5, with one decimal."""
-    text = f"{float(value):.15g}"
+    value = float(value)
+    if value.is_integer():
+        return 0
+    text = repr(value)  # up to 15 significant digits the shortest text is the one at 15 digits
+    if len(text.lstrip("-0.").replace(".", "")) > 15 or "e" in text:
+        text = f"{value:.15g}"
     mantissa, _, exponent = text.partition("e")
     decimals = len(mantissa.partition(".")[2]) - (int(exponent) if exponent else 0)
     return max(decimals, 0)

@@ -13,6 +13,7 @@ that holds a formula is compared with the rows of its table:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -67,9 +68,11 @@ def _covered_rows(formula: str, sheet: str, col: int) -> set[int] | None:
     return None if counts is None else set(counts)
 
 
+@functools.lru_cache(maxsize=4096)
 def _row_counts(formula: str, sheet: str, col: int) -> dict[int, int] | None:
     """How many of ``formula``'s references read each row of column ``col`` on ``sheet``
-    (=SUM(C5:C12)+C7 reads row 7 twice); None when it cannot tell."""
+    (=SUM(C5:C12)+C7 reads row 7 twice); None when it cannot tell. Cached: the template's
+    formulas are the same text in every workbook of a batch (the dict is never changed)."""
     try:
         refs = references(formula, sheet)
     except NotEvaluated:
@@ -116,6 +119,7 @@ def _check_results(out: Coverage, report: Report, grid: Grid) -> None:
     t = report.income
     made_of = {res.row: parts for res, parts in [*report.result_parts(), *report.financial_parts()]}
     for res, parts in report.result_parts():
+        allowed = _made_of_rows(parts, made_of)
         for column, col in t.columns.items():
             formula = grid.formulas.get((res.row, col))
             covered = _covered_rows(formula, t.sheet, col) if formula is not None else None
@@ -133,8 +137,7 @@ def _check_results(out: Coverage, report: Report, grid: Grid) -> None:
                     actual=formula))
             # a row of the statement read on top of the parts (a varav row already inside
             # Kostnader, another result): counted twice, by less than any rounding tolerance
-            extra = [r for r in t.rows if r.row in covered and r.row != res.row and r.row not in
-                     _made_of_rows(parts, made_of)]
+            extra = [r for r in t.rows if r.row in covered and r.row != res.row and r.row not in allowed]
             if extra:
                 names = ", ".join(f"rad {r.row + 1} ({r.label})" for r in extra)
                 out.findings.append(RESULTAT_TACKER_INTE.at(

@@ -73,13 +73,15 @@ def derived_from_deviation(report: Report, grids: Mapping[str, Grid]) -> tuple[s
         grid = by_name.get(L.norm(table.sheet))
         if grid is None or not grid.formulas:
             continue
+        formulas, sheet = grid.formulas, L.norm(table.sheet)
         for row in table.all_rows():
             for target, plus, minus in _FORMULAS:
-                if not _fillable(table, row, target, plus, minus):
-                    continue
-                goal = CellRef(L.norm(table.sheet), row.row, table.columns[target])
+                if not ((row.row, table.columns.get(plus)) in formulas or (row.row, table.columns.get(minus))
+                        in formulas) or not _fillable(table, row, target, plus, minus):
+                    continue  # typed inputs (nearly every row) read nothing
+                goal = CellRef(sheet, row.row, table.columns[target])
                 for column in (plus, minus):
-                    start = (L.norm(table.sheet), row.row, table.columns[column])
+                    start = (sheet, row.row, table.columns[column])
                     if _reads(by_name, start, goal):
                         ref = table.ref(row, target)
                         keep.add(ref)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from ..records import Record, field
 from . import layout as L
 from .cells import CellRef, Grid, a1, is_number
-from .chars import visible
+from .chars import INVISIBLE
 from .errors import StructureError
 from .findings import ERROR, WARNING, Finding, RuleSpec, declare
 from .model import Meta, Report, Row, Table
@@ -288,6 +288,9 @@ def _check_scaled(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> No
     """One error for a table whose numbers are shown scaled: ``#,##0.0,,`` shows 113 700 000 as
     113,7, so the sheet looks like mnkr while every figure the tool reads (and writes back, and
     reports) is in kronor. Reading them as shown would need every written value scaled back."""
+    codes = g.formats.values()
+    if not any(_scale_of(code) for code in set(codes)):  # a sheet has a handful of formats: look at those
+        return
     scaled = [(row, header, c, code) for row in table.all_rows() for header, c in table.columns.items()
               if (code := g.formats.get((row.row, c))) and _scale_of(code) and isinstance(row.values.get(header), float)]
     if not scaled:
@@ -318,7 +321,10 @@ def _check_title_unit(g: Grid, spec: TableSpec, table: Table, out: _Collector) -
         v = g.get(r, table.label_col)
         if not isinstance(v, str):
             continue
-        w = "".join(ch if ch.isalnum() else " " for ch in v.casefold()).split()
+        low = v.casefold()
+        if "mnkr" in low or ("kr" not in low and "sek" not in low):  # every unit word but mnkr has one
+            continue
+        w = "".join(ch if ch.isalnum() else " " for ch in low).split()
         unit = next((x for x in w if x in _OTHER_UNITS), None)
         if unit is not None and not _MNKR_WORDS.intersection(w):
             out.findings.append(RUBRIK_ENHET.at(
@@ -691,6 +697,9 @@ def _last_total(g: Grid, spec: TableSpec, lc: int, r: int, value_cols: list[int]
     return last
 
 
+_BLANK_OR_INVISIBLE = " \t\r\n\u00a0\u202f\u2009" + "".join(INVISIBLE)
+
+
 def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: str, out: _Collector) -> Row:
     row = Row(label=label, key=key, row=r)
     get = g.get
@@ -699,7 +708,7 @@ def _make_row(g: Grid, spec: TableSpec, table: Table, r: int, label: str, key: s
         if isinstance(raw, float):
             raw = fmt_number(raw, 0 if raw.is_integer() else 2)
         if isinstance(raw, str) and raw.strip() not in L.NO_VALUE_MARKS and not isinstance(raw, Uncalculated) \
-                and visible(raw).strip():  # a comment of only a zero-width space explains nothing
+                and raw.strip(_BLANK_OR_INVISIBLE):  # a comment of only a zero-width space explains nothing
             row.texts[header] = " ".join(raw.split())
     values = row.values
     if not spec.numeric:  # text as the cell shows it; a blank cell (None, spaces) is None

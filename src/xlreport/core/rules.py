@@ -345,12 +345,14 @@ def _one_side_empty(report: Report, config: Config) -> Iterator[Hit]:
     """Budget helår filled and Prognos helår empty gives a deviation of the whole budget, as
     Excel's =G−F does: a unit that forgot its prognosis reports a surplus of its budget. An empty
     budget beside an outcome is the template's own case (costs spread over the units later)."""
-    for table, row in _deviation_rows(report):
-        for col, filled, empty in ((L.COL_AVV, L.COL_BUDGET, L.COL_UTFALL),
-                                   (L.COL_AVV_HELAR, L.COL_BUDGET_HELAR, L.COL_PROGNOS)):
-            b = row.num(filled)
-            if col not in table.columns or empty not in table.columns or not b or row.num(empty) is not None \
-                    or empty in row.invalid:
+    for table in (report.income, report.units):
+        pairs = [(col, filled, empty) for col, filled, empty in ((L.COL_AVV, L.COL_BUDGET, L.COL_UTFALL),
+                                                                 (L.COL_AVV_HELAR, L.COL_BUDGET_HELAR, L.COL_PROGNOS))
+                 if col in table.columns and empty in table.columns]
+        for row, (col, filled, empty) in ((row, p) for row in table.all_rows() for p in pairs):
+            values = row.values
+            b = values.get(filled)
+            if not b or values.get(empty) is not None or empty in row.invalid or not isinstance(b, float):
                 continue
             yield Hit(table.ref(row, empty), f"{row.label} / {empty} är tom men {filled} är {_mn(b)}: {col} blir "
                                              f"{_mn(-b)}, hela budgeten. Fyll i {empty} (0 om det är rätt).",
@@ -414,12 +416,17 @@ _IMPLAUSIBLE_MNKR = 100_000.0
 def _amount_unit(report: Report, config: Config) -> Iterator[Hit]:
     ram = report.meta.driftram
     for table in (report.income, report.units):
-        rows = table.all_rows()
-        cells = [(row, col, v) for row in rows for col in _INPUTS if col in table.columns
-                 and (v := row.num(col)) is not None]
-        if not cells:
+        cols = [c for c in _INPUTS if c in table.columns]
+        row = col = None
+        v = 0.0
+        for r in table.all_rows():  # the largest figure of the table
+            values = r.values
+            for c in cols:
+                x = values.get(c)
+                if isinstance(x, float) and abs(x) > abs(v):
+                    row, col, v = r, c, x
+        if row is None:
             continue
-        row, col, v = max(cells, key=lambda x: abs(x[2]))
         if ram and abs(ram) >= 1 and abs(v) > 100 * abs(ram):
             yield Hit(table.ref(row, col), f"{row.label} / {col}: {_mn(v)} är mer än hundra gånger "
                                            f"driftramen i {L.SHEET_META} ({_mn(ram)}). Beloppen i {table.sheet} ser ut "
@@ -500,7 +507,7 @@ def _commitments_without_status(report: Report, config: Config) -> Iterator[Hit]
 def _as_held(v: float) -> float:
     """``v`` as Excel holds and shows it, at 15 significant digits: =0,57*100 is 57, not the
     57.00000000000001 binary arithmetic gives."""
-    return float(f"{v:.15g}")
+    return v if v.is_integer() else float(f"{v:.15g}")  # a whole number is held as it is
 
 
 def _count_text(v: float) -> str:
