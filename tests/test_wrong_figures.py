@@ -131,14 +131,21 @@ def test_tables_titled_in_tkr_are_an_error(tmp_path):
     assert ("rubrik-enhet", "error", "Resultaträkning!A1") in _found(process(src, ()))
 
 
-def test_amounts_a_thousand_times_the_frame_are_an_error():
-    """Budget helår typed in tkr beside a Driftram in mnkr: 441 000 'mnkr'."""
-    assert ("belopp-enhet", "error", "Resultaträkning!F5") in findings_with({"Resultaträkning!F5": 441_000.0})
+def test_unit_figures_a_thousand_times_the_frame_are_an_error():
+    """Driftredovisning typed in tkr beside a Driftram in mnkr: a Summa of −429 500 'mnkr'."""
+    assert ("belopp-enhet", "error", "Driftredovisning!F13") in findings_with({"Driftredovisning!F13": -429_500.0})
 
 
-def test_amounts_beyond_any_budget_are_an_error_without_a_frame():
+def test_a_fee_financed_namnd_with_a_small_frame_is_no_error():
+    """A nämnd financed by fees (VA, renhållning): revenue of hundreds of mnkr beside a Driftram of
+    a few mnkr is right, in mnkr."""
+    found = findings_with({"Uppgifter!B12": 2.0, "Resultaträkning!F5": 441.0})
+    assert not any(rule in ("belopp-enhet", "belopp-storlek") for rule, _, _ in found), found
+
+
+def test_amounts_beyond_any_budget_are_a_warning_without_a_frame():
     found = findings_with({"Resultaträkning!F5": 441_000.0, "Uppgifter!B12": None})
-    assert any(rule == "belopp-enhet" and where.startswith("Resultaträkning!") for rule, _, where in found), found
+    assert ("belopp-storlek", "warning", "Resultaträkning!F5") in found, found
 
 
 def test_a_unit_table_filled_beside_an_empty_income_statement_is_an_error():

@@ -411,30 +411,51 @@ def _empty(row: Row, columns: tuple[str, ...]) -> bool:
 _IMPLAUSIBLE_MNKR = 100_000.0
 
 
-@rule("belopp-enhet", "ekonomi", ERROR, "Beloppen är i mnkr (inte tkr eller kronor): de ligger i Driftramens "
-                                        "storleksordning")
+def _largest(table: Table, rows: list[Row]) -> tuple[Row | None, str | None, float]:
+    """The largest input figure of ``rows`` of ``table``: its row, column and value (None, None,
+    0.0 when they are empty)."""
+    cols = [c for c in _INPUTS if c in table.columns]
+    row = col = None
+    v = 0.0
+    for r in rows:
+        values = r.values
+        for c in cols:
+            x = values.get(c)
+            if isinstance(x, float) and abs(x) > abs(v):
+                row, col, v = r, c, x
+    return row, col, v
+
+
+# tkr read as mnkr is a thousand times too much; the unit table's Summa, the nämnd's net cost, is
+# of the frame's size, even for a nämnd financed by fees
+_FRAME_MULTIPLE = 500
+
+
+@rule("belopp-enhet", "ekonomi", ERROR, "Driftredovisningens belopp är i mnkr (inte tkr eller kronor): de ligger "
+                                        "i driftramens storleksordning")
 def _amount_unit(report: Report, config: Config) -> Iterator[Hit]:
-    ram = report.meta.driftram
+    """The Summa of the unit table is the nämnd's net cost, the frame's size: in tkr it is a
+    thousand times the Driftram (a single unit can be a small part of it, so only the total)."""
+    ram, total = report.meta.driftram, report.units.total
+    if total is None:
+        return
+    row, col, v = _largest(report.units, [total])
+    if row is not None and ram and abs(ram) >= 1 and abs(v) > _FRAME_MULTIPLE * abs(ram):
+        yield Hit(report.units.ref(row, col), f"{row.label} / {col}: {_mn(v)} är mer än {_FRAME_MULTIPLE} gånger "
+                                              f"driftramen i {L.SHEET_META} ({_mn(ram)}). Beloppen i "
+                                              f"{report.units.sheet} ser ut att vara i tkr eller kronor; tabellerna "
+                                              f"ska vara i mnkr.", actual=v)
+
+
+@rule("belopp-storlek", "ekonomi", WARNING, "Inget belopp är större än en kommunal nämnds budget "
+                                            "(100 000 mnkr): tabellerna är i mnkr, inte tkr eller kronor")
+def _amount_size(report: Report, config: Config) -> Iterator[Hit]:
     for table in (report.income, report.units):
-        cols = [c for c in _INPUTS if c in table.columns]
-        row = col = None
-        v = 0.0
-        for r in table.all_rows():  # the largest figure of the table
-            values = r.values
-            for c in cols:
-                x = values.get(c)
-                if isinstance(x, float) and abs(x) > abs(v):
-                    row, col, v = r, c, x
-        if row is None:
-            continue
-        if ram and abs(ram) >= 1 and abs(v) > 100 * abs(ram):
-            yield Hit(table.ref(row, col), f"{row.label} / {col}: {_mn(v)} är mer än hundra gånger "
-                                           f"driftramen i {L.SHEET_META} ({_mn(ram)}). Beloppen i {table.sheet} ser ut "
-                                           f"att vara i tkr eller kronor; tabellerna ska vara i mnkr.", actual=v)
-        elif abs(v) >= _IMPLAUSIBLE_MNKR:
-            yield Hit(table.ref(row, col), f"{row.label} / {col}: {_mn(v)} är mer än någon nämnds budget. Beloppen "
-                                           f"i {table.sheet} ser ut att vara i tkr eller kronor; tabellerna ska vara "
-                                           f"i mnkr.", actual=v)
+        row, col, v = _largest(table, table.all_rows())
+        if row is not None and abs(v) >= _IMPLAUSIBLE_MNKR:
+            yield Hit(table.ref(row, col), f"{row.label} / {col}: {_mn(v)} är mer än någon kommunal nämnds budget. "
+                                           f"Beloppen i {table.sheet} ser ut att vara i tkr eller kronor; tabellerna "
+                                           f"ska vara i mnkr.", actual=v)
 
 
 # --- explanation --------------------------------------------------------------------------
