@@ -15,7 +15,7 @@ import pytest
 from support import libreoffice
 from support.hostile import PARTS, cell_edit, edit_sheet, replace_cell
 from support.memory import findings_with
-from support.workbooks import edit_package, sha
+from support.workbooks import edit_package, sha, variant
 from xlreport.doors.file import process
 
 needs_lo = pytest.mark.skipif(not libreoffice.available(), reason="LibreOffice (soffice) is not installed")
@@ -122,13 +122,13 @@ def test_a_format_scales_by_the_commas_after_its_last_digit(code, scale):
     assert _scale_of(code) == scale
 
 
-def test_tables_titled_in_tkr_are_an_error(tmp_path):
+def test_tables_titled_in_tkr_are_warned(tmp_path):
     def edit(xml: bytes) -> bytes:
         assert "Resultaträkning, mnkr".encode() in xml
         return xml.replace("Resultaträkning, mnkr".encode(), "Resultaträkning, tkr".encode())
 
     src = edit_package(tmp_path / "in.xlsx", {"xl/sharedStrings.xml": edit})
-    assert ("rubrik-enhet", "error", "Resultaträkning!A1") in _found(process(src, ()))
+    assert ("rubrik-enhet", "warning", "Resultaträkning!A1") in _found(process(src, ()))
 
 
 def test_unit_figures_a_thousand_times_the_frame_are_an_error():
@@ -201,3 +201,15 @@ def test_an_amount_of_uppgifter_in_its_own_unit_is_read(text):
 
     outcome = outcome_with({"Uppgifter!B12": text}, actions=())
     assert outcome.report.meta.driftram == 407.2 and not outcome.findings
+
+
+@pytest.mark.parametrize("note", ["Beloppen är avrundade till närmaste 100 000 kr.", "Kostnader per kr intäkt."])
+def test_a_note_that_mentions_kronor_is_no_title_unit(tmp_path, note):
+    src = variant(tmp_path / "in.xlsx", {"Resultaträkning!A2": note})
+    assert not any(f.rule == "rubrik-enhet" for f in process(src, ()).findings)
+
+
+def test_an_income_statement_without_a_unit_table_is_no_tie_error():
+    """A nämnd that fills only Resultaträkning: its figures are the nämnd's; nothing to tie."""
+    empty = {f"Driftredovisning!{c}{r}": None for c in "BCDFG" for r in range(5, 14)}
+    assert not any(rule == "avstamning" for rule, _, _ in findings_with(empty))

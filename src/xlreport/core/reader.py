@@ -46,7 +46,7 @@ INTE_TAL = declare("inte-tal", "celler", ERROR, "En sifferkolumns celler innehå
                                                 "eller sanningsvärden")
 SKALAT_FORMAT = declare("skalat-talformat", "celler", ERROR,
                         "Ett belopp visas som det är lagrat (inget talformat som delar med 1 000, t.ex. '#,##0,')")
-RUBRIK_ENHET = declare("rubrik-enhet", "celler", ERROR,
+RUBRIK_ENHET = declare("rubrik-enhet", "celler", WARNING,
                        "Tabellernas rubriker anger inte någon annan enhet än mnkr (tkr, kronor)")
 FELVARDE = declare("felvarde", "celler", ERROR, "Ingen cell visar ett felvärde (#REF!, #DIV/0!, ...)")
 FORMEL_UTAN_VARDE = declare("formel-utan-varde", "celler", ERROR,
@@ -308,15 +308,15 @@ def _check_scaled(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> No
 
 
 _AMOUNT_TABLES = ("Resultaträkning", "Driftredovisning", "Avvikelseförklaring")
-# units named in a table's title: another than mnkr ("Resultaträkning, tkr", "Belopp i kronor")
-_OTHER_UNITS = frozenset({"tkr", "tkronor", "kkr", "ksek", "kr", "kronor", "sek"})
-_MNKR_WORDS = frozenset({"mnkr", "mkr", "msek", "miljoner", "mn"})
+_TITLE_UNIT = None  # compiled on first use: most workbooks never need it
 
 
 def _check_title_unit(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> None:
-    """An error when a line above a table's header names another unit than mnkr and not mnkr
-    ("Resultaträkning, tkr"; not "mnkr (1 mnkr = 1 000 tkr)"): the tables are read, checked and
-    reported in mnkr."""
+    """A warning when a line above a table's header states another unit than mnkr ("Resultaträkning,
+    tkr", "Belopp i kronor", "(tkr)"; not "avrundat till 100 000 kr", nor a line that names mnkr):
+    the tables are read, checked and reported in mnkr. (In tkr, the unit table's Summa is also a
+    thousand times the Driftram, an error of its own.)"""
+    global _TITLE_UNIT
     for r in range(max(0, table.header_row - 3), table.header_row):
         v = g.get(r, table.label_col)
         if not isinstance(v, str):
@@ -324,15 +324,21 @@ def _check_title_unit(g: Grid, spec: TableSpec, table: Table, out: _Collector) -
         low = v.casefold()
         if "mnkr" in low or ("kr" not in low and "sek" not in low):  # every unit word but mnkr has one
             continue
-        w = "".join(ch if ch.isalnum() else " " for ch in low).split()
-        unit = next((x for x in w if x in _OTHER_UNITS), None)
-        if unit is not None and not _MNKR_WORDS.intersection(w):
+        if _TITLE_UNIT is None:
+            import re
+
+            _TITLE_UNIT = re.compile(r"(?:^|[,(:;–-]|\bi|\bbelopp)\s*(?P<unit>tkr|tusen kronor|tusentals kronor|"
+                                     r"tkronor|kkr|ksek|kronor|kr|sek)\b")
+        m = _TITLE_UNIT.search(low)
+        if m is not None and not _MNKR_WORDS.intersection(low.replace(",", " ").split()):
             out.findings.append(RUBRIK_ENHET.at(
                 CellRef(g.name, r, table.label_col),
-                f"Rubriken '{shown(v)}' anger beloppen i {'tusen kronor' if unit == 'kronor' and 'tusen' in w else unit}"
-                f", men tabellen {spec.name} läses, kontrolleras och redovisas i mnkr. Skriv in beloppen i mnkr och "
-                f"ändra rubriken.", actual=v))
+                f"Rubriken '{shown(v)}' anger beloppen i {m.group('unit')}, men tabellen {spec.name} läses, "
+                f"kontrolleras och redovisas i mnkr. Skriv in beloppen i mnkr och ändra rubriken.", actual=v))
             return
+
+
+_MNKR_WORDS = frozenset({"mnkr", "mkr", "msek", "miljoner", "mn"})
 
 
 _SCALES: dict[str, int] = {}

@@ -381,12 +381,12 @@ def _tie(report: Report, config: Config) -> Iterator[Hit]:
         a, b = fn(total), fn(res)
         units_filled = any(not _empty(r, inputs) for r in report.units.rows)
         income_filled = any(not _empty(r, inputs) for r in report.income.rows if r.key not in L.RESULT_ROWS)
-        if units_filled != income_filled:
-            # one table filled and the other empty: the empty one's formulas give 0, so the two tie
-            # or are not compared, and a consolidation takes the unit's empty Resultat for its figures
-            filled, empty = ((report.units, total), (report.income, res)) if units_filled else \
-                ((report.income, res), (report.units, total))
-            shown = a if units_filled else b
+        if units_filled and not income_filled:
+            # the unit table filled and the income statement empty: its formulas give 0, so the two
+            # tie or are not compared, and a consolidation takes the unit's empty Resultat for its
+            # figures (the other way round, the income statement is the unit's figures: no harm)
+            filled, empty = (report.units, total), (report.income, res)
+            shown = a
             yield Hit(empty[0].ref(empty[1], col),
                       f"{empty[1].label} / {col} i {empty[0].sheet}: {' och '.join(inputs)} är tomma på alla rader, "
                       f"men {filled[0].sheet} har belopp ({filled[1].label} / {col} "
