@@ -167,6 +167,17 @@ def test_without_a_change_column_the_staff_change_is_of_the_printed_counts():
     assert "Antalet är oförändrat jämfört med föregående år." in text
 
 
+def test_the_leavers_sentence_stands_without_the_staff_total():
+    """Avgångar is a table of its own: an empty staff Summa (its own warning) no longer takes the
+    complete leavers' sentence with it."""
+    def edit(g):
+        g["Personal"].values[7][3] = None  # Summa, Totalt
+
+    _, text = _run(edit)
+    assert "Totalt antal anställda" not in text
+    assert "Under perioden var det 3 avgångar" in text
+
+
 # --- row heights --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, width, lines", [

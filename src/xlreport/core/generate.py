@@ -120,7 +120,7 @@ def _staff_sentences(report: Report) -> list[str]:
     t = report.staff
     total = t.total
     if total is None or total.num(L.COL_TOTALT) is None:
-        return []
+        return _leaver_sentences(report)  # the leavers' own table is complete without the staff total
     n = total.num(L.COL_TOTALT)
     forms = []
     for row in t.rows:
@@ -140,14 +140,18 @@ def _staff_sentences(report: Report) -> list[str]:
         change = _whole(n) - _whole(total.num(L.COL_TOTALT_FG))  # of the counts as the table prints them
     if change is not None:
         out.append(_change_word(change, "person", "personer"))
+    return out + _leaver_sentences(report)
+
+
+def _leaver_sentences(report: Report) -> list[str]:
     lv = report.leavers
-    if lv is not None and lv.total is not None and lv.total.num(L.COL_ANTAL) is not None:
-        total_lv = lv.total.num(L.COL_ANTAL)
-        parts = [_counted(r.num(L.COL_ANTAL), r.label) for r in lv.rows
-                 if r.num(L.COL_ANTAL) is not None and _whole(r.num(L.COL_ANTAL)) != 0]
-        s = f"Under perioden var det {fmt_int(total_lv)} {'avgång' if _whole(total_lv) == 1 else 'avgångar'}"
-        out.append(s + (f", varav {_join(parts)}." if parts else "."))
-    return out
+    if lv is None or lv.total is None or lv.total.num(L.COL_ANTAL) is None:
+        return []
+    total_lv = lv.total.num(L.COL_ANTAL)
+    parts = [_counted(r.num(L.COL_ANTAL), r.label) for r in lv.rows
+             if r.num(L.COL_ANTAL) is not None and _whole(r.num(L.COL_ANTAL)) != 0]
+    s = f"Under perioden var det {fmt_int(total_lv)} {'avgång' if _whole(total_lv) == 1 else 'avgångar'}"
+    return [s + (f", varav {_join(parts)}." if parts else ".")]
 
 
 def _counted(n: float, label: str) -> str:
