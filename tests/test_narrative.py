@@ -607,3 +607,43 @@ def test_a_change_verb_exempts_only_the_amounts_after_it(example):
     # right before the verb, the amount is the movement too
     moved = claims(example, "KLK HR (+0,8 mnkr) har förbättrat sin prognos sedan februari.")
     assert not moved.checks and [c.written for c in moved.untied] == ["+0,8 mnkr"]
+
+
+@pytest.mark.parametrize(("text", "written", "outcome"), [
+    # MSEK and milj. kr are mnkr: checked as mnkr are (Intäkter Utfall ack 113,7)
+    ("Intäkterna för perioden uppgår till 113,7 MSEK.", "113,7 MSEK", "ok"),
+    ("Intäkterna för perioden uppgår till 119,7 MSEK.", "119,7 MSEK", "wrong"),
+    ("Intäkterna för perioden uppgår till 113,7 milj. kr.", "113,7 milj. kr", "ok"),
+    ("Intäkterna för perioden uppgår till 119,7 milj kr.", "119,7 milj kr", "wrong"),
+    # accounting parentheses are a minus (KLK Ledning Avvikelse helår +2,3, Resultat Avvikelse helår +7,8)
+    ("Avvikelsen för KLK Ledning för helåret är (2,3) mnkr.", "(2,3) mnkr", "wrong"),
+    ("Avvikelsen för KLK Ledning för helåret är +2,3 mnkr.", "+2,3 mnkr", "ok"),
+    ("Prognosen för helåret är (7,8) mnkr.", "(7,8) mnkr", "wrong"),
+    # a range, a decimal point (or a thousands point), a figure with the year before's in parentheses,
+    # a sign in the parentheses: a figure, listed as not checkable, never flagged
+    ("Helårsprognosen för intäkterna ligger på 5-6 mnkr över budget.", "5-6 mnkr", "untied"),
+    ("Helårsprognosen för intäkterna ligger på 5–6 mnkr över budget.", "5–6 mnkr", "untied"),
+    ("Intäkterna för perioden uppgår till 113 000–114 000 tkr.", "113 000–114 000 tkr", "untied"),
+    ("Intäkterna för perioden uppgår till 119.7 mnkr.", "119.7 mnkr", "untied"),
+    ("Intäkterna för perioden uppgår till 119.700 tkr.", "119.700 tkr", "untied"),
+    ("Sjukfrånvaron uppgår till 2.9 %.", "2.9 %", "untied"),
+    ("Sjukfrånvaron ligger på 2,5-3,0 %.", "2,5-3,0 %", "untied"),
+    ("Intäkterna för perioden uppgår till 119,7 (113,7) mnkr.", "119,7 (113,7) mnkr", "untied"),
+    ("Avvikelsen för KLK Ledning för helåret är (−2,3) mnkr.", "(−2,3) mnkr", "untied"),
+])
+def test_other_ways_of_writing_an_amount_are_checked_or_listed_as_untied(example, text, written, outcome):
+    """No amount with a unit goes unnoticed: MSEK, milj. kr and accounting parentheses are
+    checked; a range or a decimal point (which may be a thousands separator) is untied."""
+    result = claims(example, text)
+    if outcome == "untied":
+        assert result.checks == [] and written in [c.written for c in result.untied]
+        return
+    assert [c.claim.written for c in result.checks] == [written] and result.untied == []
+    assert [c.claim.written for c in result.contradictions] == ([written] if outcome == "wrong" else [])
+
+
+def test_a_range_or_a_point_without_a_unit_is_still_no_figure(example):
+    """Years and versions with a hyphen or a point are not amounts (as before)."""
+    result = claims(example, "Processmål 2020-2023 avrapporteras först i delårsrapport 2.",
+                    "Fokus har varit att utveckla Affärsplan Eskilstuna till 2.0.")
+    assert [c.written for c in result.untied] == ["2"] and result.checks == []

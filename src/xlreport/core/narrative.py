@@ -157,8 +157,17 @@ _SPACES = "[ \u00a0\u202f\u2009]"
 _NUMBER = re.compile(
     rf"(?<![\w.,/:\-–−\u2011])(?P<sign>[+\-−–\u2011]{_SPACES}?)?(?<![\d])(?P<int>\d{{1,3}}(?:{_SPACES}\d{{3}})+(?!\d)|\d+)"
     rf"(?:,(?P<dec>\d+))?(?![\d]|,\d|[.:/]\d|-\w)")
-_AMOUNT_UNIT = re.compile(rf"{_SPACES}?(?P<unit>mnkr|mkr|miljoner kronor|miljoner kr\b|miljoner|tkr|tusen kronor)\b",
-                          re.IGNORECASE)
+_AMOUNT_UNIT = re.compile(rf"{_SPACES}?(?P<unit>mnkr|mkr|msek|miljoner kronor|miljoner kr\b|miljoner|"
+                          rf"milj\.?{_SPACES}?(?:kronor|kr)\b|tkr|tusen kronor)\b", re.IGNORECASE)
+# Forms that state an amount or a percentage but are never checked (listed as untied): a range
+# ("5-6 mnkr", "2,5–3 %") and a decimal point ("119.7 mnkr", "119.700 tkr": a point may be a
+# decimal point or a thousands separator). Only with a unit right after them.
+_INT = rf"(?:\d{{1,3}}(?:{_SPACES}\d{{3}})+(?!\d)|\d+)"
+_LOOSE = re.compile(rf"(?<![\w.,/:\-–−\u2011])(?:{_INT}(?:[.,]\d+)*{_SPACES}?[-–]{_SPACES}?{_INT}(?:[.,]\d+)*"
+                    rf"|\d+(?:\.\d+)+(?:,\d+)?)(?![\d.,]?\d)")
+# accounting parentheses: "(2,3) mnkr" is −2,3 mnkr; "17,1 (12,4) mnkr" is a figure and, in the
+# parentheses, the year before's (both untied)
+_CLOSE_PAREN = re.compile(r"\)")
 _PERCENT_UNIT = re.compile(rf"{_SPACES}?(?P<unit>%|procentenheter|procent\b)", re.IGNORECASE)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9\"'»(])|\n+")
@@ -396,26 +405,56 @@ class _Number(Record):
     signed: bool
     unit: str  # "mnkr", "tkr", "%", "pe" (procentenheter) or ""
     written: str
+    loose: bool = False  # a form that is never checked (a range, a decimal point): untied
+
+
+def _unit(sentence: str, end: int) -> tuple[str, int]:
+    u = _AMOUNT_UNIT.match(sentence, end) or _PERCENT_UNIT.match(sentence, end)
+    if not u:
+        return "", end
+    word = u.group("unit").lower()
+    if u.re is _AMOUNT_UNIT:
+        return ("tkr" if word in ("tkr", "tusen kronor") else "mnkr"), u.end()
+    return ("pe" if word == "procentenheter" else "%"), u.end()
 
 
 def _numbers(sentence: str) -> list[_Number]:
     out = []
-    for m in _NUMBER.finditer(sentence):
+    loose = []
+    for m in _LOOSE.finditer(sentence):
+        unit, end = _unit(sentence, m.end())
+        if unit:
+            first = re.match(rf"{_INT}", m.group()).group()
+            loose.append(_Number(m.start(), end, float(re.sub(_SPACES, "", first)), 0, False, unit,
+                                 sentence[m.start():end], True))
+    matches = [m for m in _NUMBER.finditer(sentence) if not any(m.start() < o.end and o.start < m.end() for o in loose)]
+    for i, m in enumerate(matches):
         digits = re.sub(_SPACES, "", m.group("int"))
         dec = m.group("dec") or ""
         value = float(f"{digits}.{dec}" if dec else digits)
         sign = (m.group("sign") or "").strip()
         if sign in ("-", "−", "–", "\u2011"):
             value = -value
-        end, unit = m.end(), ""
-        u = _AMOUNT_UNIT.match(sentence, end) or _PERCENT_UNIT.match(sentence, end)
-        if u:
-            word = u.group("unit").lower()
-            unit = ("tkr" if word in ("tkr", "tusen kronor") else "mnkr") if u.re is _AMOUNT_UNIT else \
-                ("pe" if word == "procentenheter" else "%")
-            end = u.end()
-        out.append(_Number(m.start(), end, value, len(dec), bool(sign), unit, sentence[m.start():end]))
-    return out
+        start, (unit, end) = m.start(), _unit(sentence, m.end())
+        signed, is_loose = bool(sign), False
+        close = _CLOSE_PAREN.match(sentence, m.end())
+        if not unit and close and start and sentence[start - 1] == "(":
+            unit, end = _unit(sentence, close.end())
+            if unit in ("mnkr", "tkr"):
+                start -= 1
+                prior = i and re.fullmatch(rf"{_SPACES}*", sentence[matches[i - 1].end():start])
+                if sign or prior:  # "(+2,3) mnkr", "17,1 (12,4) mnkr": not checked
+                    is_loose = True
+                    if prior and out and out[-1].start == matches[i - 1].start() and not out[-1].unit:
+                        o = out[-1]
+                        out[-1] = replace(o, end=o.end, unit=unit, written=o.written + sentence[o.end:end],
+                                          loose=True)
+                else:  # "(2,3) mnkr": −2,3 mnkr
+                    value, signed = -value, True
+            else:
+                unit, end = "", m.end()
+        out.append(_Number(start, end, value, len(dec), signed, unit, sentence[start:end], is_loose))
+    return sorted(out + loose, key=lambda n: n.start)
 
 
 def _agrees(claim: float, decimals: int, signed: bool, figure: float, approximate: bool = False,
@@ -565,6 +604,9 @@ def _names(a: _Amounts, prefix: str, unit: str, count: int) -> list[tuple[int, i
 
 def _check_number(report: Report, amounts: _Amounts, p: Paragraph, s: _Sentence, n: _Number,
                   result: TextResult) -> None:
+    if n.loose:  # "5-6 mnkr", "119.7 mnkr", "17,1 (12,4) mnkr": a figure, but not one to check
+        result.untied.append(_claim(p, s, n, AMOUNT if n.unit in ("mnkr", "tkr") else PERCENT))
+        return
     before, after = s.before(n), s.after(n)
     rough = _APPROXIMATE.search(before)
     if rough and not (rough.group(1) in _ROUGHLY and n.unit in ("mnkr", "tkr")):
