@@ -22,7 +22,7 @@ import python_calamine as pc
 
 from support import libreoffice
 from support.cli import xlreport
-from support.workbooks import EXAMPLE
+from support.workbooks import EXAMPLE, edit_package
 from test_sie_files import HEAD, ledger, namnd_workbook, sie_file
 from xlreport.core import engine
 from xlreport.core import layout as L
@@ -178,6 +178,70 @@ def test_the_provenance_entry_on_kallor(tmp_path, book):
     rows = sheet(book, "Källor")
     assert [r[0] for r in rows[head + 1:] if r and r[0]] == [str(sie), str(other)]
 
+
+# A consolidation's block on Källor (src/xlreport/departments/consolidation.py ``_sources_sheet``), as
+# ``consolidate --into`` writes it below the provenance table of an earlier import.
+CONSOLIDATION = [["Källor till sammanställningen – Kommunstyrelsen"],
+                 ["Skapas av xlreport consolidate. Varje rad är en enhets arbetsbok."],
+                 [],
+                 ["Enhet", "Fil", "Storlek (byte)", "SHA-256", "Läst (UTC)", "Filen ändrad (UTC)", "Fel",
+                  "Varningar", "Med i sammanställningen"],
+                 ["KLK HR", "enheter/KLK_HR.xlsx", 12345, "cd" * 32, "2020-04-07T09:00:00Z",
+                  "2020-04-07T08:00:00Z", 0, 0, "Ja"]]
+
+
+def _with_consolidation_block(book: Path, at: int) -> list[list]:
+    """Write :data:`CONSOLIDATION` onto Källor of ``book`` from its 0-based row ``at``; the sheet's rows."""
+    from xlreport.core.changes import CellWrite, ChangeSet
+    from xlreport.ooxml.apply import apply_changes
+
+    writes = [CellWrite("Källor", at + i, j, v) for i, row in enumerate(CONSOLIDATION) for j, v in enumerate(row)]
+    apply_changes(book, ChangeSet(writes=writes), out=book)
+    return sheet(book, "Källor")
+
+
+@pytest.mark.parametrize("gap", [0, 1], ids=["directly-below", "one-blank-row-as-consolidate-writes"])
+def test_more_imports_insert_rows_above_a_consolidation_block_on_kallor(tmp_path, book, gap):
+    """A consolidation's block under the provenance table (directly, or one blank row below as
+    ``consolidate --into`` puts it): each further import inserts rows so that its entry joins the
+    table, one blank row stays between the table and the block, and the block is kept whole."""
+    first = the_file(tmp_path, ledger(ACTUAL, budget=BUDGET))
+    assert xlreport("import-sie", first, book).returncode == 0
+    rows = sheet(book, "Källor")
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "SIE-fil")
+    rows = _with_consolidation_block(book, head + 2 + gap)
+    block = rows[head + 2 + gap:]
+    files = [first]
+    for name, kind in (("mars.se", "psaldo"), ("verifikationer.se", "vouchers")):  # two other files
+        files.append(the_file(tmp_path, ledger(ACTUAL, kind=kind), name=name))
+        run = xlreport("import-sie", files[-1], book)
+        assert run.returncode in (0, 1), run.output
+        assert "sie-kallor" not in run.output
+    rows = sheet(book, "Källor")
+    assert [r[0] for r in rows[head + 1:head + 4]] == [str(f) for f in files]
+    assert [r[2] for r in rows[head + 1:head + 4]] == [digest(f) for f in files]
+    assert not any(rows[head + 4])  # one blank row between the table and the block
+    assert [r[:9] for r in rows[head + 5:]] == [r[:9] for r in block]  # the block, whole, moved down
+    assert_figures(book, {L.ROW_RESULTAT: {UT: -7.63}}, None)
+
+
+def test_no_rows_are_inserted_on_a_kallor_with_a_table_object(tmp_path, book):
+    """Rows cannot be inserted on a sheet with tables, drawings or comments: the entry that would
+    land on the consolidation's block is refused as before, and the workbook is left as it was."""
+    from xlreport.ooxml.edit import PackageEdit
+    from xlreport.ooxml.workbook import worksheet_part
+
+    first = the_file(tmp_path, ledger(ACTUAL, budget=BUDGET))
+    assert xlreport("import-sie", first, book).returncode == 0
+    head = next(i for i, r in enumerate(sheet(book, "Källor")) if r and r[0] == "SIE-fil")
+    _with_consolidation_block(book, head + 2)
+    with PackageEdit.opened(book) as edit:
+        part = worksheet_part(edit, "Källor")
+    objects = tmp_path / "med_tabellobjekt.xlsx"
+    edit_package(objects, {part: lambda xml: xml.replace(b"</worksheet>", b'<tableParts count="0"/></worksheet>')},
+                 src=book)
+    out = _refused(objects, the_file(tmp_path, ledger(ACTUAL), name="mars.se"), objects, code=1)
+    assert "sie-kallor" in out and "har redan värden i" in out
 
 def test_vouchers_only_give_the_same_figures(tmp_path, book):
     """A file with #VER/#TRANS and no period balances: the vouchers of each month are summed."""

@@ -11,12 +11,21 @@ the workbook as it was; rule errors of the workbook after the import are the ref
 
 from __future__ import annotations
 
+import contextlib
 import time
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.errors import FINDINGS, OK, UNPROCESSABLE, NotAWorkbook, StructureError, XlreportError
+from ..core.errors import (
+    FINDINGS,
+    OK,
+    UNPROCESSABLE,
+    DepartmentError,
+    NotAWorkbook,
+    StructureError,
+    XlreportError,
+)
 from ..core.findings import Counted, Finding, error_findings
 from ..core.swedish import fmt_number
 from ..records import Record, field
@@ -169,6 +178,7 @@ def import_sie(sie_path: str | Path, workbook: str | Path, out: str | Path | Non
 
 
 def _import(result: ImportResult, workbook: Path, target: Path, accounts, units, dimension, decimals) -> None:
+    from ..core.changes import ChangeSet
     from ..core.engine import ACTIONS
     from ..doors.file import process, read_grids
     from ..ooxml.apply import apply_changes
@@ -178,7 +188,7 @@ def _import(result: ImportResult, workbook: Path, target: Path, accounts, units,
     names, grids = read_grids(workbook, SIE_SHEETS)
     try:
         plan = plan_import(result.sie, grids, names, accounts=accounts, units=units, dimension=dimension,
-                           decimals=decimals)
+                           decimals=decimals, insert_rows=True)
     except StructureError as exc:
         exc.file = str(workbook)
         raise
@@ -187,14 +197,41 @@ def _import(result: ImportResult, workbook: Path, target: Path, accounts, units,
     if plan.errors:
         result.status = FINDINGS
         return
-    with atomic_output(target, target.suffix or ".xlsx") as tmp:
-        apply_changes(workbook, plan.changes, out=tmp)
-        refreshed = process(tmp, ACTIONS, write=True)
-        refreshed.file = str(target)
-        if refreshed.status == UNPROCESSABLE:  # what was just written cannot be read: keep the original
-            raise XlreportError(f"Resultatet kunde inte kontrolleras ({refreshed.findings[0].message}); "
-                                f"arbetsboken har inte ändrats.", file=target)
+    with contextlib.ExitStack() as stack:
+        edit = _rows_inserted(stack, workbook, plan)
+        if edit is None and plan.without_inserts is not None:  # no rows for the entry: refused as without them
+            plan.findings.append(plan.without_inserts)
+            plan.changes = ChangeSet()
+            result.findings.append(plan.without_inserts)
+            result.status = FINDINGS
+            return
+        with atomic_output(target, target.suffix or ".xlsx") as tmp:
+            if edit is not None:
+                edit.write(tmp)
+            apply_changes(tmp if edit is not None else workbook, plan.changes, out=tmp)
+            refreshed = process(tmp, ACTIONS, write=True)
+            refreshed.file = str(target)
+            if refreshed.status == UNPROCESSABLE:  # what was just written cannot be read: keep the original
+                raise XlreportError(f"Resultatet kunde inte kontrolleras ({refreshed.findings[0].message}); "
+                                    f"arbetsboken har inte ändrats.", file=target)
     result.refresh = refreshed
     result.findings += refreshed.findings
     result.status = refreshed.status
     result.written = target
+
+
+def _rows_inserted(stack: contextlib.ExitStack, workbook: Path, plan: ImportPlan):
+    """The workbook opened for an edit with :attr:`ImportPlan.inserts` made (kept open on
+    ``stack``), or None when there are none or a sheet refuses them (drawings, comments, tables)."""
+    from ..ooxml.edit import PackageEdit
+    from ..ooxml.rows import insert_rows
+
+    if not plan.inserts:
+        return None
+    edit = stack.enter_context(PackageEdit.opened(workbook))
+    try:
+        for sheet, before, n, style_from in plan.inserts:
+            insert_rows(edit, sheet, before, n, style_from)
+    except DepartmentError:
+        return None
+    return edit

@@ -156,19 +156,30 @@ class ImportPlan(Counted, Record):
     cells: int = 0  # input cells written
     sheets: list[str] = field(default_factory=list)  # sheets with written cells
     decimals: int = 2
+    #: Rows to insert before the changes are applied, ``(sheet, before, n, style_from)`` as
+    #: :func:`~xlreport.ooxml.rows.insert_rows` takes them: on Källor, below the SIE table, when its
+    #: new entry would land on (or right above) what is under the table. Only with ``insert_rows``.
+    inserts: list[tuple[str, int, int, int]] = field(default_factory=list)
+    #: What the import is when :attr:`inserts` cannot be made (a sheet with drawings, comments or
+    #: tables): the finding that refuses it, or None when the entry fits without them.
+    without_inserts: Finding | None = None
 
 
 
 def plan_import(sie: SieFile | str | Path, grids: Mapping[str, Grid], names: list[str] | None = None, *,
                 accounts: AccountMap | str | Path | None = None, units: UnitMap | str | Path | None = None,
                 dimension: str = "1", decimals: int | None = None, config: Config = DEFAULT,
-                imported_at: str | None = None) -> ImportPlan:
+                imported_at: str | None = None, insert_rows: bool = False) -> ImportPlan:
     """Plan the import of ``sie`` (a path or a read file) into the workbook of ``grids``.
 
     ``grids`` are the sheets of :data:`SIE_SHEETS` that exist (as a door reads them), ``names``
     every sheet name in workbook order. Raises :class:`~xlreport.sie.checks.SieError` for a SIE
     or mapping file that cannot be used and :class:`~xlreport.core.errors.StructureError` for a
     workbook without the template's structure; every other problem is a finding of the plan.
+
+    With ``insert_rows`` (a door that can insert rows: the file door) the provenance entry that
+    would land on what is below the SIE table on Källor (a consolidation's block, a note) gets
+    rows inserted for it (:attr:`ImportPlan.inserts`); without, such an entry is refused.
     """
     sie = sie if isinstance(sie, SieFile) else read_sie(sie)
     accounts, units = AccountMap.load(accounts), UnitMap.load(units)
@@ -176,7 +187,7 @@ def plan_import(sie: SieFile | str | Path, grids: Mapping[str, Grid], names: lis
     grids = {name: _copy(g) for name, g in grids.items()}
     report = run(grids, names, actions=(), config=config).report
     return _Planner(sie, grids, names, report, accounts, units, str(dimension), decimals, config,
-                    imported_at).plan()
+                    imported_at, insert_rows).plan()
 
 
 def _copy(g: Grid) -> Grid:
@@ -185,11 +196,13 @@ def _copy(g: Grid) -> Grid:
 
 class _Planner:
     def __init__(self, sie: SieFile, grids: dict[str, Grid], names, report: Report, accounts: AccountMap,
-                 units: UnitMap, dimension: str, decimals: int, config: Config, imported_at: str | None):
+                 units: UnitMap, dimension: str, decimals: int, config: Config, imported_at: str | None,
+                 insert_rows: bool = False):
         self.sie, self.grids, self.names, self.report = sie, grids, names, report
         self.accounts, self.units, self.dim, self.decimals, self.config = accounts, units, dimension, decimals, config
         self.accounts = accounts.for_statement({r.key for r in report.income.rows})
         self.imported_at = imported_at
+        self.insert_rows = insert_rows
         self.avv_fg = False  # the units' Avvikelse ack fg år is written
         self.lost_reported: set[tuple[str, int, str]] = set()  # (record, year, account) reported
         self.out = ImportPlan(sie=sie, report=report, decimals=decimals)
@@ -775,7 +788,8 @@ class _Planner:
             sha_c, when_c = cols.get(L.norm(SOURCES_HEADER[2])), cols.get(L.norm(SOURCES_HEADER[8]))
             per_c = cols.get(L.norm(SOURCES_HEADER[7]))
             r = r0 + 1
-            while grid.get(r, c0) is not None:
+            # an entry has its SHA-256: a row without (a consolidation's title right below) ends the table
+            while grid.get(r, c0) is not None and (sha_c is None or grid.get(r, sha_c) is not None):
                 same = sha_c is not None and per_c is not None and grid.get(r, sha_c) == prov.sha256 and \
                     grid.get(r, per_c) == prov.periods
                 if same:
@@ -791,11 +805,20 @@ class _Planner:
             changes.writes += [CellWrite(grid.name, start, c0, SOURCES_TITLE)]
             changes.writes += [CellWrite(grid.name, start + 1, c0 + i, h) for i, h in enumerate(SOURCES_HEADER)]
             start += 2
-        busy = [a1(start, c0 + i) for i in range(len(SOURCES_HEADER)) if grid.get(start, c0 + i) is not None]
-        if busy:
-            self.note(SIE_KALLOR.at(CellRef(grid.name, start, c0),
-                                    f"Bladet {grid.name} har redan värden i {', '.join(busy)}, där importens rad ska "
-                                    f"stå. Flytta dem och kör igen."))
+        columns = range(c0, c0 + len(SOURCES_HEADER))
+        busy = [a1(start, c) for c in columns if grid.get(start, c) is not None or (start, c) in grid.formulas]
+        refusal = SIE_KALLOR.at(CellRef(grid.name, start, c0),
+                                f"Bladet {grid.name} har redan värden i {', '.join(busy)}, där importens rad ska "
+                                f"stå. Flytta dem och kör igen.") if busy else None
+        # what is below the table (within its columns) starts right at the entry or one row below:
+        # rows are inserted so that it moves down, one blank row below the entry
+        used = {(r, c) for r, c, _v in grid.cells()} | set(grid.formulas)
+        limit = min((r for r, c in used if r >= start and c in columns), default=None)
+        if self.insert_rows and limit is not None and limit <= start + 1:
+            self.out.inserts.append((grid.name, limit, start + 2 - limit, limit - 1))
+            self.out.without_inserts = refusal
+        elif refusal is not None:
+            self.note(refusal)
             return
         changes.writes += [CellWrite(grid.name, start, c0 + i, v) for i, v in enumerate(prov.values())]
 
