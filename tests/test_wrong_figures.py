@@ -122,6 +122,16 @@ def test_a_format_scales_by_the_commas_after_its_last_digit(code, scale):
     assert _scale_of(code) == scale
 
 
+@pytest.mark.parametrize(("code", "positive", "negative"), [
+    ("0.0;-0.0,,", 0, 2), ("0.0,,;-0.0", 2, 0), ("0.0,", 1, 1), ('0.0;"−"0.0', 0, 0),
+])
+def test_a_negative_value_is_scaled_by_the_second_section(code, positive, negative):
+    """Excel shows a negative value through the format's second section, when it has one."""
+    from xlreport.core.reader import _scale_of
+
+    assert (_scale_of(code), _scale_of(code, True)) == (positive, negative)
+
+
 def test_tables_titled_in_tkr_are_warned(tmp_path):
     def edit(xml: bytes) -> bytes:
         assert "Resultaträkning, mnkr".encode() in xml

@@ -289,15 +289,16 @@ def _check_scaled(g: Grid, spec: TableSpec, table: Table, out: _Collector) -> No
     113,7, so the sheet looks like mnkr while every figure the tool reads (and writes back, and
     reports) is in kronor. Reading them as shown would need every written value scaled back."""
     codes = g.formats.values()
-    if not any(_scale_of(code) for code in set(codes)):  # a sheet has a handful of formats: look at those
+    if not any(max(_section_scales(code)) for code in set(codes)):  # a sheet has a handful of formats
         return
     scaled = [(row, header, c, code) for row in table.all_rows() for header, c in table.columns.items()
-              if (code := g.formats.get((row.row, c))) and _scale_of(code) and isinstance(row.values.get(header), float)]
+              if (code := g.formats.get((row.row, c))) and isinstance(v := row.values.get(header), float)
+              and _scale_of(code, v < 0)]
     if not scaled:
         return
     row, header, c, code = scaled[0]
-    divisor = 1000 ** _scale_of(code)
     value = row.values[header]
+    divisor = 1000 ** _scale_of(code, value < 0)
     more = f" (och {len(scaled) - 1} celler till i tabellen)" if len(scaled) > 1 else ""
     out.findings.append(SKALAT_FORMAT.at(
         CellRef(g.name, row.row, c),
@@ -341,16 +342,22 @@ def _check_title_unit(g: Grid, spec: TableSpec, table: Table, out: _Collector) -
 _MNKR_WORDS = frozenset({"mnkr", "mkr", "msek", "miljoner", "mn"})
 
 
-_SCALES: dict[str, int] = {}
+_SCALES: dict[str, tuple[int, ...]] = {}
 
 
-def _scale_of(code: str) -> int:
-    """How many thousands a number format divides by: the commas right after its first section's
-    last digit placeholder (``0,`` 1, ``#,##0.0,,`` 2; ``#,##0`` groups, 0)."""
-    n = _SCALES.get(code)
-    if n is not None:
-        return n
-    bare, quoted, escaped, bracket = [], False, False, False
+def _scale_of(code: str, negative: bool = False) -> int:
+    """How many thousands a number format divides a value by: the commas right after the last
+    digit placeholder of the section that shows it (``0,`` 1, ``#,##0.0,,`` 2; ``#,##0`` groups, 0).
+    A negative value is shown by the second section when there is one (``0.0;-0.0,,``)."""
+    scales = _SCALES.get(code)
+    if scales is None:
+        scales = _SCALES[code] = _section_scales(code)
+    return scales[1] if negative and len(scales) > 1 else scales[0]
+
+
+def _section_scales(code: str) -> tuple[int, ...]:
+    """The scale (see :func:`_scale_of`) of each section of ``code``, in order."""
+    sections, bare, quoted, escaped, bracket = [], [], False, False, False
     for ch in code:
         if escaped:
             escaped = False
@@ -368,17 +375,20 @@ def _scale_of(code: str) -> int:
         elif ch == "[":
             bracket = True
         elif ch == ";":
-            break
+            sections.append("".join(bare))
+            bare = []
         else:
             bare.append(ch)
-    text = "".join(bare)
-    last = max(text.rfind(ch) for ch in "0#?")
-    n = 0
-    if last >= 0:
-        while last + 1 + n < len(text) and text[last + 1 + n] == ",":
-            n += 1
-    _SCALES[code] = n
-    return n
+    sections.append("".join(bare))
+    out = []
+    for text in sections:
+        last = max(text.rfind(ch) for ch in "0#?")
+        n = 0
+        if last >= 0:
+            while last + 1 + n < len(text) and text[last + 1 + n] == ",":
+                n += 1
+        out.append(n)
+    return tuple(out)
 
 
 # the unit each amount of Uppgifter is in, and the unit words a text value may carry for it
