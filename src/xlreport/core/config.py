@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..records import Record, fields
+from .swedish import held_text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see xlreport.records)
 if TYPE_CHECKING:
@@ -74,10 +75,7 @@ def typed_decimals(value: float) -> int:
     value = float(value)
     if value.is_integer():
         return 0
-    text = repr(value)  # up to 15 significant digits the shortest text is the one at 15 digits
-    if len(text.lstrip("-0.").replace(".", "")) > 15 or "e" in text:
-        text = f"{value:.15g}"
-    mantissa, _, exponent = text.partition("e")
+    mantissa, _, exponent = held_text(value).partition("e")
     decimals = len(mantissa.partition(".")[2]) - (int(exponent) if exponent else 0)
     return max(decimals, 0)
 

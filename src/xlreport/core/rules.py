@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from .findings import Severity
 from .model import Report, Row, Table
-from .swedish import fmt_int, fmt_number, fmt_percent, round_half_up
+from .swedish import fmt_int, fmt_number, fmt_percent, held_text, round_half_up
 
 
 class Hit(Record, frozen=True):
@@ -528,7 +528,7 @@ def _commitments_without_status(report: Report, config: Config) -> Iterator[Hit]
 def _as_held(v: float) -> float:
     """``v`` as Excel holds and shows it, at 15 significant digits: =0,57*100 is 57, not the
     57.00000000000001 binary arithmetic gives."""
-    return v if v.is_integer() else float(f"{v:.15g}")  # a whole number is held as it is
+    return v if v.is_integer() else float(held_text(v))  # a whole number is held as it is
 
 
 def _count_text(v: float) -> str:

@@ -68,6 +68,15 @@ def parse_number_text(text: str) -> float | None:
     return None if r is None else r.value
 
 
+def held_text(value: float) -> str:
+    """A float's decimal text as Excel holds and shows it: its shortest text (repr), cut to 15
+    significant digits when longer (−18,53 − (−21,48) is 2.9499999999999993 in binary, "2.95" here)."""
+    text = repr(float(value))
+    if len(text) > 16 and len(text.lstrip("-0.").replace(".", "").partition("e")[0]) > 15:
+        return f"{value:.15g}"
+    return text
+
+
 def round_half_up(value: float, decimals: int = 1) -> float:
     """Round as Excel's ROUND and printed reports do: halves away from zero, on the value as
     Excel holds it, to 15 significant digits.
@@ -81,9 +90,7 @@ def round_half_up(value: float, decimals: int = 1) -> float:
     validation costs)."""
     if not -1e15 < value < 1e15:  # no decimals left to round beyond 15 digits (nor in inf, nan), and
         return value  # Decimal's 28-digit context refuses to quantize such a number
-    text = repr(float(value))
-    if len(text) > 16 and len(text.lstrip("-0.").replace(".", "")) > 15:  # 16+ significant digits
-        text = f"{value:.15g}"
+    text = held_text(value)
     if "e" in text or decimals < 0:  # below 1e-4 (written with an exponent), or rounding to tens
         return _round_decimal(text, decimals)
     whole, _, fraction = text.lstrip("-").partition(".")
